@@ -1,0 +1,203 @@
+package kernel
+
+import (
+	"sort"
+
+	"ckptsim/sim/kref"
+	"ckptsim/sim/task"
+	"ckptsim/sim/vfs"
+	"ckptsim/sim/x86cpu"
+)
+
+// View is a read-only snapshot of a kernel's world, for tools and tests:
+// tasks and their tree, each task's descriptors and files, each file's type,
+// flags, position and inner objects, and every object's reference count.
+// It holds no pointer into the kernel; objects refer to each other by id
+// (kref ids, unique within one kernel and meaningless across kernels).
+type View struct {
+	// Tasks are ordered by pid.
+	Tasks []TaskView
+	// Top lists the top-level tasks' pids in creation order.
+	Top        []int
+	FileTables map[uint64]FileTableView
+	FSStates   map[uint64]FSView
+	Files      map[uint64]FileView
+	Pipes      map[uint64]PipeView
+	// Live is the registry's contents when the view was taken.
+	Live kref.Snapshot
+}
+
+// TaskView is one task.
+type TaskView struct {
+	Pid      int
+	PPid     int // 0 for a top-level task
+	Comm     string
+	State    task.State
+	ExitCode int
+	Children []int // in creation order
+	// FileTable and FS are ids, 0 for a zombie.
+	FileTable uint64
+	FS        uint64
+	Regs      x86cpu.State
+	Refs      int64
+}
+
+// FileTableView is one file table.
+type FileTableView struct {
+	ID   uint64
+	Refs int64
+	Fds  []FdView // by descriptor number
+}
+
+// FdView is one open descriptor.
+type FdView struct {
+	Fd          int
+	File        uint64
+	CloseOnExec bool
+}
+
+// FSView is one fs state, its directories as absolute paths.
+type FSView struct {
+	ID        uint64
+	Refs      int64
+	Root, Cwd string
+}
+
+// FileView is one open file description.
+type FileView struct {
+	ID      uint64
+	Refs    int64
+	Type    vfs.FileType
+	Flags   int
+	Mode    vfs.FMode
+	Pos     int64
+	Version uint64
+	Owner   int
+	Lock    int // LOCK_SH, LOCK_EX or 0
+	// Path is the absolute path the file was opened through ("" for a pipe
+	// end); Unlinked says the name has since been removed.
+	Path     string
+	Unlinked bool
+	// Inode describes the inode of a file opened through a path.
+	Inode *InodeView
+	// Pipe is the id of a pipe end's or FIFO's pipe, else 0.
+	Pipe uint64
+}
+
+// InodeView is the inode behind a file opened through a path, with its
+// dentry's and its own reference counts.
+type InodeView struct {
+	Ino        uint64
+	Mode       uint32
+	Size       int64
+	Changes    uint64
+	Contents   []byte // a regular file's
+	DentryRefs int64
+	Refs       int64
+}
+
+// PipeView is one pipe.
+type PipeView struct {
+	ID      uint64
+	Refs    int64
+	Readers int
+	Writers int
+	Buffers []vfs.PipeBuffer
+}
+
+// View takes a snapshot of the world.
+func (k *Kernel) View() *View {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	v := &View{
+		FileTables: map[uint64]FileTableView{},
+		FSStates:   map[uint64]FSView{},
+		Files:      map[uint64]FileView{},
+		Pipes:      map[uint64]PipeView{},
+	}
+	for _, t := range k.top {
+		v.Top = append(v.Top, t.Pid())
+	}
+	for _, t := range k.sortedTasks() {
+		tv := TaskView{
+			Pid: t.Pid(), Comm: t.Comm(), State: t.State(), ExitCode: t.ExitCode(),
+			Regs: t.Regs(), Refs: t.Refs(),
+		}
+		if p := t.Parent(); p != nil {
+			tv.PPid = p.Pid()
+		}
+		for _, c := range t.Children() {
+			tv.Children = append(tv.Children, c.Pid())
+		}
+		if files := t.Files(); files != nil {
+			tv.FileTable = files.ID()
+			v.addFileTable(files)
+		}
+		if fs := t.FS(); fs != nil {
+			tv.FS = fs.ID()
+			v.FSStates[fs.ID()] = FSView{ID: fs.ID(), Refs: fs.Refs(), Root: fs.Root().Path(), Cwd: fs.Cwd().Path()}
+		}
+		v.Tasks = append(v.Tasks, tv)
+	}
+	v.Live = k.reg.Snapshot()
+	return v
+}
+
+func (k *Kernel) sortedTasks() []*task.Task {
+	out := make([]*task.Task, 0, len(k.tasks))
+	for _, t := range k.tasks {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pid() < out[j].Pid() })
+	return out
+}
+
+func (v *View) addFileTable(files *task.FileTable) {
+	if _, seen := v.FileTables[files.ID()]; seen {
+		return
+	}
+	ft := FileTableView{ID: files.ID(), Refs: files.Refs()}
+	for _, fd := range files.Fds() {
+		f, _ := files.File(fd)
+		ft.Fds = append(ft.Fds, FdView{Fd: fd, File: f.ID(), CloseOnExec: files.CloseOnExec(fd)})
+		v.addFile(f)
+	}
+	v.FileTables[files.ID()] = ft
+}
+
+func (v *View) addFile(f *vfs.File) {
+	if _, seen := v.Files[f.ID()]; seen {
+		return
+	}
+	fv := FileView{
+		ID: f.ID(), Refs: f.Refs(), Type: f.Type(), Flags: f.Flags(), Mode: f.Mode(),
+		Pos: f.Pos(), Version: f.Version(), Owner: f.Owner(), Lock: f.Lock(),
+	}
+	if d := f.Dentry(); d != nil {
+		in := d.Inode()
+		fv.Path, fv.Unlinked = d.Path(), d.Unlinked()
+		fv.Inode = &InodeView{
+			Ino: in.Ino(), Mode: in.Mode(), Size: in.Size(), Changes: in.Changes(),
+			DentryRefs: d.Refs(), Refs: in.Refs(),
+		}
+		if in.IsRegular() {
+			fv.Inode.Contents = in.Contents()
+		}
+	}
+	if p := f.Pipe(); p != nil {
+		fv.Pipe = p.ID()
+		if _, seen := v.Pipes[p.ID()]; !seen {
+			v.Pipes[p.ID()] = PipeView{ID: p.ID(), Refs: p.Refs(), Readers: p.Readers(), Writers: p.Writers(), Buffers: p.Buffers()}
+		}
+	}
+	v.Files[f.ID()] = fv
+}
+
+// Task returns the view of task pid, or nil.
+func (v *View) Task(pid int) *TaskView {
+	i := sort.Search(len(v.Tasks), func(i int) bool { return v.Tasks[i].Pid >= pid })
+	if i < len(v.Tasks) && v.Tasks[i].Pid == pid {
+		return &v.Tasks[i]
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package vfs
+
+import (
+	"fmt"
+
+	"ckptsim/sim/errno"
+	"ckptsim/sim/kref"
+)
+
+// FileType identifies a kind of open file. Its values are written into
+// checkpoint images, so they never change.
+type FileType uint16
+
+// The file types.
+const (
+	TypeRegular   FileType = 1
+	TypeDirectory FileType = 2
+	TypePipe      FileType = 3
+	TypeFIFO      FileType = 4
+)
+
+func (t FileType) String() string {
+	switch t {
+	case TypeRegular:
+		return "regular"
+	case TypeDirectory:
+		return "directory"
+	case TypePipe:
+		return "pipe"
+	case TypeFIFO:
+		return "fifo"
+	}
+	return fmt.Sprintf("file type %d", int(t))
+}
+
+// FileOperations are what one type of file does (Linux's f_op). The kernel
+// and the checkpoint engine reach a file's behaviour only through them.
+type FileOperations interface {
+	// Type returns the file type.
+	Type() FileType
+	// Read reads into p at the file's position or from its pipe.
+	Read(f *File, p []byte) (int, error)
+	// Write writes p.
+	Write(f *File, p []byte) (int, error)
+	// Seek moves the position; files that cannot seek return ESPIPE.
+	Seek(f *File, offset int64, whence int) (int64, error)
+	// SetflMask returns the status flags F_SETFL may set on this type; it is
+	// a subset of SetflMask.
+	SetflMask() int
+	// Release runs when the last reference to the file is dropped.
+	Release(f *File)
+}
+
+// File is an open file description (Linux's struct file): what a file
+// descriptor refers to, shared by dup'd descriptors and across fork.
+//
+// Its reference count is held by every file-table slot that holds it.
+type File struct {
+	kref.Count
+	ops FileOperations
+	// dentry is the name the file was opened through; nil for a pipe.
+	dentry *Dentry
+	// pipe is the pipe of a pipe end or FIFO.
+	pipe    *Pipe
+	flags   int
+	mode    FMode
+	pos     int64
+	version uint64
+	owner   int
+	lock    int // LOCK_SH or LOCK_EX when this file holds a flock lock
+}
+
+// Ref implements kref.Object.
+func (f *File) Ref() *kref.Count { return &f.Count }
+
+// newFile creates a file with one reference, the caller's. It takes over the
+// caller's reference on dentry (which may be nil).
+func newFile(reg *kref.Registry, ops FileOperations, d *Dentry, flags int, mode FMode) *File {
+	f := &File{ops: ops, dentry: d, flags: flags, mode: mode}
+	f.Init(reg, kref.File, f)
+	return f
+}
+
+// Ops returns the file's operations.
+func (f *File) Ops() FileOperations { return f.ops }
+
+// Type returns the file's type.
+func (f *File) Type() FileType { return f.ops.Type() }
+
+// Dentry returns the name the file was opened through, or nil for a pipe.
+func (f *File) Dentry() *Dentry { return f.dentry }
+
+// Pipe returns the pipe of a pipe end or FIFO, or nil.
+func (f *File) Pipe() *Pipe { return f.pipe }
+
+// Flags returns the status flags, as F_GETFL reports them.
+func (f *File) Flags() int { return f.flags }
+
+// Mode returns the mode bits.
+func (f *File) Mode() FMode { return f.mode }
+
+// Pos returns the file position.
+func (f *File) Pos() int64 { return f.pos }
+
+// Version returns the file's version counter: how many times an lseek
+// changed its position.
+func (f *File) Version() uint64 { return f.version }
+
+// Owner returns the pid set by F_SETOWN (negative for a process group), or 0.
+func (f *File) Owner() int { return f.owner }
+
+// SetOwner sets the F_SETOWN owner; the caller has checked the pid.
+func (f *File) SetOwner(pid int) { f.owner = pid }
+
+// Lock returns LOCK_SH or LOCK_EX when the file holds a flock lock, else 0.
+func (f *File) Lock() int { return f.lock }
+
+// Get takes a reference.
+func (f *File) Get() { f.Count.Get() }
+
+// Put drops a reference; the last one releases the file: its lock, its pipe
+// or its name.
+func (f *File) Put() {
+	f.Count.Put(func() {
+		if f.lock != 0 {
+			f.locks().remove(f)
+		}
+		f.ops.Release(f)
+		if f.dentry != nil {
+			f.dentry.Put()
+		}
+	})
+}
+
+// Read reads up to len(p) bytes, as read(2).
+func (f *File) Read(p []byte) (int, error) {
+	if f.mode&FMODE_READ == 0 {
+		return 0, errno.EBADF
+	}
+	return f.ops.Read(f, p)
+}
+
+// Write writes p, as write(2).
+func (f *File) Write(p []byte) (int, error) {
+	if f.mode&FMODE_WRITE == 0 {
+		return 0, errno.EBADF
+	}
+	return f.ops.Write(f, p)
+}
+
+// Seek moves the position, as lseek(2).
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	if whence < SEEK_SET || whence > SEEK_END {
+		return 0, errno.EINVAL
+	}
+	old := f.pos
+	pos, err := f.ops.Seek(f, offset, whence)
+	if err == nil && pos != old {
+		f.version++
+	}
+	return pos, err
+}
+
+// SetFlags changes the status flags F_SETFL may change, as fcntl(F_SETFL):
+// the access mode and the other bits are kept, and O_ASYNC is dropped where
+// the type has no use for it. O_DIRECT on a type that cannot do direct I/O
+// is EINVAL.
+func (f *File) SetFlags(flags int) error {
+	mask := f.ops.SetflMask()
+	if flags&O_DIRECT != 0 && mask&O_DIRECT == 0 {
+		return errno.EINVAL
+	}
+	f.flags = f.flags&^SetflMask | flags&mask
+	return nil
+}
+
+// RestoreState sets position and version as a checkpoint saved them; it is
+// for restart only, which has validated both.
+func (f *File) RestoreState(pos int64, version uint64) {
+	f.pos = pos
+	f.version = version
+}
+
+// generic seek for files with a size: regular files and directories.
+func seekSized(f *File, offset int64, whence int, size, max int64) (int64, error) {
+	switch whence {
+	case SEEK_CUR:
+		if offset > 0 && f.pos > max-offset {
+			return 0, errno.EINVAL
+		}
+		offset += f.pos
+	case SEEK_END:
+		if offset > 0 && size > max-offset {
+			return 0, errno.EINVAL
+		}
+		offset += size
+	}
+	if offset < 0 || offset > max {
+		return 0, errno.EINVAL
+	}
+	f.pos = offset
+	return offset, nil
+}
