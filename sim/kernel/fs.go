@@ -271,7 +271,7 @@ func (k *Kernel) fcntl(pid, fd, cmd, arg int) (int, error) {
 	case F_SETFL:
 		return 0, f.SetFlags(arg)
 	case F_GETOWN:
-		return f.Owner(), nil
+		return k.getown(f), nil
 	case F_SETOWN:
 		return 0, k.setown(f, arg)
 	}
@@ -280,29 +280,57 @@ func (k *Kernel) fcntl(pid, fd, cmd, arg int) (int, error) {
 
 // setown sets a file's owner, as Linux's f_setown: a pid, or a negative
 // process group id. Process groups are not modelled, but Linux only checks
-// that some process has that number, and so does the simulator.
+// that some process has that number, and so does the simulator. A zombie
+// still has its pid.
 func (k *Kernel) setown(f *vfs.File, who int) error {
-	if who == math.MinInt32 || who < math.MinInt32 || who > math.MaxInt32 {
+	if who <= math.MinInt32 || who > math.MaxInt32 {
 		return errno.EINVAL
 	}
-	n := who
-	if n < 0 {
-		n = -n
+	if who == 0 {
+		f.SetOwner(0, 0)
+		return nil
 	}
-	if n != 0 && k.tasks[n] == nil {
+	t := k.tasks[abs(who)]
+	if t == nil {
 		return errno.ESRCH
 	}
-	f.SetOwner(who)
+	f.SetOwner(who, t.ID())
 	return nil
 }
 
-// Flock applies a flock(2) operation to fd's open file.
+// getown returns a file's owner, or 0 once the task it named has been
+// reaped: Linux's struct pid outlives the task but no longer maps to a
+// number.
+func (k *Kernel) getown(f *vfs.File) int {
+	who, id := f.Owner()
+	if t := k.tasks[abs(who)]; who == 0 || t == nil || t.ID() != id {
+		return 0
+	}
+	return who
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// Flock applies a flock(2) operation to fd's open file. As in Linux, a
+// LOCK_MAND request is ignored and an invalid operation is refused before
+// the descriptor is looked at.
 func (k *Kernel) Flock(pid, fd, op int) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	_, f, err := k.fileOf(pid, fd)
-	if err == nil {
-		err = f.Flock(op)
+	t, err := k.caller(pid)
+	if err != nil || op&vfs.LOCK_MAND != 0 {
+		return fail(pid, "flock", err, fd, op)
+	}
+	if err = vfs.CheckFlockOp(op); err == nil {
+		var f *vfs.File
+		if f, err = t.Files().File(fd); err == nil {
+			err = f.Flock(op)
+		}
 	}
 	return fail(pid, "flock", err, fd, op)
 }

@@ -72,7 +72,7 @@ type FileView struct {
 	Mode    vfs.FMode
 	Pos     int64
 	Version uint64
-	Owner   int
+	Owner   int // as F_GETOWN reports it
 	Lock    int // LOCK_SH, LOCK_EX or 0
 	// Path is the absolute path the file was opened through ("" for a pipe
 	// end); Unlinked says the name has since been removed.
@@ -131,7 +131,7 @@ func (k *Kernel) View() *View {
 		}
 		if files := t.Files(); files != nil {
 			tv.FileTable = files.ID()
-			v.addFileTable(files)
+			v.addFileTable(k, files)
 		}
 		if fs := t.FS(); fs != nil {
 			tv.FS = fs.ID()
@@ -152,7 +152,7 @@ func (k *Kernel) sortedTasks() []*task.Task {
 	return out
 }
 
-func (v *View) addFileTable(files *task.FileTable) {
+func (v *View) addFileTable(k *Kernel, files *task.FileTable) {
 	if _, seen := v.FileTables[files.ID()]; seen {
 		return
 	}
@@ -160,18 +160,18 @@ func (v *View) addFileTable(files *task.FileTable) {
 	for _, fd := range files.Fds() {
 		f, _ := files.File(fd)
 		ft.Fds = append(ft.Fds, FdView{Fd: fd, File: f.ID(), CloseOnExec: files.CloseOnExec(fd)})
-		v.addFile(f)
+		v.addFile(k, f)
 	}
 	v.FileTables[files.ID()] = ft
 }
 
-func (v *View) addFile(f *vfs.File) {
+func (v *View) addFile(k *Kernel, f *vfs.File) {
 	if _, seen := v.Files[f.ID()]; seen {
 		return
 	}
 	fv := FileView{
 		ID: f.ID(), Refs: f.Refs(), Type: f.Type(), Flags: f.Flags(), Mode: f.Mode(),
-		Pos: f.Pos(), Version: f.Version(), Owner: f.Owner(), Lock: f.Lock(),
+		Pos: f.Pos(), Version: f.Version(), Owner: k.getown(f), Lock: f.Lock(),
 	}
 	if d := f.Dentry(); d != nil {
 		in := d.Inode()

@@ -66,7 +66,11 @@ type File struct {
 	mode    FMode
 	pos     int64
 	version uint64
+	// owner is the F_SETOWN pid (negative for a process group) and ownerID
+	// the kref id of the task that had it then, so that a reaped owner, or a
+	// new task reusing its pid, is not taken for it.
 	owner   int
+	ownerID uint64
 	lock    int // LOCK_SH or LOCK_EX when this file holds a flock lock
 }
 
@@ -106,11 +110,12 @@ func (f *File) Pos() int64 { return f.pos }
 // changed its position.
 func (f *File) Version() uint64 { return f.version }
 
-// Owner returns the pid set by F_SETOWN (negative for a process group), or 0.
-func (f *File) Owner() int { return f.owner }
+// Owner returns the pid set by F_SETOWN (negative for a process group), or
+// 0, and the id of the task it named when it was set.
+func (f *File) Owner() (pid int, taskID uint64) { return f.owner, f.ownerID }
 
 // SetOwner sets the F_SETOWN owner; the caller has checked the pid.
-func (f *File) SetOwner(pid int) { f.owner = pid }
+func (f *File) SetOwner(pid int, taskID uint64) { f.owner, f.ownerID = pid, taskID }
 
 // Lock returns LOCK_SH or LOCK_EX when the file holds a flock lock, else 0.
 func (f *File) Lock() int { return f.lock }
@@ -161,16 +166,16 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	return pos, err
 }
 
-// SetFlags changes the status flags F_SETFL may change, as fcntl(F_SETFL):
-// the access mode and the other bits are kept, and O_ASYNC is dropped where
-// the type has no use for it. O_DIRECT on a type that cannot do direct I/O
-// is EINVAL.
+// SetFlags changes the status flags F_SETFL may change on this type, as
+// fcntl(F_SETFL); every other bit stays as it is. So O_ASYNC, which a
+// regular file keeps from open(2), can be neither set nor cleared on one, as
+// on ext4. O_DIRECT on a type that cannot do direct I/O is EINVAL.
 func (f *File) SetFlags(flags int) error {
 	mask := f.ops.SetflMask()
 	if flags&O_DIRECT != 0 && mask&O_DIRECT == 0 {
 		return errno.EINVAL
 	}
-	f.flags = f.flags&^SetflMask | flags&mask
+	f.flags = f.flags&^mask | flags&mask
 	return nil
 }
 

@@ -67,6 +67,9 @@ const (
 	LOCK_EX = 2
 	LOCK_NB = 4
 	LOCK_UN = 8
+	// LOCK_MAND asked for a mandatory lock. Linux ignores such requests and
+	// returns 0, even on a bad descriptor.
+	LOCK_MAND = 32
 )
 
 // Inode type and permission bits (st_mode).

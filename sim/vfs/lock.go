@@ -32,8 +32,11 @@ func (f *File) locks() *flockState {
 func (f *File) Flock(op int) error {
 	nonblock := op&LOCK_NB != 0
 	kind := op &^ LOCK_NB
-	if kind != LOCK_SH && kind != LOCK_EX && kind != LOCK_UN {
-		return errno.EINVAL
+	if err := CheckFlockOp(op); err != nil {
+		return err
+	}
+	if kind != LOCK_UN && f.mode&(FMODE_READ|FMODE_WRITE) == 0 {
+		return errno.EBADF
 	}
 	s := f.locks()
 	if f.lock == kind {
@@ -59,6 +62,17 @@ func (f *File) Flock(op int) error {
 	s.holders[f] = kind
 	f.lock = kind
 	return nil
+}
+
+// CheckFlockOp refuses (EINVAL) an operation other than LOCK_SH, LOCK_EX or
+// LOCK_UN, each optionally with LOCK_NB. Linux checks it before it looks at
+// the descriptor.
+func CheckFlockOp(op int) error {
+	switch op &^ LOCK_NB {
+	case LOCK_SH, LOCK_EX, LOCK_UN:
+		return nil
+	}
+	return errno.EINVAL
 }
 
 // LockSet returns a copy of the flock locks held on the file's inode (or
