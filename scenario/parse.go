@@ -1,0 +1,328 @@
+// Package scenario reads scenario scripts (.scn) and runs their system calls
+// on a simulated kernel.
+//
+// A script builds a world one system call per line and says where to
+// checkpoint; the format is the contract in SCENARIOS.md (docs/SCENARIOS.md
+// in this repository, with this package's additions). In short:
+//
+//	COMMAND PID ARG... [= RESULT]     # comment
+//
+// where RESULT is an integer, a flag set, a quoted string (for read), two
+// integers (for pipe), an errno name, or BLOCKED. Without "= RESULT" the call
+// must succeed.
+//
+// Parse checks everything it can before anything runs: known commands, the
+// number and kind of arguments, flag and errno names, the form of the
+// expected result. Its errors name the file and line. Exec runs one system
+// call line on a kernel and returns its Outcome, which Matches compares with
+// the line's expectation. Checkpoint lines are not system calls: the caller,
+// which has a checkpoint engine, runs them.
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"ckptsim/sim/errno"
+)
+
+// Script is a parsed scenario script.
+type Script struct {
+	Name  string // file name, for messages
+	Lines []*Line
+}
+
+// Line is one statement.
+type Line struct {
+	Num  int    // line number in the file, from 1
+	Cmd  string // the command, such as "open"
+	Args []Arg
+	// Expect is the expected result, nil when the call must simply succeed.
+	Expect *Expect
+	// Image is the name after "=>" on a checkpoint line, or "".
+	Image string
+	// Text is the statement as written, without its comment.
+	Text string
+}
+
+// Arg is one argument: a word (a number, flag set or bare path) or a quoted
+// string, already unquoted.
+type Arg struct {
+	Quoted bool
+	Text   string
+}
+
+// ExpectKind says which form an expected result has.
+type ExpectKind int
+
+// The forms of expected results.
+const (
+	ExpectInt   ExpectKind = iota // an integer or flag set
+	ExpectBytes                   // a quoted string: what read returns
+	ExpectPair                    // two integers: what pipe returns
+	ExpectErrno                   // an errno name, or BLOCKED
+)
+
+// Expect is a line's expected result.
+type Expect struct {
+	Kind  ExpectKind
+	Int   int64
+	Bytes []byte
+	Pair  [2]int64
+	Errno errno.Errno
+	Text  string // as written
+}
+
+// Error is a script that cannot be parsed or run: the file, the line, and
+// what was wrong.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Parse reads a script. name is used in error messages.
+func Parse(name string, r io.Reader) (*Script, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, &Error{File: name, Msg: err.Error()}
+	}
+	s := &Script{Name: name}
+	for i, raw := range bytes.Split(data, []byte("\n")) {
+		l, err := parseLine(strings.TrimSuffix(string(raw), "\r"), i+1)
+		if err != nil {
+			return nil, &Error{File: name, Line: i + 1, Msg: err.Error()}
+		}
+		if l != nil {
+			s.Lines = append(s.Lines, l)
+		}
+	}
+	return s, nil
+}
+
+// ParseString parses a script held in a string.
+func ParseString(name, text string) (*Script, error) {
+	return Parse(name, strings.NewReader(text))
+}
+
+// token is a word or a quoted string of a line.
+type token struct {
+	quoted bool
+	text   string
+}
+
+// is reports whether the token is the bare word w.
+func (t token) is(w string) bool { return !t.quoted && t.text == w }
+
+// tokenize splits a line into tokens, dropping the comment. It returns the
+// statement text without the comment too.
+func tokenize(line string) ([]token, string, error) {
+	var toks []token
+	i := 0
+	for i < len(line) {
+		switch c := line[i]; {
+		case c == ' ' || c == '\t':
+			i++
+		case c == '#':
+			return toks, strings.TrimSpace(line[:i]), nil
+		case c == '"':
+			j := i + 1
+			for j < len(line) && line[j] != '"' {
+				if line[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(line) {
+				return nil, "", fmt.Errorf("unterminated string")
+			}
+			s, err := strconv.Unquote(line[i : j+1])
+			if err != nil {
+				return nil, "", fmt.Errorf("bad string %s: %v", line[i:j+1], err)
+			}
+			toks = append(toks, token{quoted: true, text: s})
+			i = j + 1
+		default:
+			j := i
+			for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != '#' {
+				j++
+			}
+			toks = append(toks, token{text: line[i:j]})
+			i = j
+		}
+	}
+	return toks, strings.TrimSpace(line), nil
+}
+
+func parseLine(text string, num int) (*Line, error) {
+	toks, stmt, err := tokenize(text)
+	if err != nil || len(toks) == 0 {
+		return nil, err
+	}
+	l := &Line{Num: num, Text: stmt}
+	if toks[0].quoted {
+		return nil, fmt.Errorf("expected a command, found a string")
+	}
+	l.Cmd = toks[0].text
+	spec, ok := commands[l.Cmd]
+	if !ok {
+		return nil, fmt.Errorf("unknown command %q (expected one of %s)", l.Cmd, commandNames())
+	}
+	toks = toks[1:]
+	if n := len(toks); n >= 2 && toks[n-2].is("=>") {
+		if l.Cmd != "checkpoint" {
+			return nil, fmt.Errorf("only a checkpoint line takes \"=> NAME\"")
+		}
+		l.Image = toks[n-1].text
+		toks = toks[:n-2]
+	}
+	var expect []token
+	for i, t := range toks {
+		if t.is("=") {
+			expect = append([]token{}, toks[i+1:]...)
+			toks = toks[:i]
+			break
+		}
+	}
+	for _, t := range append(toks, expect...) {
+		if t.is("=>") {
+			return nil, fmt.Errorf("\"=> NAME\" belongs at the end of a checkpoint line")
+		}
+	}
+	for _, t := range toks {
+		l.Args = append(l.Args, Arg{Quoted: t.quoted, Text: t.text})
+	}
+	if err := spec.check(l.Args); err != nil {
+		return nil, fmt.Errorf("%s: %v (usage: %s)", l.Cmd, err, spec.usage)
+	}
+	if expect != nil {
+		if l.Expect, err = parseExpect(expect, spec.result); err != nil {
+			return nil, fmt.Errorf("%s: %v", l.Cmd, err)
+		}
+	}
+	return l, nil
+}
+
+// parseExpect reads what follows "=".
+func parseExpect(toks []token, result resultKind) (*Expect, error) {
+	var parts []string
+	for _, t := range toks {
+		parts = append(parts, t.text)
+	}
+	e := &Expect{Text: strings.Join(parts, " ")}
+	switch {
+	case len(toks) == 0:
+		return nil, fmt.Errorf("nothing after \"=\"")
+	case len(toks) == 1 && !toks[0].quoted && isErrnoName(toks[0].text):
+		en, ok := errno.ByName(toks[0].text)
+		if !ok {
+			return nil, fmt.Errorf("unknown errno %q", toks[0].text)
+		}
+		e.Kind, e.Errno = ExpectErrno, en
+		if toks[0].text != "BLOCKED" {
+			e.Text = en.Name()
+		}
+	case result == resultBytes:
+		if len(toks) != 1 || !toks[0].quoted {
+			return nil, fmt.Errorf("expected a quoted string or an errno after \"=\", found %q", e.Text)
+		}
+		e.Kind, e.Bytes = ExpectBytes, []byte(toks[0].text)
+		e.Text = strconv.Quote(toks[0].text)
+	case result == resultPair:
+		if len(toks) != 2 || toks[0].quoted || toks[1].quoted {
+			return nil, fmt.Errorf("expected two descriptors or an errno after \"=\", found %q", e.Text)
+		}
+		for i := range 2 {
+			n, err := parseInt(toks[i].text)
+			if err != nil {
+				return nil, err
+			}
+			e.Pair[i] = n
+		}
+		e.Kind = ExpectPair
+	default:
+		if len(toks) != 1 || toks[0].quoted {
+			return nil, fmt.Errorf("expected an integer or an errno after \"=\", found %q", e.Text)
+		}
+		n, err := parseFlags(toks[0].text, allNames)
+		if err != nil {
+			return nil, err
+		}
+		e.Kind, e.Int = ExpectInt, n
+	}
+	return e, nil
+}
+
+// isErrnoName reports whether a result word is meant as an errno: an upper
+// case name starting with E, or BLOCKED.
+func isErrnoName(w string) bool {
+	if w == "BLOCKED" {
+		return true
+	}
+	if len(w) < 2 || w[0] != 'E' || strings.Contains(w, "|") {
+		return false
+	}
+	for _, c := range w {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseInt reads an integer as scripts write them: decimal, 0x hex, 0o or
+// leading-0 octal, with an optional leading minus.
+func parseInt(w string) (int64, error) {
+	if w == "" || strings.Contains(w, "_") {
+		return 0, fmt.Errorf("expected an integer, found %q", w)
+	}
+	n, err := strconv.ParseInt(w, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("expected an integer, found %q", w)
+	}
+	return n, nil
+}
+
+// parseFlags reads a flag set: names from the given namespace or integers,
+// joined by "|".
+func parseFlags(w string, names map[string]int64) (int64, error) {
+	var v int64
+	for _, part := range strings.Split(w, "|") {
+		if n, ok := names[part]; ok {
+			v |= n
+			continue
+		}
+		n, err := parseInt(part)
+		if err != nil {
+			if isName(part) {
+				return 0, fmt.Errorf("unknown flag %q", part)
+			}
+			return 0, fmt.Errorf("expected an integer or flag names, found %q", w)
+		}
+		v |= n
+	}
+	return v, nil
+}
+
+func isName(w string) bool {
+	return w != "" && (w[0] == '_' || w[0] >= 'A' && w[0] <= 'Z')
+}
+
+// String returns the line as a script would write it, without comment.
+func (l *Line) String() string { return l.Text }
+
+// Pid returns the calling task's pid: the first argument of every command.
+func (l *Line) Pid() int {
+	n, _ := parseInt(l.Args[0].Text)
+	return int(n)
+}
