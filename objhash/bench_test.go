@@ -1,0 +1,139 @@
+package objhash
+
+import (
+	"testing"
+	"time"
+)
+
+// The benchmarks set LookupAdd beside a bare map[any]int32 doing the same
+// job: find the pointer, and on a miss assign the next number and bump the
+// object's count (which is all Grab does here).
+
+type bobj struct{ refs int64 }
+
+const benchThing Type = 1
+
+func benchRegistry() *Registry[struct{}] {
+	reg := NewRegistry[struct{}]()
+	err := reg.Register(Ops[struct{}]{
+		Name: "thing",
+		Type: benchThing,
+		Grab: func(obj any) error { obj.(*bobj).refs++; return nil },
+		Drop: func(obj any) { obj.(*bobj).refs-- },
+	})
+	if err != nil {
+		panic(err)
+	}
+	return reg
+}
+
+// presentSet is how many objects the "present" cases cycle through.
+const presentSet = 1024
+
+func benchObjects(n int) []*bobj {
+	objs := make([]*bobj, n)
+	for i := range objs {
+		objs[i] = &bobj{}
+	}
+	return objs
+}
+
+var sinkRef int32
+
+// mapLookupAdd is the baseline: what LookupAdd does, on a bare map.
+func mapLookupAdd(m map[any]int32, o *bobj) int32 {
+	if ref, ok := m[o]; ok {
+		return ref
+	}
+	o.refs++
+	ref := int32(len(m) + 1)
+	m[o] = ref
+	return ref
+}
+
+func tableLookupAdd(tab *Table[struct{}], o *bobj) int32 {
+	ref, _, err := tab.LookupAdd(o, benchThing)
+	if err != nil {
+		panic(err)
+	}
+	return ref
+}
+
+// A benchCase does its setup for n operations and returns the loop that
+// performs them, so that the setup stays out of the measurement.
+type benchCase func(n int) (loop func())
+
+func tableNew(n int) func() {
+	objs := benchObjects(n)
+	tab := NewCheckpoint(benchRegistry())
+	return func() {
+		for _, o := range objs {
+			sinkRef = tableLookupAdd(tab, o)
+		}
+	}
+}
+
+func tablePresent(n int) func() {
+	objs := benchObjects(presentSet)
+	tab := NewCheckpoint(benchRegistry())
+	for _, o := range objs {
+		tableLookupAdd(tab, o)
+	}
+	return func() {
+		for i := range n {
+			sinkRef = tableLookupAdd(tab, objs[i%presentSet])
+		}
+	}
+}
+
+func mapNew(n int) func() {
+	objs := benchObjects(n)
+	m := make(map[any]int32)
+	return func() {
+		for _, o := range objs {
+			sinkRef = mapLookupAdd(m, o)
+		}
+	}
+}
+
+func mapPresent(n int) func() {
+	objs := benchObjects(presentSet)
+	m := make(map[any]int32)
+	for _, o := range objs {
+		mapLookupAdd(m, o)
+	}
+	return func() {
+		for i := range n {
+			sinkRef = mapLookupAdd(m, objs[i%presentSet])
+		}
+	}
+}
+
+func run(b *testing.B, c benchCase) {
+	loop := c(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	loop()
+}
+
+func BenchmarkLookupAddNew(b *testing.B)     { run(b, tableNew) }
+func BenchmarkLookupAddPresent(b *testing.B) { run(b, tablePresent) }
+func BenchmarkMapNew(b *testing.B)           { run(b, mapNew) }
+func BenchmarkMapPresent(b *testing.B)       { run(b, mapPresent) }
+
+// BenchmarkLookupAddRatio times each table case against its map case, b.N
+// operations each, and reports how many times slower the table is as x-new
+// and x-present. Its own ns/op is the four runs together and means little.
+func BenchmarkLookupAddRatio(b *testing.B) {
+	timed := func(c benchCase) time.Duration {
+		loop := c(b.N)
+		start := time.Now()
+		loop()
+		return time.Since(start)
+	}
+	ratio := func(table, bare benchCase) float64 {
+		return float64(timed(table)) / float64(timed(bare))
+	}
+	b.ReportMetric(ratio(tableNew, mapNew), "x-new")
+	b.ReportMetric(ratio(tablePresent, mapPresent), "x-present")
+}
