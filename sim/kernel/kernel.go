@@ -75,6 +75,7 @@ type Kernel struct {
 	tasks   map[int]*task.Task
 	top     []*task.Task // top-level tasks, in creation order
 	lastPid int
+	ckptID  int64 // the last checkpoint id handed out
 }
 
 // New returns a kernel with no tasks.

@@ -111,12 +111,9 @@ func (d *Dentry) Path() string {
 }
 
 // PathFrom returns the dentry's path relative to root, as an absolute path
-// inside root ("/" for root itself). The second result is false when d is
-// not below root, or is unlinked.
+// inside root ("/" for root itself); for an unlinked dentry, the path it had.
+// The second result is false when d is not below root.
 func (d *Dentry) PathFrom(root *Dentry) (string, bool) {
-	if d.unlinked {
-		return "", false
-	}
 	for e := d; ; e = e.parent {
 		if e == root {
 			return d.pathFrom(root), true

@@ -1,0 +1,242 @@
+// Package props holds what the property tests of ckptsim are made of: an
+// equivalence checker between two worlds in two kernels, generators that
+// build random worlds through system calls, and the properties themselves
+// (in the tests), chief among them that restart(checkpoint(W)) is W.
+package props
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"ckptsim/sim/kernel"
+	"ckptsim/sim/kref"
+	"ckptsim/sim/vfs"
+)
+
+// DiffError lists how one world differs from another, one line per
+// difference, each naming the path to it (pid 3, fd 5, its file, its pipe,
+// the field) and both values.
+type DiffError struct {
+	Lines []string
+}
+
+func (e *DiffError) Error() string {
+	const max = 40
+	lines := e.Lines
+	if len(lines) > max {
+		lines = append(lines[:max:max], fmt.Sprintf("... and %d more", len(e.Lines)-max))
+	}
+	return "worlds differ:\n  " + strings.Join(lines, "\n  ")
+}
+
+// Equal compares two whole worlds: every task, the top-level tasks, and how
+// many files, file tables, fs states, pipes and tasks are alive. It returns
+// nil or a *DiffError.
+func Equal(a, b *kernel.View) error {
+	c := newComparer(a, b)
+	var pa, pb []int
+	for _, t := range a.Tasks {
+		pa = append(pa, t.Pid)
+	}
+	for _, t := range b.Tasks {
+		pb = append(pb, t.Pid)
+	}
+	c.same("tasks", pa, pb)
+	c.same("top-level tasks", a.Top, b.Top)
+	for _, pid := range a.Top {
+		if b.Task(pid) != nil {
+			c.tree(pid, true)
+		}
+	}
+	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.Task} {
+		c.same("live "+k.String()+" objects", a.Live.Count(k), b.Live.Count(k))
+	}
+	return c.result()
+}
+
+// EqualSubtree compares the subtree rooted at pid in a with the one rooted
+// at pid in b, ignoring the root's parent: a container compared with its
+// restored copy, which has no parent.
+func EqualSubtree(a, b *kernel.View, pid int) error {
+	c := newComparer(a, b)
+	if a.Task(pid) == nil || b.Task(pid) == nil {
+		c.diff(fmt.Sprintf("pid %d", pid), a.Task(pid) != nil, b.Task(pid) != nil)
+		return c.result()
+	}
+	c.tree(pid, false)
+	return c.result()
+}
+
+// comparer matches the objects of two views by structure: the first time
+// it meets an object of a (by id) along some path, it pairs it with the
+// object of b at the same path; meeting either again, elsewhere, the pairing
+// must hold both ways, or sharing differs.
+type comparer struct {
+	a, b  *kernel.View
+	lines []string
+	pairs map[string]map[uint64]uint64 // kind -> a id -> b id
+	back  map[string]map[uint64]uint64 // kind -> b id -> a id
+}
+
+func newComparer(a, b *kernel.View) *comparer {
+	return &comparer{a: a, b: b, pairs: map[string]map[uint64]uint64{}, back: map[string]map[uint64]uint64{}}
+}
+
+func (c *comparer) result() error {
+	if len(c.lines) == 0 {
+		return nil
+	}
+	return &DiffError{Lines: c.lines}
+}
+
+func (c *comparer) diff(path string, x, y any) {
+	c.lines = append(c.lines, fmt.Sprintf("%s: %v != %v", path, x, y))
+}
+
+func (c *comparer) same(path string, x, y any) {
+	if fmt.Sprint(x) != fmt.Sprint(y) {
+		c.diff(path, x, y)
+	}
+}
+
+// pair records that object x of a corresponds to y of b, and reports
+// whether this is the first time the pair is met (so its contents need
+// comparing). A pairing that contradicts an earlier one is a sharing
+// difference.
+func (c *comparer) pair(kind, path string, x, y uint64) bool {
+	if c.pairs[kind] == nil {
+		c.pairs[kind], c.back[kind] = map[uint64]uint64{}, map[uint64]uint64{}
+	}
+	px, seenX := c.pairs[kind][x]
+	_, seenY := c.back[kind][y]
+	switch {
+	case !seenX && !seenY:
+		c.pairs[kind][x], c.back[kind][y] = y, x
+		return true
+	case seenX && px == y:
+		return false
+	}
+	c.lines = append(c.lines, fmt.Sprintf("%s: sharing differs: this %s is shared differently in the two worlds", path, kind))
+	return false
+}
+
+func (c *comparer) tree(pid int, withParent bool) {
+	ta, tb := c.a.Task(pid), c.b.Task(pid)
+	p := fmt.Sprintf("pid %d", pid)
+	if withParent {
+		c.same(p+" parent", ta.PPid, tb.PPid)
+	}
+	c.same(p+" comm", ta.Comm, tb.Comm)
+	c.same(p+" state", ta.State, tb.State)
+	c.same(p+" exit code", ta.ExitCode, tb.ExitCode)
+	c.same(p+" references", ta.Refs, tb.Refs)
+	c.same(p+" children", ta.Children, tb.Children)
+	for _, d := range ta.Regs.Diff(tb.Regs) {
+		c.lines = append(c.lines, p+" registers: "+d)
+	}
+	if (ta.FileTable == 0) != (tb.FileTable == 0) {
+		c.diff(p+" has a file table", ta.FileTable != 0, tb.FileTable != 0)
+	} else if ta.FileTable != 0 && c.pair("file table", p, ta.FileTable, tb.FileTable) {
+		c.fileTable(p+" file table", c.a.FileTables[ta.FileTable], c.b.FileTables[tb.FileTable])
+	}
+	if (ta.FS == 0) != (tb.FS == 0) {
+		c.diff(p+" has an fs state", ta.FS != 0, tb.FS != 0)
+	} else if ta.FS != 0 && c.pair("fs state", p, ta.FS, tb.FS) {
+		fa, fb := c.a.FSStates[ta.FS], c.b.FSStates[tb.FS]
+		c.same(p+" fs root", fa.Root, fb.Root)
+		c.same(p+" fs cwd", fa.Cwd, fb.Cwd)
+		c.same(p+" fs state references", fa.Refs, fb.Refs)
+	}
+	for i, child := range ta.Children {
+		if i < len(tb.Children) && tb.Children[i] == child {
+			c.tree(child, true)
+		}
+	}
+}
+
+func (c *comparer) fileTable(p string, ta, tb kernel.FileTableView) {
+	c.same(p+" references", ta.Refs, tb.Refs)
+	fds := func(t kernel.FileTableView) []int {
+		var out []int
+		for _, d := range t.Fds {
+			out = append(out, d.Fd)
+		}
+		return out
+	}
+	c.same(p+" descriptors", fds(ta), fds(tb))
+	byFd := map[int]kernel.FdView{}
+	for _, d := range tb.Fds {
+		byFd[d.Fd] = d
+	}
+	for _, da := range ta.Fds {
+		db, ok := byFd[da.Fd]
+		if !ok {
+			continue
+		}
+		fp := fmt.Sprintf("%s fd %d", strings.TrimSuffix(p, " file table"), da.Fd)
+		c.same(fp+" close-on-exec", da.CloseOnExec, db.CloseOnExec)
+		if c.pair("file", fp, da.File, db.File) {
+			c.file(fp+" file", c.a.Files[da.File], c.b.Files[db.File])
+		}
+	}
+}
+
+func (c *comparer) file(p string, fa, fb kernel.FileView) {
+	c.same(p+" type", fa.Type, fb.Type)
+	c.same(p+" flags", vfs.FormatOpenFlags(fa.Flags), vfs.FormatOpenFlags(fb.Flags))
+	c.same(p+" mode", fa.Mode, fb.Mode)
+	c.same(p+" position", fa.Pos, fb.Pos)
+	c.same(p+" version", fa.Version, fb.Version)
+	c.same(p+" owner", fa.Owner, fb.Owner)
+	c.same(p+" lock", fa.Lock, fb.Lock)
+	c.same(p+" references", fa.Refs, fb.Refs)
+	c.same(p+" path", fa.Path, fb.Path)
+	c.same(p+" unlinked", fa.Unlinked, fb.Unlinked)
+	if (fa.Inode == nil) != (fb.Inode == nil) {
+		c.diff(p+" has an inode", fa.Inode != nil, fb.Inode != nil)
+	} else if fa.Inode != nil {
+		ia, ib := fa.Inode, fb.Inode
+		c.same(p+" inode mode", fmt.Sprintf("%#o", ia.Mode), fmt.Sprintf("%#o", ib.Mode))
+		c.same(p+" inode size", ia.Size, ib.Size)
+		c.same(p+" inode change counter", ia.Changes, ib.Changes)
+		c.same(p+" inode references", ia.Refs, ib.Refs)
+		if !bytes.Equal(ia.Contents, ib.Contents) {
+			c.diff(p+" contents", short(ia.Contents), short(ib.Contents))
+		}
+		// An unlinked inode is shared by the files open on it: that
+		// sharing must survive too.
+		if fa.Unlinked && fb.Unlinked {
+			c.pair("unlinked inode", p, ia.Ino, ib.Ino)
+		}
+	}
+	if (fa.Pipe == 0) != (fb.Pipe == 0) {
+		c.diff(p+" has a pipe", fa.Pipe != 0, fb.Pipe != 0)
+	} else if fa.Pipe != 0 && c.pair("pipe", p+" pipe", fa.Pipe, fb.Pipe) {
+		c.pipe(p+" pipe", c.a.Pipes[fa.Pipe], c.b.Pipes[fb.Pipe])
+	}
+}
+
+func (c *comparer) pipe(p string, pa, pb kernel.PipeView) {
+	c.same(p+" references", pa.Refs, pb.Refs)
+	c.same(p+" readers", pa.Readers, pb.Readers)
+	c.same(p+" writers", pa.Writers, pb.Writers)
+	c.same(p+" buffers", len(pa.Buffers), len(pb.Buffers))
+	for i := range min(len(pa.Buffers), len(pb.Buffers)) {
+		ba, bb := pa.Buffers[i], pb.Buffers[i]
+		bp := fmt.Sprintf("%s buffer %d", p, i)
+		c.same(bp+" offset", ba.Offset, bb.Offset)
+		c.same(bp+" packet", ba.Packet, bb.Packet)
+		if !bytes.Equal(ba.Data, bb.Data) {
+			c.diff(bp+" bytes", short(ba.Data), short(bb.Data))
+		}
+	}
+}
+
+// short renders bytes for a difference line: quoted, cut after 40 bytes.
+func short(b []byte) string {
+	if len(b) > 40 {
+		return fmt.Sprintf("%q... (%d bytes)", b[:40], len(b))
+	}
+	return fmt.Sprintf("%q", b)
+}

@@ -1,0 +1,91 @@
+package kernel
+
+import (
+	"fmt"
+
+	"ckptsim/sim/errno"
+	"ckptsim/sim/kref"
+	"ckptsim/sim/task"
+	"ckptsim/sim/vfs"
+)
+
+// Core is the inside of a kernel, for the checkpoint/restart engine, which
+// in Linux is part of the kernel itself. A Core exists only during a call to
+// Kernel.Locked, with the kernel's lock held: nothing else runs meanwhile.
+type Core struct {
+	k *Kernel
+}
+
+// Locked runs fn with the kernel's lock held and its inside open to fn.
+// fn must not call the kernel's system calls (they would deadlock), nor
+// keep the Core after it returns.
+func (k *Kernel) Locked(fn func(c *Core) error) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return fn(&Core{k: k})
+}
+
+// FS returns the filesystem.
+func (c *Core) FS() *vfs.FS { return c.k.fs }
+
+// Registry returns the registry of live objects.
+func (c *Core) Registry() *kref.Registry { return c.k.reg }
+
+// NoFile returns RLIMIT_NOFILE: descriptor numbers are below it.
+func (c *Core) NoFile() int { return c.k.noFile }
+
+// NrOpen returns fs.nr_open: no file table holds more descriptors.
+func (c *Core) NrOpen() int { return c.k.nrOpen }
+
+// PidMax returns pid_max: pids are below it.
+func (c *Core) PidMax() int { return c.k.pidMax }
+
+// Task returns task pid, or nil.
+func (c *Core) Task(pid int) *task.Task { return c.k.tasks[pid] }
+
+// Subtree returns the task pid and its descendants in preorder: a parent
+// before its children, children in creation order.
+func (c *Core) Subtree(root *task.Task) []*task.Task {
+	var out []*task.Task
+	walkSubtree(root, func(t *task.Task) { out = append(out, t) })
+	return out
+}
+
+// NextCheckpointID returns a new checkpoint id, unique within this kernel.
+func (c *Core) NextCheckpointID() int64 {
+	c.k.ckptID++
+	return c.k.ckptID
+}
+
+// Attach enters a detached task tree, built by restart, into the kernel:
+// every task in the pid table, the root as a top-level task. Its pids must
+// be free and below pid_max (EEXIST, EINVAL naming the pid); otherwise
+// nothing changes. The pid table takes over the tasks' references.
+func (c *Core) Attach(root *task.Task) error {
+	if root.Parent() != nil {
+		return fmt.Errorf("attach: task %d has a parent: %w", root.Pid(), errno.EINVAL)
+	}
+	tasks := c.Subtree(root)
+	for _, t := range tasks {
+		if err := c.PidFree(t.Pid()); err != nil {
+			return err
+		}
+	}
+	for _, t := range tasks {
+		c.k.tasks[t.Pid()] = t
+	}
+	c.k.top = append(c.k.top, root)
+	return nil
+}
+
+// PidFree returns nil when pid can be given to a new task: EINVAL when it is
+// out of range, EEXIST when a task has it.
+func (c *Core) PidFree(pid int) error {
+	switch {
+	case pid <= 0 || pid >= c.k.pidMax:
+		return fmt.Errorf("pid %d out of range 1..%d: %w", pid, c.k.pidMax-1, errno.EINVAL)
+	case c.k.tasks[pid] != nil:
+		return fmt.Errorf("pid %d is taken: %w", pid, errno.EEXIST)
+	}
+	return nil
+}
