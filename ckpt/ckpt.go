@@ -94,9 +94,9 @@ type counted interface {
 	Refs() int64
 }
 
-func grab(obj any) error   { obj.(counted).Get(); return nil }
-func drop(obj any)         { obj.(counted).Put() }
-func users(obj any) int64  { return obj.(counted).Refs() }
+func grab(obj any) error  { obj.(counted).Get(); return nil }
+func drop(obj any)        { obj.(counted).Put() }
+func users(obj any) int64 { return obj.(counted).Refs() }
 func objOps(t objhash.Type, name string) objhash.Ops[*ctx] {
 	return objhash.Ops[*ctx]{Type: t, Name: name, Grab: grab, Drop: drop, Users: users}
 }

@@ -3,8 +3,8 @@ package image
 import (
 	"encoding/binary"
 	"flag"
-	"reflect"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"

@@ -129,11 +129,11 @@ type Tree struct {
 // Task is one task of the tree, in preorder: a parent before its
 // children, children in creation order.
 type Task struct {
-	Pid      int32          `doc:"pid"`
-	PPid     int32          `doc:"parent's pid; 0 for the container's root"`
-	State    uint32         `doc:"0 live, 1 zombie"`
-	ExitCode int32          `doc:"a zombie's exit code, 0..255"`
-	Comm     [CommLen]byte  `doc:"command name, NUL-padded, at most 15 bytes"`
+	Pid      int32         `doc:"pid"`
+	PPid     int32         `doc:"parent's pid; 0 for the container's root"`
+	State    uint32        `doc:"0 live, 1 zombie"`
+	ExitCode int32         `doc:"a zombie's exit code, 0..255"`
+	Comm     [CommLen]byte `doc:"command name, NUL-padded, at most 15 bytes"`
 }
 
 // TaskObjs names a task's file table and fs state; a zombie has neither
