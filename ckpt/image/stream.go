@@ -280,3 +280,6 @@ func (r *Reader) readError(off int64, t Type, got, want int, err error) error {
 	}
 	return fmt.Errorf("image offset %d: reading: %w", off, err)
 }
+
+// crc32Of returns the CRC32C (Castagnoli) of b, the image's checksum.
+func crc32Of(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -1,0 +1,142 @@
+package image
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"ckptsim/sim/errno"
+)
+
+// sample writes a small image: header, a file record with a path, a pipe
+// buffer, and the tail.
+func sample(t *testing.T) []byte {
+	var b bytes.Buffer
+	w := NewWriter(&b)
+	require.NoError(t, w.Write(TypeHeader, &Header{Magic: HeaderMagic, Major: VersionMajor}, nil))
+	require.NoError(t, w.Write(TypeFile, &File{FileType: 1, Flags: 2, Pos: 5}, []byte("/a/b")))
+	require.NoError(t, w.Write(TypePipeBuf, &PipeBuf{Offset: 3}, []byte("hello")))
+	require.NoError(t, w.WriteTail())
+	return b.Bytes()
+}
+
+func TestRoundTrip(t *testing.T) {
+	img := sample(t)
+	assert.Zero(t, len(img)%8, "records are padded to 8 bytes")
+	recs, err := ReadAll(bytes.NewReader(img))
+	require.NoError(t, err)
+	require.Len(t, recs, 4)
+	var f File
+	require.NoError(t, recs[1].Decode(&f))
+	assert.Equal(t, File{FileType: 1, Flags: 2, Pos: 5}, f)
+	assert.Equal(t, "/a/b", string(recs[1].Tail))
+	assert.Equal(t, "hello", string(recs[2].Tail))
+	assert.Equal(t, int64(len(img)-24), recs[3].Offset, "the tail is the last 24 bytes")
+	var tail Tail
+	require.NoError(t, recs[3].Decode(&tail))
+	assert.Equal(t, crc32Of(img[:recs[3].Offset]), tail.CRC)
+	assert.Equal(t, tail.CRC, recs[3].CRC, "the reader computes the checksum of what precedes the tail")
+	assert.Equal(t, img, Encode(recs, false), "re-encoding gives the same bytes")
+}
+
+// TestFramingErrors checks that each malformed framing is refused with
+// EINVAL and the offset of the record at fault.
+func TestFramingErrors(t *testing.T) {
+	img := sample(t)
+	fileOff := 8 + 360 // the header record: an 8-byte header and a 360-byte fixed part
+	set32 := func(off int, v uint32) []byte {
+		b := append([]byte(nil), img...)
+		binary.LittleEndian.PutUint32(b[off:], v)
+		return b
+	}
+	cases := []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"unknown type", set32(fileOff, 999), "image offset 368: unknown record type 999"},
+		{"too long", set32(fileOff+4, 56+MaxPath+1), "image offset 368: FILE record: length 4152, allowed 56..4151"},
+		{"too short", set32(fileOff+4, 8), "FILE record: length 8, allowed 56..4151"},
+		{"cut in a header", img[:fileOff+3], "image offset 368: image cut short: 3 of 8 bytes"},
+		{"cut in a payload", img[:fileOff+20], "image offset 368: FILE record: image cut short: 20 of 72 bytes"},
+		{"non-zero padding", func() []byte { b := append([]byte(nil), img...); b[fileOff+8+56+4] = 1; return b }(), "FILE record: padding is not zero"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ReadAll(bytes.NewReader(c.img))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, errno.EINVAL)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestDecodeChecksPadFields(t *testing.T) {
+	rec := &Record{Type: TypeTree}
+	require.NoError(t, rec.SetFixed(&Tree{Tasks: 1, Pad: 7}))
+	var tr Tree
+	err := rec.Decode(&tr)
+	assert.ErrorIs(t, err, errno.EINVAL)
+	assert.Contains(t, err.Error(), "Pad is not zero")
+}
+
+func TestWriterRefusesWhatTheFormatForbids(t *testing.T) {
+	w := NewWriter(io.Discard)
+	assert.Error(t, w.Write(Type(99), nil, nil), "unknown type")
+	assert.Error(t, w.Write(TypeFile, &Tree{}, nil), "wrong fixed struct")
+	assert.Error(t, w.Write(TypeFile, nil, nil), "missing fixed part")
+	assert.Error(t, w.Write(TypeRegs, nil, make([]byte, RegsSize-1)), "tail too short")
+	assert.Error(t, w.Write(TypePipeBuf, &PipeBuf{}, make([]byte, PageSize+1)), "tail too long")
+	assert.NoError(t, w.Write(TypePipeBuf, &PipeBuf{}, []byte("x")))
+}
+
+type failingWriter struct{ n int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if f.n -= len(p); f.n < 0 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestWriterErrorSticks(t *testing.T) {
+	w := NewWriter(&failingWriter{n: 20})
+	require.NoError(t, w.Write(TypeTree, &Tree{}, nil))
+	err := w.Write(TypeTree, &Tree{}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "offset 16")
+	assert.Equal(t, err, w.Write(TypeTree, &Tree{}, nil), "later writes return the first error")
+}
+
+// TestStreamProperty writes random records and reads them back: the same
+// records, every offset a multiple of 8, the tail's checksum right.
+func TestStreamProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var b bytes.Buffer
+		w := NewWriter(&b)
+		var tails [][]byte
+		for i := rapid.IntRange(0, 20).Draw(t, "records"); i > 0; i-- {
+			tail := rapid.SliceOfN(rapid.Byte(), 1, PageSize).Draw(t, "tail")
+			off := rapid.Uint32Range(0, uint32(PageSize-len(tail))).Draw(t, "offset")
+			require.NoError(t, w.Write(TypePipeBuf, &PipeBuf{Offset: off}, tail))
+			tails = append(tails, tail)
+		}
+		require.NoError(t, w.WriteTail())
+		recs, err := ReadAll(bytes.NewReader(b.Bytes()))
+		require.NoError(t, err)
+		require.Len(t, recs, len(tails)+1)
+		for i, tail := range tails {
+			require.Equal(t, tail, recs[i].Tail)
+			require.Zero(t, recs[i].Offset%8)
+		}
+		var tl Tail
+		require.NoError(t, recs[len(tails)].Decode(&tl))
+		require.Equal(t, recs[len(tails)].CRC, tl.CRC)
+	})
+}
