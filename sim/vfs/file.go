@@ -77,6 +77,12 @@ type File struct {
 // Ref implements kref.Object.
 func (f *File) Ref() *kref.Count { return &f.Count }
 
+// NewFile creates a file of a type defined outside this package (a device,
+// say, or a test's own type), with one reference, the caller's, and no name.
+func NewFile(reg *kref.Registry, ops FileOperations, flags int, mode FMode) *File {
+	return newFile(reg, ops, nil, flags, mode)
+}
+
 // newFile creates a file with one reference, the caller's. It takes over the
 // caller's reference on dentry (which may be nil).
 func newFile(reg *kref.Registry, ops FileOperations, d *Dentry, flags int, mode FMode) *File {
