@@ -72,6 +72,8 @@ type File struct {
 	owner   int
 	ownerID uint64
 	lock    int // LOCK_SH or LOCK_EX when this file holds a flock lock
+	// ownLocks are the locks of a file with neither name nor pipe.
+	ownLocks flockState
 }
 
 // Ref implements kref.Object.

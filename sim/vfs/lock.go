@@ -14,13 +14,17 @@ func (s *flockState) remove(f *File) {
 	f.lock = 0
 }
 
-// locks returns the lock set a file's flock applies to: its inode's, or for
-// an anonymous pipe, the pipe's.
+// locks returns the lock set a file's flock applies to: its inode's, for an
+// anonymous pipe the pipe's, and for a file with neither (one made with
+// NewFile) its own.
 func (f *File) locks() *flockState {
-	if f.dentry != nil {
+	switch {
+	case f.dentry != nil:
 		return &f.dentry.inode.locks
+	case f.pipe != nil:
+		return &f.pipe.locks
 	}
-	return &f.pipe.locks
+	return &f.ownLocks
 }
 
 // Flock applies a flock(2) operation.
