@@ -38,7 +38,7 @@ func (k *Kernel) Open(pid int, path string, flags int, perm uint32) (int, error)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	fd, err := k.open(pid, path, flags, perm)
-	return fd, fail(pid, "open", err, path, vfs.FormatOpenFlags(flags), perm)
+	return fd, fail(pid, "open", err, path, flagArg(flags), modeArg(perm))
 }
 
 func (k *Kernel) open(pid int, path string, flags int, perm uint32) (int, error) {
@@ -171,11 +171,14 @@ func (k *Kernel) dup2(pid, oldfd, newfd int) (int, error) {
 func (k *Kernel) Dup3(pid, oldfd, newfd, flags int) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	fd, err := 0, error(errno.EINVAL)
-	if flags&^vfs.O_CLOEXEC == 0 && oldfd != newfd {
-		fd, err = k.dup3(pid, oldfd, newfd, flags != 0)
+	fd, err := 0, error(nil)
+	if _, err = k.caller(pid); err == nil {
+		err = errno.EINVAL
+		if flags&^vfs.O_CLOEXEC == 0 && oldfd != newfd {
+			fd, err = k.dup3(pid, oldfd, newfd, flags != 0)
+		}
 	}
-	return fd, fail(pid, "dup3", err, oldfd, newfd, vfs.FormatOpenFlags(flags))
+	return fd, fail(pid, "dup3", err, oldfd, newfd, flagArg(flags))
 }
 
 // dup3 installs oldfd's file at newfd, as Linux's do_dup2. A newfd beyond
@@ -207,7 +210,7 @@ func (k *Kernel) Pipe2(pid, flags int) ([2]int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	fds, err := k.pipe2(pid, flags)
-	return fds, fail(pid, "pipe2", err, vfs.FormatOpenFlags(flags))
+	return fds, fail(pid, "pipe2", err, flagArg(flags))
 }
 
 func (k *Kernel) pipe2(pid, flags int) ([2]int, error) {
@@ -351,14 +354,14 @@ func (k *Kernel) pathCall(pid int, call, path string, op func(root, cwd *vfs.Den
 func (k *Kernel) Mkdir(pid int, path string, perm uint32) error {
 	return k.pathCall(pid, "mkdir", path, func(root, cwd *vfs.Dentry) error {
 		return k.fs.Mkdir(root, cwd, path, perm)
-	}, perm)
+	}, modeArg(perm))
 }
 
 // Mkfifo creates a FIFO, as mkfifo(3) with a umask of 0.
 func (k *Kernel) Mkfifo(pid int, path string, perm uint32) error {
 	return k.pathCall(pid, "mkfifo", path, func(root, cwd *vfs.Dentry) error {
 		return k.fs.Mkfifo(root, cwd, path, perm)
-	}, perm)
+	}, modeArg(perm))
 }
 
 // Unlink removes a name, as unlink(2).

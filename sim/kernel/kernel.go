@@ -161,6 +161,16 @@ func (e *Error) Error() string {
 // Unwrap returns the errno.
 func (e *Error) Unwrap() error { return e.Err }
 
+// flagArg and modeArg render arguments in errors as Linux's strace would:
+// flags by name, modes in octal.
+type (
+	flagArg int
+	modeArg uint32
+)
+
+func (f flagArg) String() string { return vfs.FormatOpenFlags(int(f)) }
+func (m modeArg) String() string { return fmt.Sprintf("%#o", uint32(m)) }
+
 // fail wraps err, if any, as the failure of call made by pid.
 func fail(pid int, call string, err error, args ...any) error {
 	if err == nil {

@@ -28,7 +28,9 @@ func (k *Kernel) allocPid(pid int) (int, error) {
 		}
 		return pid, nil
 	}
-	for range k.pidMax {
+	// Pids 1..pidMax-1 are candidates, tried from the one after the last
+	// allocated, wrapping around.
+	for range k.pidMax - 1 {
 		k.lastPid++
 		if k.lastPid >= k.pidMax {
 			k.lastPid = 1
@@ -46,9 +48,10 @@ func (k *Kernel) allocPid(pid int) (int, error) {
 func (k *Kernel) Spawn(pid int, comm string) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	asked := pid
 	pid, err := k.allocPid(pid)
 	if err != nil {
-		return 0, fail(0, "spawn", err, pid)
+		return 0, fail(0, "spawn", err, asked)
 	}
 	if comm == "" {
 		comm = DefaultComm

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -203,8 +204,10 @@ func (fs *FS) Mkfifo(root, cwd *Dentry, path string, perm uint32) error {
 func (fs *FS) WriteFile(path string, contents []byte, perm uint32) error {
 	d, err := fs.Lookup(fs.root, fs.root, path)
 	switch {
-	case err == nil && !d.inode.IsRegular():
+	case err == nil && d.inode.IsDir():
 		return errno.EISDIR
+	case err == nil && !d.inode.IsRegular():
+		return fmt.Errorf("%s is not a regular file: %w", path, errno.EINVAL)
 	case err == nil:
 		d.inode.data = append([]byte(nil), contents...)
 		d.inode.changes++
