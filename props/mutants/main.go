@@ -1,0 +1,188 @@
+// Command mutants proves that the test suite can fail: it applies each of a
+// list of deliberate engine bugs to a scratch copy of the tree, runs the
+// tests there, and counts the bugs the tests catch ("kill"). A mutant that
+// survives means a kind of bug the suite would let through.
+//
+//	go run ./props/mutants             # every mutant, the whole suite
+//	go run ./props/mutants -pkg ./props/  # only the property tests
+//	go run ./props/mutants -list
+//
+// Each mutant is one textual replacement that must apply exactly once, so a
+// mutant that no longer matches the code is reported rather than silently
+// skipped. It exits 1 unless every mutant is killed.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type mutant struct {
+	name     string
+	file     string
+	old, new string
+}
+
+// mutants are engine bugs of the kinds a checkpoint/restart engine gets
+// wrong. Each breaks one thing and leaves the code compiling.
+var mutants = []mutant{
+	{"forget close-on-exec on restart", "ckpt/restart.go",
+		"files.Install(int(fd.Fd), f, fd.CloseOnExec == 1)", "files.Install(int(fd.Fd), f, false)"},
+	{"save a shared object twice (the object hash forgets objects)", "objhash/table.go",
+		"t.byObj[obj] = i", "_ = i"},
+	{"drop a byte of every pipe buffer on restart", "ckpt/restart.go",
+		"Data: rec.Tail, Packet:", "Data: rec.Tail[:len(rec.Tail)-min(1, len(rec.Tail)-1)], Packet:"},
+	{"restore a position off by one", "sim/vfs/checkpoint.go",
+		"f.ops.Seek(f, rec.Pos, SEEK_SET)", "f.ops.Seek(f, rec.Pos+1, SEEK_SET)"},
+	{"share a file table that should be copied", "ckpt/restart.go",
+		"files, err := c.fetch(rec, objs.FileTable, objFileTable)", "files, err := c.fetch(rec, 1, objFileTable)"},
+	{"skip a reference count on restart", "ckpt/restart.go",
+		"f := obj.(*vfs.File)\n\tf.Get()", "f := obj.(*vfs.File)"},
+	{"accept a duplicate objref", "objhash/table.go",
+		"if i, dup := t.byRef[objref]; dup {\n\t\treturn nil, fail(what, errno.EINVAL, \"objref is taken", "if i, dup := t.byRef[objref]; dup && false {\n\t\treturn nil, fail(what, errno.EINVAL, \"objref is taken"},
+	{"lose the version counter", "sim/vfs/checkpoint.go",
+		"f.version = rec.Version", "f.version = 0"},
+	{"lose a zombie's exit code", "ckpt/restart.go",
+		"t.Exit(int(tr.ExitCode))", "t.Exit(0)"},
+	{"skip leak detection", "ckpt/checkpoint.go",
+		"if flags&CHECKPOINT_SUBTREE == 0 {\n\t\tif err := c.detectLeaks(tasks)", "if false {\n\t\tif err := c.detectLeaks(tasks)"},
+	{"save an unlinked file without its contents", "ckpt/checkpoint.go",
+		"append([]byte(p), in.Contents()...)", "[]byte(p)"},
+	{"forget the packet flag of a pipe buffer", "ckpt/checkpoint.go",
+		"rec.Flags = pipeBufPacket", "rec.Flags = 0"},
+	{"do not restore registers", "ckpt/restart.go",
+		"t.SetRegs(regs)", "_ = regs"},
+	{"do not check the checksum", "ckpt/restart.go",
+		"if tail.CRC != rec.CRC {", "if false {"},
+	{"restore children in reverse order", "ckpt/restart.go",
+		"stack[len(stack)-1].AddChild(t)", "stack[len(stack)-1].AddChild(t); kids := stack[len(stack)-1].Children(); slices.Reverse(kids)"},
+	{"park the wrong pipe end", "sim/vfs/checkpoint.go",
+		"if rec.Mode == FMODE_WRITE {\n\t\tmine, other = w, r", "if rec.Mode != FMODE_WRITE {\n\t\tmine, other = w, r"},
+}
+
+func main() {
+	pkgs := flag.String("pkg", "./...", "the packages whose tests must kill each mutant")
+	list := flag.Bool("list", false, "list the mutants and exit")
+	only := flag.String("only", "", "run only the mutants whose name contains this")
+	flag.Parse()
+	if *list {
+		for i, m := range mutants {
+			fmt.Printf("%2d  %s  (%s)\n", i+1, m.name, m.file)
+		}
+		return
+	}
+	root, err := repoRoot()
+	if err != nil {
+		fail(err)
+	}
+	killed, ran := 0, 0
+	for i, m := range mutants {
+		if *only != "" && !strings.Contains(m.name, *only) {
+			continue
+		}
+		ran++
+		start := time.Now()
+		verdict, detail, err := try(root, m, *pkgs)
+		if err != nil {
+			fail(fmt.Errorf("mutant %d (%s): %w", i+1, m.name, err))
+		}
+		if verdict == "killed" {
+			killed++
+		}
+		fmt.Printf("%2d  %-8s %-60s %5.1fs  %s\n", i+1, verdict, m.name, time.Since(start).Seconds(), detail)
+	}
+	fmt.Printf("killed %d of %d mutants with %s\n", killed, ran, *pkgs)
+	if killed != ran {
+		os.Exit(1)
+	}
+}
+
+// try applies one mutant to a scratch copy of the tree and runs the tests
+// there. The detail names the packages whose tests failed.
+func try(root string, m mutant, pkgs string) (verdict, detail string, err error) {
+	dir, err := os.MkdirTemp("", "ckptsim-mutant-")
+	if err != nil {
+		return "", "", err
+	}
+	defer os.RemoveAll(dir)
+	if err := copyTree(root, dir); err != nil {
+		return "", "", err
+	}
+	path := filepath.Join(dir, m.file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", err
+	}
+	if n := bytes.Count(src, []byte(m.old)); n != 1 {
+		return "", "", fmt.Errorf("%s: the text to replace occurs %d times, not once: the mutant no longer applies", m.file, n)
+	}
+	src = bytes.Replace(src, []byte(m.old), []byte(m.new), 1)
+	if strings.Contains(m.new, "slices.") && !bytes.Contains(src, []byte(`"slices"`)) {
+		src = bytes.Replace(src, []byte("import (\n"), []byte("import (\n\t\"slices\"\n"), 1)
+	}
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		return "", "", err
+	}
+	if out, err := run(dir, "go", "build", "./..."); err != nil {
+		return "", "", fmt.Errorf("the mutant does not compile:\n%s", out)
+	}
+	out, err := run(dir, "go", "test", "-count=1", "-timeout", "600s", pkgs)
+	if err == nil {
+		return "survived", "", nil
+	}
+	var failed []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.HasPrefix(f[1], "ckptsim") {
+			failed = append(failed, strings.TrimPrefix(f[1], "ckptsim/"))
+		}
+	}
+	return "killed", "by " + strings.Join(failed, ", "), nil
+}
+
+func run(dir string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// copyTree copies the files git knows (committed or not) into dir.
+func copyTree(root, dir string) error {
+	out, err := run(root, "git", "ls-files", "--cached", "--others", "--exclude-standard")
+	if err != nil {
+		return err
+	}
+	for _, f := range strings.Split(strings.TrimSpace(out), "\n") {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "mutants:", err)
+	os.Exit(2)
+}
