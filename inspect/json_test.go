@@ -1,0 +1,210 @@
+package inspect_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"ckptsim/ckpt"
+	"ckptsim/ckpt/image"
+	"ckptsim/inspect"
+	"ckptsim/sim/kernel"
+)
+
+// toJSON returns ShowJSON's output for an image, and its error.
+func toJSON(t T, img []byte) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := inspect.ShowJSON(&out, bytes.NewReader(img))
+	return out.String(), err
+}
+
+// encode runs Encode on JSON text.
+func encode(js string, opts inspect.EncodeOptions) ([]byte, error) {
+	var out bytes.Buffer
+	err := inspect.EncodeWith(&out, strings.NewReader(js), opts)
+	return out.Bytes(), err
+}
+
+// allBytes is every byte value, for tails that are not text.
+func allBytes() string {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return string(b)
+}
+
+// TestJSONRoundTrip: the JSON of an image encodes back to the identical
+// bytes, for images of every kind, well formed or not.
+func TestJSONRoundTrip(t *testing.T) {
+	withEdit := func(script string, edit func(recs []*image.Record)) func(t *testing.T) []byte {
+		return func(t *testing.T) []byte {
+			recs := records(t, imageOf(t, script))
+			edit(recs)
+			return image.Encode(recs, false)
+		}
+	}
+	cases := []struct {
+		name string
+		img  func(t *testing.T) []byte
+	}{
+		{"demo", func(t *testing.T) []byte { return imageOf(t, demo) }},
+		{"pipe data of every byte value", func(t *testing.T) []byte {
+			return imageOf(t, fmt.Sprintf("spawn 1\npipe 1 = 0 1\nwrite 1 1 %q = 256\nwrite 1 1 \"text\" = 4", allBytes()))
+		}},
+		{"ghost contents of every byte value, and a ghost FIFO", func(t *testing.T) []byte {
+			return imageOf(t, fmt.Sprintf(`
+				spawn 1
+				open 1 /g O_RDWR|O_CREAT 0600 = 0
+				write 1 0 %q = 256
+				unlink 1 /g
+				mkfifo 1 /q
+				open 1 /q O_RDWR = 1
+				write 1 1 "fifo bytes" = 10
+				unlink 1 /q`, allBytes()))
+		}},
+		{"packet-mode pipe, directory, cwd, high fds, registers", func(t *testing.T) []byte {
+			return imageOf(t, `
+				spawn 1 "a name"
+				mkdir 1 /d
+				chdir 1 /d
+				open 1 /d O_RDONLY|O_DIRECTORY = 0
+				pipe 1 O_DIRECT = 1 2
+				write 1 2 "one" = 3
+				write 1 2 "two" = 3
+				dup2 1 2 65535 = 65535
+				regs 1 rax=-1 r15=0xffffffffffffffff rip=0x7fff0000`)
+		}},
+		{"error record", func(t *testing.T) []byte {
+			img, err := checkpoint(t, world(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_SH"), 1)
+			require.Error(t, err)
+			return img
+		}},
+		{"wrong checksum", func(t *testing.T) []byte {
+			img := imageOf(t, demo)
+			img[len(img)-5] ^= 0x80
+			return img
+		}},
+		{"pad fields and a comm that is not text", withEdit(demo, func(recs []*image.Record) {
+			setField(t, recs[2], "Pad", uint32(0xdeadbeef))
+			setField(t, recs[3], "Comm", [16]byte{0xff, 'x', 0, 'y'})
+			setField(t, recs[0], "Sysname", [64]byte{'a', '\n', 0x01})
+		})},
+		{"negative and huge values", withEdit(demo, func(recs []*image.Record) {
+			setField(t, recs[3], "Pid", int32(-2147483648))
+			setField(t, recs[10], "Version", uint64(1<<64-1))
+			setField(t, recs[10], "Pos", int64(-1))
+		})},
+		{"empty image", func(t *testing.T) []byte { return nil }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			img := c.img(t)
+			js, err := toJSON(t, img)
+			require.NoError(t, err)
+			require.True(t, json.Valid([]byte(js)), "valid JSON")
+			got, err := encode(js, inspect.EncodeOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, img, got)
+		})
+	}
+}
+
+// TestJSONRoundTripTruncated: the JSON of a cut image holds the records
+// before the cut and the error; it encodes back to those records' bytes.
+func TestJSONRoundTripTruncated(t *testing.T) {
+	img := imageOf(t, demo)
+	js, err := toJSON(t, img[:860])
+	require.Error(t, err)
+	assert.Contains(t, js, `"error": {"offset":848,"message":"image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes"}`)
+	got, err := encode(js, inspect.EncodeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, img[:848], got)
+}
+
+func TestJSONShape(t *testing.T) {
+	js, err := toJSON(t, imageOf(t, demo))
+	require.NoError(t, err)
+	lines := strings.Split(js, "\n")
+	assert.Equal(t, `{"records": [`, lines[0])
+	for _, want := range []string{
+		`  {"index":3,"offset":408,"type":"TASK","length":32,"fields":{"Pid":1,"PPid":0,"State":0,"ExitCode":0,"Comm":"init"},"symbols":{"State":"live"}},`,
+		`  {"index":12,"offset":712,"type":"FD","length":16,"fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
+		`  {"index":14,"offset":752,"type":"FILE","length":56,"fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"Pad2":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
+		`  {"index":17,"offset":848,"type":"PIPE_BUF","length":17,"fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
+		`  {"index":46,"offset":4664,"type":"TAIL","length":16,"fields":{"Magic":"CKPTEND","CRC":2066749916,"Pad":0},"symbols":{"CRC":"matches"}}`,
+	} {
+		assert.Contains(t, lines, want)
+	}
+	var doc struct {
+		Records []map[string]any
+		Summary inspect.Summary
+	}
+	require.NoError(t, json.Unmarshal([]byte(js), &doc))
+	assert.Len(t, doc.Records, 47)
+	assert.Equal(t, 3, doc.Summary.Tasks)
+	assert.Equal(t, inspect.ChecksumOK, doc.Summary.Checksum)
+	regs := doc.Records[30]
+	assert.Equal(t, "REGS", regs["type"])
+	assert.Len(t, regs["tail"].(map[string]any)["hex"], 2*792)
+	assert.Equal(t, "0x401000", regs["symbols"].(map[string]any)["rip"])
+}
+
+// TestEditJSON edits an image by hand, through its JSON: the file position
+// of a descriptor. Without FixCRC the checksum no longer matches and restart
+// refuses the image; with it, restart gives the edited world.
+func TestEditJSON(t *testing.T) {
+	k := world(t, demo)
+	img, err := checkpoint(t, k, 1)
+	require.NoError(t, err)
+	js, err := toJSON(t, img)
+	require.NoError(t, err)
+	edited := strings.Replace(js, `"Pos":12,`, `"Pos":3,`, 1)
+	require.NotEqual(t, js, edited)
+
+	stale, err := encode(edited, inspect.EncodeOptions{})
+	require.NoError(t, err)
+	rep, _ := inspect.Inspect(bytes.NewReader(stale))
+	assert.Equal(t, inspect.ChecksumMismatch, rep.Summary.Checksum)
+	k2 := kernel.New(kernel.Config{DiskFrom: k})
+	_, err = (&ckpt.Engine{Kernel: k2}).Restart(bytes.NewReader(stale), 0)
+	require.Error(t, err, "restart checks the checksum")
+
+	fixed, err := encode(edited, inspect.EncodeOptions{FixCRC: true})
+	require.NoError(t, err)
+	rep, _ = inspect.Inspect(bytes.NewReader(fixed))
+	assert.Equal(t, inspect.ChecksumOK, rep.Summary.Checksum)
+	k3 := kernel.New(kernel.Config{DiskFrom: k})
+	_, err = (&ckpt.Engine{Kernel: k3}).Restart(bytes.NewReader(fixed), 0)
+	require.NoError(t, err)
+	pos, err := k3.Lseek(1, 0, 0, 1 /* SEEK_CUR */)
+	require.NoError(t, err)
+	assert.Equal(t, int64(3), pos)
+}
+
+// TestJSONRoundTripProperty: any small world's image, well formed or
+// ending in an error record, survives JSON and Encode byte for byte.
+func TestJSONRoundTripProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		k := randomWorld(t)
+		img, _ := checkpoint(t, k, 1)
+		js, err := toJSON(t, img)
+		if err != nil {
+			t.Fatalf("ShowJSON: %v", err)
+		}
+		got, err := encode(js, inspect.EncodeOptions{})
+		if err != nil {
+			t.Fatalf("Encode: %v", err)
+		}
+		if !bytes.Equal(img, got) {
+			t.Fatalf("the image changed through JSON:\n%s", js)
+		}
+	})
+}

@@ -1,0 +1,30 @@
+package inspect_test
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt/image"
+)
+
+// records reads an image's records.
+func records(t *testing.T, img []byte) []*image.Record {
+	t.Helper()
+	recs, err := image.ReadAll(bytes.NewReader(img))
+	require.NoError(t, err)
+	return recs
+}
+
+// setField changes one field of a record's fixed part.
+func setField(t *testing.T, rec *image.Record, name string, v any) {
+	t.Helper()
+	fixed := reflect.New(image.SpecOf(rec.Type).Fixed)
+	require.NoError(t, rec.Decode(fixed.Interface()))
+	f := fixed.Elem().FieldByName(name)
+	require.True(t, f.IsValid(), "no field %s", name)
+	f.Set(reflect.ValueOf(v).Convert(f.Type()))
+	require.NoError(t, rec.SetFixed(fixed.Interface()))
+}

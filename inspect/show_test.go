@@ -1,0 +1,203 @@
+package inspect_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt/image"
+	"ckptsim/inspect"
+	"ckptsim/sim/errno"
+)
+
+// show returns Show's output for an image, and its error.
+func show(t *testing.T, img []byte) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := inspect.Show(&out, bytes.NewReader(img))
+	return out.String(), err
+}
+
+// TestShowDemo pins down lines of the demo image: offsets, names, symbolic
+// fields, first and ref marks, tail parts, and the summary.
+func TestShowDemo(t *testing.T) {
+	out, err := show(t, imageOf(t, demo))
+	require.NoError(t, err)
+	lines := strings.Split(out, "\n")
+	for _, want := range []string{
+		`  offset  record     length  fields`,
+		`       0  HEADER        360  Magic="CKPTSIM" Major=1 Minor=0 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
+		`     368  ARCH           16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
+		`     408  TASK           32  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
+		`     448  TASK           32  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
+		`     528  TASK           32  Pid=4 PPid=1 State=1(zombie) ExitCode=7 Comm="init"`,
+		`     568  OBJREF          8  ObjType=1(file table) Objref=1(first)`,
+		`     616  FILE           61  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
+		// The dup'd descriptor refers to the file its original met first.
+		`     688  FD             16  Fd=0 File=2(first) CloseOnExec=0`,
+		`     712  FD             16  Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
+		// The pipe's state follows the first file open on it: that
+		// file's Pipe field is the pipe's first encounter; the other
+		// end's is a reference.
+		`     752  FILE           56  FileType=3(pipe) Flags=00(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     816  OBJREF          8  ObjType=4(pipe) Objref=4(first)`,
+		`     848  PIPE_BUF       17  Offset=0 Flags=0 data="in flight"`,
+		`     920  FILE           56  FileType=3(pipe) Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`    1040  GHOST          38  Mode=0100600(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
+		`    1088  FILE           56  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
+		`    1192  FS             10  RootLen=1 CwdLen=1 root="/" cwd="/"`,
+		`    1216  TASK_OBJS       8  FileTable=1(first) FS=8(first)`,
+		`    1232  REGS          792  rip=0x401000 rsp=0x7fffffffe000 rax=0x0 cs=0x33 eflags=0x202`,
+		// The CLONE_FILES worker shares pid 1's table; the forked child
+		// has its own table of the same files.
+		`    2072  TASK_OBJS       8  FileTable=1(ref) FS=9(first)`,
+		`    2920  FD             16  Fd=0 File=2(ref) CloseOnExec=0`,
+		`    3032  TASK_OBJS       8  FileTable=10(first) FS=11(first)`,
+		`    3848  TASK_OBJS       8  FileTable=0 FS=0`,
+		`    4664  TAIL           16  Magic="CKPTEND" CRC=0x7b3019dc(matches)`,
+		`summary:`,
+		`  tasks: 3 live, 1 zombie`,
+		`  file tables: 2`,
+		`  fs states: 3`,
+		`  files: 4 (pipe 2, regular 2)`,
+		`  pipes: 1, 9 bytes buffered`,
+		`  ghosts: 1`,
+		`  checksum: matches (0x7b3019dc)`,
+		`    OBJREF        11 records       176 bytes`,
+		`    REGS           4 records      3200 bytes`,
+		`    total         47 records      4688 bytes`,
+	} {
+		assert.Contains(t, lines, want)
+	}
+	assert.Len(t, lines, 1+47+9+15+2, "a heading, 47 records, the summary with 15 record types and the total, and the final newline")
+}
+
+func TestInspectSummary(t *testing.T) {
+	img := imageOf(t, demo)
+	rep, err := inspect.Inspect(bytes.NewReader(img))
+	require.NoError(t, err)
+	s := rep.Summary
+	assert.Equal(t, 3, s.Tasks)
+	assert.Equal(t, 1, s.Zombies)
+	assert.Equal(t, 2, s.FileTables)
+	assert.Equal(t, 3, s.FSStates)
+	assert.Equal(t, map[string]int{"regular": 2, "pipe": 2}, s.Files)
+	assert.Equal(t, 1, s.Pipes)
+	assert.Equal(t, int64(9), s.PipeBytes)
+	assert.Equal(t, 1, s.Ghosts)
+	assert.Equal(t, inspect.ChecksumOK, s.Checksum)
+	assert.Equal(t, int64(len(img)), s.Total)
+	var sum int64
+	for _, ts := range s.Sizes {
+		sum += ts.Bytes
+	}
+	assert.Equal(t, s.Total, sum, "the sizes by type add up to the image")
+	assert.Equal(t, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24}, s.Sizes[9])
+}
+
+// TestMarks checks the first/ref marks of every objref field of the demo
+// image: each objref's OBJREF record is its introduction, the field that met
+// it first is marked first, and every later field ref.
+func TestMarks(t *testing.T) {
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, demo)))
+	require.NoError(t, err)
+	var got []string
+	for _, r := range rep.Records {
+		for _, f := range r.Fields {
+			if f.Mark != "" {
+				got = append(got, r.Type.String()+"."+f.Name+"="+f.Mark+"#"+strconv.FormatInt(f.Int(), 10))
+			}
+		}
+	}
+	assert.Equal(t, []string{
+		"OBJREF.Objref=first#1",
+		"OBJREF.Objref=first#2", "FD.File=first#2", "FD.File=ref#2",
+		"OBJREF.Objref=first#3", "FILE.Pipe=first#4", "OBJREF.Objref=first#4", "FD.File=first#3",
+		"OBJREF.Objref=first#5", "FILE.Pipe=ref#4", "FD.File=first#5",
+		"OBJREF.Objref=first#6", "OBJREF.Objref=first#7", "FILE.Ghost=first#7", "FD.File=first#6",
+		"OBJREF.Objref=first#8", "TASK_OBJS.FileTable=first#1", "TASK_OBJS.FS=first#8",
+		"OBJREF.Objref=first#9", "TASK_OBJS.FileTable=ref#1", "TASK_OBJS.FS=first#9",
+		"OBJREF.Objref=first#10", "FD.File=ref#2", "FD.File=ref#2", "FD.File=ref#3",
+		"OBJREF.Objref=first#11", "TASK_OBJS.FileTable=first#10", "TASK_OBJS.FS=first#11",
+	}, got)
+}
+
+// TestDanglingMark marks a reference to an objref no OBJREF record
+// introduces.
+func TestDanglingMark(t *testing.T) {
+	recs := records(t, imageOf(t, demo))
+	setField(t, recs[11], "File", 99) // the first FD record
+	out, err := show(t, image.Encode(recs, true))
+	require.NoError(t, err, "inspect shows what is there; restart is the one to refuse it")
+	assert.Contains(t, out, "     688  FD             16  Fd=0 File=99(dangling) CloseOnExec=0\n")
+	assert.Contains(t, out, "     712  FD             16  Fd=1 File=2(first) CloseOnExec=1(cloexec)\n")
+}
+
+func TestShowErrorRecord(t *testing.T) {
+	k := world(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX")
+	img, err := checkpoint(t, k, 1)
+	require.ErrorIs(t, err, errno.EBADF)
+	out, err := show(t, img)
+	require.NoError(t, err, "an image that ends in an error record is well formed")
+	assert.Contains(t, out, "     464  FILE_TABLE      8  Fds=1\n"+
+		`     480  ERROR         110  message="pid 1: objhash: checkpoint file table objref 1: fd 0: the fi"... (110 bytes)`+"\n")
+	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
+	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: the file holds a flock lock: EBADF (bad file descriptor)"`)
+}
+
+func TestShowChecksumMismatch(t *testing.T) {
+	img := imageOf(t, demo)
+	img[len(img)-8] ^= 0xff // the CRC field of the tail
+	out, err := show(t, img)
+	require.NoError(t, err)
+	assert.Contains(t, out, `    4664  TAIL           16  Magic="CKPTEND" CRC=0x7b301923(mismatch: computed 0x7b3019dc)`)
+	assert.Contains(t, out, "  checksum: MISMATCH: stored 0x7b301923, computed 0x7b3019dc\n")
+}
+
+// TestShowTruncated cuts the demo image inside the PIPE_BUF record: Show
+// prints the records before it, then the error with the record's offset,
+// and returns the error.
+func TestShowTruncated(t *testing.T) {
+	img := imageOf(t, demo)
+	out, err := show(t, img[:860])
+	require.Error(t, err)
+	assert.ErrorIs(t, err, errno.EINVAL)
+	var ie *image.Error
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, int64(848), ie.Offset)
+	assert.Contains(t, out, "     832  PIPE            8  Buffers=1 Bytes=9\nerror: image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes\nsummary:\n")
+	assert.Contains(t, out, "  pipes: 1, 0 bytes buffered\n")
+	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
+	assert.Contains(t, out, "    total         17 records       848 bytes\n")
+}
+
+func TestShowMalformed(t *testing.T) {
+	img := imageOf(t, demo)
+	binary.LittleEndian.PutUint32(img[392:], 77) // the TREE record's type
+	out, err := show(t, img)
+	require.EqualError(t, err, "image offset 392: unknown record type 77")
+	assert.Contains(t, out, "     368  ARCH           16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64\nerror: image offset 392: unknown record type 77\n")
+}
+
+// TestShowTails checks the renderings of tails: long pipe data cut with its
+// length, bytes that are not text escaped, a non-text comm in hex.
+func TestShowTails(t *testing.T) {
+	img := imageOf(t, `
+		spawn 1 init
+		pipe 1 = 0 1
+		write 1 1 "`+strings.Repeat("0123456789", 10)+`" = 100
+		pipe 1 = 2 3
+		write 1 3 "\x00\xff\n" = 3`)
+	recs := records(t, img)
+	setField(t, recs[3], "Comm", [16]byte{'a', 0, 'b'})
+	out, err := show(t, image.Encode(recs, true))
+	require.NoError(t, err)
+	assert.Contains(t, out, `data="012345678901234567890123456789012345678901234567890123456789"... (100 bytes)`)
+	assert.Contains(t, out, `data="\x00\xff\n"`)
+	assert.Contains(t, out, `Comm=0x61006200000000000000000000000000`)
+}
