@@ -1,0 +1,127 @@
+package graph_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt/image"
+	"ckptsim/graph"
+	"ckptsim/scenario"
+	"ckptsim/sim/errno"
+)
+
+// TestFromScript runs a script, skipping its checkpoint lines, and graphs
+// the world it built.
+func TestFromScript(t *testing.T) {
+	s, err := scenario.ParseString("demo.scn", demo+"\tcheckpoint 1 => demo\n\tclose 1 4\n")
+	require.NoError(t, err)
+	g, err := graph.FromScript(s)
+	require.NoError(t, err)
+	k := world(t, demo+"\tclose 1 4\n")
+	assert.Equal(t, dot(t, graph.FromView(k.View())), dot(t, g))
+	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 4, graph.KindFileTable: 2, graph.KindFS: 3, graph.KindFile: 3, graph.KindPipe: 1},
+		countKinds(g), "the unlinked file is gone with its last descriptor")
+}
+
+func TestFromScriptFailingLine(t *testing.T) {
+	s, err := scenario.ParseString("bad.scn", "spawn 1\n\nopen 1 /nowhere O_RDONLY = 0\n")
+	require.NoError(t, err)
+	_, err = graph.FromScript(s)
+	var se *scenario.Error
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 3, se.Line)
+	assert.EqualError(t, err, "bad.scn:3: open 1 /nowhere O_RDONLY = 0: got ENOENT, expected 0")
+
+	s, err = scenario.ParseString("bad.scn", "spawn 1\nclose 1 0")
+	require.NoError(t, err)
+	_, err = graph.FromScript(s)
+	assert.EqualError(t, err, "bad.scn:2: close 1 0: got EBADF, expected success")
+}
+
+// TestFromImageErrors: an image that cannot be followed is refused with the
+// offset of the record at fault.
+func TestFromImageErrors(t *testing.T) {
+	img := imageOf(t, world(t, demo))
+	recs, err := image.ReadAll(bytes.NewReader(img))
+	require.NoError(t, err)
+	edited := func(edit func(recs []*image.Record) []*image.Record) []byte {
+		cp := append([]*image.Record(nil), recs...)
+		return image.Encode(edit(cp), true)
+	}
+	setFd := func(rec *image.Record, file int32) *image.Record {
+		var fd image.Fd
+		require.NoError(t, rec.Decode(&fd))
+		fd.File = file
+		out := *rec
+		require.NoError(t, out.SetFixed(&fd))
+		return &out
+	}
+	flocked, err := checkpoint(t, world(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX"), 1)
+	require.Error(t, err)
+	cases := []struct {
+		name string
+		img  []byte
+		want string
+	}{
+		{"cut short", img[:860], "image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes"},
+		{"no tail", img[:4664], "image offset 4664: image ends without a TAIL record"},
+		{"error record", flocked, "image offset 480: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: the file holds a flock lock: EBADF (bad file descriptor)"},
+		{"a descriptor of an unknown file", edited(func(r []*image.Record) []*image.Record {
+			r[11] = setFd(r[11], 42)
+			return r
+		}), "image offset 688: FD record: File names objref 42, which is no file introduced before"},
+		{"a file's state without its objref", edited(func(r []*image.Record) []*image.Record {
+			return append(r[:9], r[10:]...) // the OBJREF record of /data
+		}), "image offset 600: FILE record: not after an OBJREF record of a file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := graph.FromImage(bytes.NewReader(c.img))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, errno.EINVAL)
+			assert.EqualError(t, err, c.want)
+		})
+	}
+}
+
+// TestFromImageIgnoresChecksum: the graph of an image whose checksum is
+// wrong is still drawn; restart is what refuses it.
+func TestFromImageIgnoresChecksum(t *testing.T) {
+	img := imageOf(t, world(t, demo))
+	binary.LittleEndian.PutUint32(img[len(img)-8:], 0)
+	_, err := graph.FromImage(bytes.NewReader(img))
+	assert.NoError(t, err)
+}
+
+func TestWriteSVG(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
+	}
+	g, err := graph.FromImage(bytes.NewReader(imageOf(t, world(t, demo))))
+	require.NoError(t, err)
+	svg, err := renderSVG(g)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(svg, "<?xml"), "an SVG document")
+	assert.Contains(t, svg, "</svg>")
+	for _, n := range g.Nodes {
+		assert.Contains(t, svg, "<title>"+n.Name+"</title>", "every node is drawn")
+	}
+	assert.Contains(t, svg, "file table #1")
+	assert.Contains(t, svg, "9 bytes buffered")
+}
+
+func TestWriteSVGWithoutDot(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	var out bytes.Buffer
+	err := graph.WriteSVG(&out, graph.FromView(world(t, "spawn 1").View()))
+	require.True(t, errors.Is(err, graph.ErrNoDot))
+	assert.Contains(t, err.Error(), "apt-get install graphviz")
+	assert.Zero(t, out.Len(), "nothing written")
+}
