@@ -85,6 +85,11 @@ const (
 	objFile      objhash.Type = 3
 	objPipe      objhash.Type = 4
 	objGhost     objhash.Type = 5
+	// objPipeEnd is restart's own: the end of a pipe parked under the
+	// pipe's objref until its file comes up. Images never hold it; a type
+	// of its own keeps a parked end from being taken for a file or a
+	// FIFO's pipe under the same objref, and the reverse.
+	objPipeEnd objhash.Type = 6
 )
 
 // counted is what every shared kernel object offers the object hash.
@@ -119,7 +124,8 @@ func init() {
 	pipe := objOps(objPipe, "pipe")
 	ghost := objOps(objGhost, "ghost")
 	ghost.Checkpoint, ghost.Restore = checkpointGhost, restoreGhost
-	for _, ops := range []objhash.Ops[*ctx]{fileTable, fs, file, pipe, ghost} {
+	pipeEnd := objOps(objPipeEnd, "parked pipe end")
+	for _, ops := range []objhash.Ops[*ctx]{fileTable, fs, file, pipe, ghost, pipeEnd} {
 		if err := reg.Register(ops); err != nil {
 			panic(err)
 		}
@@ -141,6 +147,13 @@ type ctx struct {
 	log  *slog.Logger
 	// pid is the task being saved, for errors that name it.
 	pid int
+	// claimed holds the objrefs of the pipes whose parked end a file has
+	// taken (restart): a pipe has two ends, and a third file on it is an
+	// image no checkpoint writes.
+	claimed map[int32]bool
+	// fifoPipes maps each FIFO pipe this restart has created to its objref,
+	// to tell a FIFO this restart opened from one open in the kernel.
+	fifoPipes map[*vfs.Pipe]int32
 }
 
 func (c *ctx) debug(area, msg string, args ...any) {

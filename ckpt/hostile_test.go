@@ -187,7 +187,7 @@ func hostileCases() []hostileCase {
 		// The engine restores objects wherever an OBJREF record comes, so
 		// the error names the first record after them (TASK_OBJS), not the
 		// first OBJREF: see TestBugObjectsOutOfPlace (uncommitted).
-		{name: "tree counts more tasks than it has", errno: errno.EINVAL, msg: []string{" record: found where a TASK record was expected"},
+		{name: "tree counts more tasks than it has", errno: errno.EINVAL, msg: []string{"OBJREF record: objref 1, a file table, found where a TASK record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				recs, _ = editTree(t, recs, func(tr *image.Tree) { tr.Tasks = 5 })
 				return recs, noRecord
@@ -289,7 +289,7 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editTask(t, recs, hwRoot, func(tr *image.Task) { tr.Comm[15] = 'x' })
 			}},
-		{name: "task record removed", errno: errno.EINVAL, msg: []string{" record: found where a TASK record was expected"},
+		{name: "task record removed", errno: errno.EINVAL, msg: []string{"OBJREF record: objref 1, a file table, found where a TASK record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				i := findRecord(t, recs, image.TypeTask, 0, taskPid(hwWorker))
 				return dropRecord(recs, i), noRecord // as above
@@ -361,19 +361,19 @@ func hostileCases() []hostileCase {
 			}},
 
 		// Objrefs.
-		{name: "objref of an unknown object type", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 1: type 9 is not registered"},
+		{name: "objref of an unknown object type", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 1 of unknown object type 9"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, otFileTable, 0, func(o *image.Objref) { o.ObjType = 9 })
 			}},
-		{name: "objref of object type 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 2: type 0 is not registered"},
+		{name: "objref of object type 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 0"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = 0 })
 			}},
-		{name: "objref of object type 2^16", errno: errno.EINVAL, msg: []string{"pid 100: ", "object type 65536"},
+		{name: "objref of object type 2^16", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 65536"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = 1 << 16 })
 			}},
-		{name: "objref of a pipe out of place", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 2 as pipe: the type is only ever inserted"},
+		{name: "objref of a pipe out of place", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2, a pipe, found where a FD record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = otPipe })
 			}},
@@ -445,7 +445,7 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editFirst(t, recs, image.TypeFileTable, func(ft *image.FileTable) { ft.Fds = 1<<32 - 1 })
 			}},
-		{name: "file table counts more fds than it has", errno: errno.EINVAL, msg: []string{"pid 100: ", " record: found where a FD record was expected"},
+		{name: "file table counts more fds than it has", errno: errno.EINVAL, msg: []string{"pid 100: ", "OBJREF record: objref 11, a fs state, found where a FD record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				// As above: the fs state's OBJREF and FS records are taken
 				// in, and the TASK_OBJS record is named.
@@ -609,12 +609,12 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editFile(t, recs, vfs.TypeRegular, 1, func(f *image.File) { f.Ghost = 7 })
 			}},
-		{name: "FIFO naming a pipe end's pipe", errno: errno.ENOMSG, msg: []string{"pid 100: ", "is a file, not a pipe"},
+		{name: "FIFO naming a pipe end's pipe", errno: errno.ENOMSG, msg: []string{"pid 100: ", "is a parked pipe end, not a pipe"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				// Objref 4 holds the parked write end of the pipe.
 				return editFile(t, recs, vfs.TypeFIFO, 0, func(f *image.File) { f.Pipe = 4 })
 			}},
-		{name: "pipe end naming a FIFO's pipe", errno: errno.ENOMSG, msg: []string{"pid 100: ", "fetch objref 7: is a pipe, not a file"},
+		{name: "pipe end naming a FIFO's pipe", errno: errno.ENOMSG, msg: []string{"pid 100: ", "fetch objref 7: is a pipe, not a parked pipe end"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				// The second ghost file, after the FIFO, made a pipe's read
 				// end on the FIFO's pipe.

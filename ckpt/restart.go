@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"slices"
 	"strings"
 
 	"ckptsim/ckpt/image"
@@ -23,7 +24,8 @@ import (
 // detached from the kernel and attaches it only after the tail has been
 // checked; on error it releases everything it built.
 func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, error) {
-	c := &ctx{core: core, fs: core.FS(), root: core.FS().Root(), log: log, r: image.NewReader(r)}
+	c := &ctx{core: core, fs: core.FS(), root: core.FS().Root(), log: log, r: image.NewReader(r),
+		claimed: map[int32]bool{}, fifoPipes: map[*vfs.Pipe]int32{}}
 	c.r.OnRecord = func(rec *image.Record) {
 		c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
 	}
@@ -69,9 +71,23 @@ func (c *ctx) readContainer() ([]*task.Task, error) {
 	return tasks, nil
 }
 
+// objectsBefore says which shared objects may have their first encounter
+// (an objref record and the object's state) right before a record of each
+// type, as FORMAT.md orders them: a task's file table and fs state before
+// its TASK_OBJS, a file before its FD, an unlinked file's ghost before its
+// FILE. Nowhere else: an objref record out of place is refused rather than
+// restored, which also bounds how deeply objects nest (file table, file,
+// ghost), however the image is made.
+var objectsBefore = map[image.Type][]objhash.Type{
+	image.TypeTaskObjs: {objFileTable, objFS},
+	image.TypeFd:       {objFile},
+	image.TypeFile:     {objGhost},
+}
+
 // next returns the next record, which must be of type t. On the way it
-// restores every shared object whose objref record comes first, and it
-// stops at an error record, which says why the image is incomplete.
+// restores every shared object whose objref record comes first, where the
+// format allows one, and it stops at an error record, which says why the
+// image is incomplete.
 func (c *ctx) next(t image.Type) (*image.Record, error) {
 	for {
 		rec, err := c.r.Next()
@@ -87,7 +103,7 @@ func (c *ctx) next(t image.Type) (*image.Record, error) {
 		case image.TypeError:
 			return nil, errAt(rec, fmt.Errorf("the image is incomplete, its checkpoint failed: %q: %w", rec.Tail, errno.EINVAL))
 		case image.TypeObjref:
-			if err := c.restoreObjref(rec); err != nil {
+			if err := c.restoreObjref(rec, t); err != nil {
 				return nil, err
 			}
 		default:
@@ -96,16 +112,20 @@ func (c *ctx) next(t image.Type) (*image.Record, error) {
 	}
 }
 
-// restoreObjref restores the shared object whose objref record rec is.
-func (c *ctx) restoreObjref(rec *image.Record) error {
+// restoreObjref restores the shared object whose objref record rec is, met
+// on the way to a record of type before.
+func (c *ctx) restoreObjref(rec *image.Record, before image.Type) error {
 	var o image.Objref
 	if err := rec.Decode(&o); err != nil {
 		return err
 	}
-	if o.ObjType > 0xffff {
-		return rec.Errorf("object type %d", o.ObjType)
-	}
 	t := objhash.Type(o.ObjType)
+	if _, known := objTypes.Ops(t); !known || o.ObjType > 0xffff {
+		return rec.Errorf("objref %d of unknown object type %d", o.Objref, o.ObjType)
+	}
+	if !slices.Contains(objectsBefore[before], t) {
+		return rec.Errorf("objref %d, a %s, found where a %v record was expected", o.Objref, objTypes.Name(t), before)
+	}
 	c.debug("objects", "first encounter", "type", objTypes.Name(t), "objref", o.Objref)
 	if _, err := c.objs.RestoreObj(c, o.Objref, t); err != nil {
 		return errAt(rec, err)
@@ -392,7 +412,8 @@ func canonical(p string) error {
 	if p == "/" {
 		return nil
 	}
-	if len(p) > image.MaxPath || !strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+	// A NUL cannot be in a Linux path, so none was saved.
+	if len(p) > image.MaxPath || !strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.IndexByte(p, 0) >= 0 {
 		return fmt.Errorf("path %q is not a canonical path inside the container: %w", p, errno.EINVAL)
 	}
 	return nil
@@ -423,6 +444,11 @@ func restoreFile(c *ctx) (any, error) {
 			return nil, err
 		}
 		d = obj.(*vfs.Dentry)
+		// The ghost and the file are both the image's: a mismatch is the
+		// image contradicting itself, not a disk that changed.
+		if in := d.Inode(); r.Type == vfs.TypeRegular && !in.IsRegular() || r.Type == vfs.TypeFIFO && !in.IsFIFO() {
+			return nil, rec.Errorf("a %v file on ghost %d, %s, whose mode is %#o", r.Type, r.Ghost, d.Path(), in.Mode())
+		}
 	case r.Path != "":
 		if d, err = c.lookup(r.Path); err != nil {
 			return nil, errAt(rec, err)
@@ -476,18 +502,24 @@ func (c *ctx) restored(ref int32, t objhash.Type) (any, bool, error) {
 	return obj, err == nil, err
 }
 
-// ParkedEnd implements vfs.RestoreContext.
-func (c *ctx) ParkedEnd(pipe int32) (*vfs.File, bool, error) {
-	obj, ok, err := c.restored(pipe, objFile)
+// ClaimParkedEnd implements vfs.RestoreContext. Each parked end is
+// claimed once: the pipe's first file created both ends, the second takes
+// the parked one, and there is no third.
+func (c *ctx) ClaimParkedEnd(pipe int32) (*vfs.File, bool, error) {
+	obj, ok, err := c.restored(pipe, objPipeEnd)
 	if !ok {
 		return nil, false, err
 	}
+	if c.claimed[pipe] {
+		return nil, false, fmt.Errorf("pipe %d: a third file on a pipe whose two ends are restored: %w", pipe, errno.EINVAL)
+	}
+	c.claimed[pipe] = true
 	c.debug("objects", "reference", "type", "pipe", "objref", pipe)
 	return obj.(*vfs.File), true, nil
 }
 
 // Park implements vfs.RestoreContext.
-func (c *ctx) Park(pipe int32, f *vfs.File) error { return c.objs.Insert(f, pipe, objFile) }
+func (c *ctx) Park(pipe int32, f *vfs.File) error { return c.objs.Insert(f, pipe, objPipeEnd) }
 
 // FIFOPipe implements vfs.RestoreContext.
 func (c *ctx) FIFOPipe(pipe int32) (*vfs.Pipe, bool, error) {
@@ -500,7 +532,19 @@ func (c *ctx) FIFOPipe(pipe int32) (*vfs.Pipe, bool, error) {
 }
 
 // AddFIFOPipe implements vfs.RestoreContext.
-func (c *ctx) AddFIFOPipe(pipe int32, p *vfs.Pipe) error { return c.objs.Insert(p, pipe, objPipe) }
+func (c *ctx) AddFIFOPipe(pipe int32, p *vfs.Pipe) error {
+	if err := c.objs.Insert(p, pipe, objPipe); err != nil {
+		return err
+	}
+	c.fifoPipes[p] = pipe
+	return nil
+}
+
+// FIFOPipeObjref implements vfs.RestoreContext.
+func (c *ctx) FIFOPipeObjref(p *vfs.Pipe) (int32, bool) {
+	ref, ok := c.fifoPipes[p]
+	return ref, ok
+}
 
 // ReadPipe implements vfs.RestoreContext: the pipe's objref record, which
 // must name this pipe, then its state and buffers.

@@ -72,9 +72,10 @@ type CollectContext interface {
 type RestoreContext interface {
 	// Registry is where new objects are counted.
 	Registry() *kref.Registry
-	// ParkedEnd returns the end of a pipe parked under the pipe's objref by
-	// the restore of its other end; false when the pipe is not restored yet.
-	ParkedEnd(pipe int32) (*File, bool, error)
+	// ClaimParkedEnd returns the end of a pipe parked under the pipe's
+	// objref by the restore of its other end; false when the pipe is not
+	// restored yet. An end can be claimed once: a second claim is an error.
+	ClaimParkedEnd(pipe int32) (*File, bool, error)
 	// Park leaves f, the end of pipe that no file has claimed yet, in the
 	// object hash for its later reference; the hash takes a reference.
 	Park(pipe int32, f *File) error
@@ -83,6 +84,9 @@ type RestoreContext interface {
 	FIFOPipe(pipe int32) (*Pipe, bool, error)
 	// AddFIFOPipe enters a FIFO's restored pipe in the object hash.
 	AddFIFOPipe(pipe int32, p *Pipe) error
+	// FIFOPipeObjref returns the objref under which this restart entered
+	// a FIFO's pipe; false for a pipe it did not create.
+	FIFOPipeObjref(p *Pipe) (int32, bool)
 	// ReadPipe reads a pipe's saved state: its objref record, then its
 	// buffers.
 	ReadPipe(pipe int32) ([]PipeBuffer, error)
@@ -151,8 +155,8 @@ func restoreCommon(f *File, rec *FileRecord) error {
 }
 
 // stale is the error for a file whose inode is not what was saved.
-func stale(rec *FileRecord, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %w", rec.Path, fmt.Sprintf(format, args...), errno.ESTALE)
+func stale(d *Dentry, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %w", d.Path(), fmt.Sprintf(format, args...), errno.ESTALE)
 }
 
 // Checkpoint saves a regular file's size and change counter besides the
@@ -171,9 +175,9 @@ func restoreRegular(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*Fi
 	in := d.inode
 	switch {
 	case !in.IsRegular():
-		return nil, stale(rec, "no longer a regular file")
+		return nil, stale(d, "no longer a regular file")
 	case rec.Ghost == 0 && (in.Size() != rec.Size || in.changes != rec.Changes):
-		return nil, stale(rec, "changed since the checkpoint (size %d, %d changes; saved %d, %d)",
+		return nil, stale(d, "changed since the checkpoint (size %d, %d changes; saved %d, %d)",
 			in.Size(), in.changes, rec.Size, rec.Changes)
 	}
 	return fs.OpenDentry(d, rec.Flags), nil
@@ -189,7 +193,7 @@ func (dirOps) Collect(ctx CollectContext, f *File) error { return nil }
 
 func restoreDirectory(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
 	if !d.inode.IsDir() {
-		return nil, stale(rec, "no longer a directory")
+		return nil, stale(d, "no longer a directory")
 	}
 	return fs.OpenDentry(d, rec.Flags), nil
 }
@@ -224,7 +228,7 @@ func restorePipeEnd(ctx RestoreContext, fs *FS, rec *FileRecord, _ *Dentry) (*Fi
 	if rec.Mode != FMODE_READ && rec.Mode != FMODE_WRITE {
 		return nil, fmt.Errorf("pipe end with mode %v: %w", rec.Mode, errno.EINVAL)
 	}
-	if f, ok, err := ctx.ParkedEnd(rec.Pipe); err != nil || ok {
+	if f, ok, err := ctx.ClaimParkedEnd(rec.Pipe); err != nil || ok {
 		if ok {
 			if f.mode != rec.Mode {
 				return nil, fmt.Errorf("pipe %d: both ends saved as %v: %w", rec.Pipe, rec.Mode, errno.EINVAL)
@@ -259,7 +263,7 @@ func restorePipeEnd(ctx RestoreContext, fs *FS, rec *FileRecord, _ *Dentry) (*Fi
 // the restarting kernel; later ones open the same pipe.
 func restoreFIFO(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
 	if !d.inode.IsFIFO() {
-		return nil, stale(rec, "no longer a FIFO")
+		return nil, stale(d, "no longer a FIFO")
 	}
 	p, ok, err := ctx.FIFOPipe(rec.Pipe)
 	switch {
@@ -270,7 +274,10 @@ func restoreFIFO(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File,
 	case ok:
 		return fs.OpenFIFOEnd(d, rec.Flags)
 	case d.inode.pipe != nil:
-		return nil, fmt.Errorf("%s: the FIFO is already open in this kernel: %w", rec.Path, errno.EBUSY)
+		if ref, mine := ctx.FIFOPipeObjref(d.inode.pipe); mine {
+			return nil, fmt.Errorf("%s: the FIFO's pipe is objref %d, not %d: %w", d.Path(), ref, rec.Pipe, errno.EINVAL)
+		}
+		return nil, fmt.Errorf("%s: the FIFO is already open in this kernel: %w", d.Path(), errno.EBUSY)
 	}
 	bufs, err := ctx.ReadPipe(rec.Pipe)
 	if err != nil {
