@@ -1,0 +1,110 @@
+package inspect_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt/image"
+	"ckptsim/inspect"
+)
+
+func report(t *testing.T, img []byte) *inspect.Report {
+	t.Helper()
+	rep, err := inspect.Inspect(bytes.NewReader(img))
+	require.NoError(t, err)
+	return rep
+}
+
+// edited returns the demo image with edit applied to its records, the
+// checksum recomputed.
+func edited(t *testing.T, img []byte, edit func(recs []*image.Record) []*image.Record) []byte {
+	t.Helper()
+	recs, err := image.ReadAll(bytes.NewReader(img))
+	require.NoError(t, err)
+	return image.Encode(edit(recs), true)
+}
+
+func indexOf(recs []*image.Record, typ image.Type, n int) int {
+	for i, r := range recs {
+		if r.Type == typ {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return -1
+}
+
+func TestDiff(t *testing.T) {
+	img := imageOf(t, demo)
+	for _, tc := range []struct {
+		name string
+		edit func(recs []*image.Record) []*image.Record
+		want []string // each change, as Change.String renders it, in order
+	}{
+		{"identical", func(recs []*image.Record) []*image.Record { return recs }, nil},
+		{"a field changed", func(recs []*image.Record) []*image.Record {
+			i := indexOf(recs, image.TypeFile, 0)
+			var f image.File
+			require.NoError(t, recs[i].Decode(&f))
+			f.Pos++
+			require.NoError(t, recs[i].SetFixed(&f))
+			return recs
+		}, []string{
+			"~ FILE       record 10 at offset 616 -> record 10 at offset 616\n      Pos: 12 -> 13",
+			"~ TAIL       record 46 at offset 4664 -> record 46 at offset 4664\n      CRC: 0x7b3019dc(matches) -> 0xbc8627b9(matches)",
+		}},
+		{"a record removed", func(recs []*image.Record) []*image.Record {
+			i := indexOf(recs, image.TypeFd, 1)
+			return append(recs[:i:i], recs[i+1:]...)
+		}, []string{
+			// The file table's count is left as it was: the diff shows
+			// records, it does not check them.
+			"- FD         record 12 at offset 712: Fd=1 File=2(ref) CloseOnExec=1(cloexec)",
+			"~ TAIL       record 46 at offset 4664 -> record 45 at offset 4640",
+		}},
+		{"two records swapped", func(recs []*image.Record) []*image.Record {
+			i := indexOf(recs, image.TypeTaskObjs, 0)
+			recs[i], recs[i+1] = recs[i+1], recs[i]
+			return recs
+		}, []string{
+			"- TASK_OBJS",
+			"+ TASK_OBJS",
+			"~ TAIL",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes := inspect.Diff(report(t, img), report(t, edited(t, img, tc.edit)))
+			var got []string
+			for _, c := range changes {
+				got = append(got, c.String())
+			}
+			require.Len(t, got, len(tc.want), "changes:\n%s", strings.Join(got, "\n"))
+			for i, w := range tc.want {
+				assert.True(t, strings.HasPrefix(got[i], w), "change %d:\n%s\nwant it to start with:\n%s", i, got[i], w)
+			}
+		})
+	}
+}
+
+func TestWriteDiff(t *testing.T) {
+	img := imageOf(t, demo)
+	var out bytes.Buffer
+	require.NoError(t, inspect.WriteDiff(&out, report(t, img), report(t, img), "a.ckpt", "b.ckpt"))
+	assert.Contains(t, out.String(), "--- a.ckpt (47 records, 4688 bytes)\n+++ b.ckpt (47 records, 4688 bytes)\n")
+	assert.Contains(t, out.String(), "identical records\n")
+
+	cut := img[:len(img)-100]
+	rep, err := inspect.Inspect(bytes.NewReader(cut))
+	require.Error(t, err)
+	out.Reset()
+	require.NoError(t, inspect.WriteDiff(&out, report(t, img), rep, "whole", "cut"))
+	assert.Contains(t, out.String(), "! cut cannot be read to its end: image offset")
+	assert.Contains(t, out.String(), "- TAIL")
+	assert.Regexp(t, `\n\d+ records differ\n$`, out.String())
+}
