@@ -5,11 +5,14 @@
 //
 //	go run ./props/mutants             # every mutant, the whole suite
 //	go run ./props/mutants -pkg ./props/  # only the property tests
+//	go run ./props/mutants -rev HEAD   # the committed tree, not the work tree
 //	go run ./props/mutants -list
 //
 // Each mutant is one textual replacement that must apply exactly once, so a
 // mutant that no longer matches the code is reported rather than silently
-// skipped. It exits 1 unless every mutant is killed.
+// skipped. Before any mutant, the same tests run on the unchanged copy: a
+// suite that already fails would "kill" every mutant and prove nothing, so
+// the run stops there. It exits 1 unless every mutant is killed.
 package main
 
 import (
@@ -70,6 +73,7 @@ func main() {
 	pkgs := flag.String("pkg", "./...", "the packages whose tests must kill each mutant")
 	list := flag.Bool("list", false, "list the mutants and exit")
 	only := flag.String("only", "", "run only the mutants whose name contains this")
+	rev := flag.String("rev", "", "copy this git revision (e.g. HEAD) instead of the work tree")
 	flag.Parse()
 	if *list {
 		for i, m := range mutants {
@@ -81,6 +85,15 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	start := time.Now()
+	verdict, detail, err := try(root, *rev, nil, *pkgs)
+	if err != nil {
+		fail(fmt.Errorf("the unchanged tree: %w", err))
+	}
+	if verdict != "survived" {
+		fail(fmt.Errorf("the tests fail on the unchanged tree (%s): fix that first", detail))
+	}
+	fmt.Printf("%2d  %-8s %-60s %5.1fs\n", 0, "passes", "the unchanged tree", time.Since(start).Seconds())
 	killed, ran := 0, 0
 	for i, m := range mutants {
 		if *only != "" && !strings.Contains(m.name, *only) {
@@ -88,7 +101,7 @@ func main() {
 		}
 		ran++
 		start := time.Now()
-		verdict, detail, err := try(root, m, *pkgs)
+		verdict, detail, err := try(root, *rev, &m, *pkgs)
 		if err != nil {
 			fail(fmt.Errorf("mutant %d (%s): %w", i+1, m.name, err))
 		}
@@ -103,34 +116,27 @@ func main() {
 	}
 }
 
-// try applies one mutant to a scratch copy of the tree and runs the tests
-// there. The detail names the packages whose tests failed.
-func try(root string, m mutant, pkgs string) (verdict, detail string, err error) {
+// try applies one mutant (none when m is nil) to a scratch copy of the
+// tree, or of revision rev, and runs the tests there. The detail names the
+// packages whose tests failed.
+func try(root, rev string, m *mutant, pkgs string) (verdict, detail string, err error) {
 	dir, err := os.MkdirTemp("", "ckptsim-mutant-")
 	if err != nil {
 		return "", "", err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyTree(root, dir); err != nil {
-		return "", "", err
+	if rev != "" {
+		err = exportRev(root, rev, dir)
+	} else {
+		err = copyTree(root, dir)
 	}
-	path := filepath.Join(dir, m.file)
-	src, err := os.ReadFile(path)
 	if err != nil {
 		return "", "", err
 	}
-	if n := bytes.Count(src, []byte(m.old)); n != 1 {
-		return "", "", fmt.Errorf("%s: the text to replace occurs %d times, not once: the mutant no longer applies", m.file, n)
-	}
-	src = bytes.Replace(src, []byte(m.old), []byte(m.new), 1)
-	if strings.Contains(m.new, "slices.") && !bytes.Contains(src, []byte(`"slices"`)) {
-		src = bytes.Replace(src, []byte("import (\n"), []byte("import (\n\t\"slices\"\n"), 1)
-	}
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		return "", "", err
-	}
-	if out, err := run(dir, "go", "build", "./..."); err != nil {
-		return "", "", fmt.Errorf("the mutant does not compile:\n%s", out)
+	if m != nil {
+		if err := apply(dir, m); err != nil {
+			return "", "", err
+		}
 	}
 	out, err := run(dir, "go", "test", "-count=1", "-timeout", "600s", pkgs)
 	if err == nil {
@@ -143,6 +149,41 @@ func try(root string, m mutant, pkgs string) (verdict, detail string, err error)
 		}
 	}
 	return "killed", "by " + strings.Join(failed, ", "), nil
+}
+
+// apply makes the mutant's one replacement in the copy at dir, and checks
+// that the result still compiles: a mutant that does not build proves
+// nothing about the tests.
+func apply(dir string, m *mutant) error {
+	path := filepath.Join(dir, m.file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n := bytes.Count(src, []byte(m.old)); n != 1 {
+		return fmt.Errorf("%s: the text to replace occurs %d times, not once: the mutant no longer applies", m.file, n)
+	}
+	src = bytes.Replace(src, []byte(m.old), []byte(m.new), 1)
+	if strings.Contains(m.new, "slices.") && !bytes.Contains(src, []byte(`"slices"`)) {
+		src = bytes.Replace(src, []byte("import (\n"), []byte("import (\n\t\"slices\"\n"), 1)
+	}
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		return err
+	}
+	if out, err := run(dir, "go", "build", "./..."); err != nil {
+		return fmt.Errorf("the mutant does not compile:\n%s", out)
+	}
+	return nil
+}
+
+// exportRev writes the files of git revision rev into dir.
+func exportRev(root, rev, dir string) error {
+	cmd := exec.Command("sh", "-c", `git archive --format=tar "$1" | tar -x -C "$2"`, "sh", rev, dir)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("git archive %s: %v\n%s", rev, err, out)
+	}
+	return nil
 }
 
 func run(dir string, name string, args ...string) (string, error) {
