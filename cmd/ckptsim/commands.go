@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"ckptsim/graph"
+	"ckptsim/inspect"
+	"ckptsim/runner"
+	"ckptsim/scenario"
+)
+
+func init() {
+	commands = []*command{runCmd, verifyCmd, showCmd, encodeCmd, graphCmd, demoCmd}
+}
+
+var runCmd = &command{
+	name:    "run",
+	args:    "[--out DIR] [--clock UNIXSECONDS] SCRIPT",
+	summary: "execute a scenario script, keeping the images of its checkpoint lines",
+	about: `
+Runs SCRIPT ("-" for standard input) in one simulated kernel and prints each
+line with its result. At "checkpoint PID [FLAGS] => NAME" it freezes the
+container rooted at PID, checkpoints it, thaws it, writes the image to NAME in
+DIR, and goes on with the same world. A checkpoint line's result is 0, or the
+errno that refused it; a refused checkpoint's image, which ends with an error
+record, is written too.
+
+A line that does not give its "= RESULT" (or fails, where it states none)
+stops the run with exit status 1, naming the file and line.
+
+Image headers record the time given by --clock, fixed by default so that a
+script always gives the same image bytes.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		out := fs.String("out", ".", "write images to `DIR` (created if missing)")
+		clock := fs.Int64("clock", runner.DefaultTime.Unix(), "the time in image headers, in `UNIXSECONDS`")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) != 1 {
+				return c.usageError(stderr, "expected one script, got %d arguments", len(args))
+			}
+			s, err := runner.ParseFile(args[0])
+			if err != nil {
+				return fail(stderr, "run", err)
+			}
+			if err := os.MkdirAll(*out, 0o755); err != nil {
+				return fail(stderr, "run", err)
+			}
+			opts := runner.RunOptions{Dir: *out, Clock: runner.FixedClock(time.Unix(*clock, 0).UTC())}
+			if _, err := runner.Run(s, stdout, opts); err != nil {
+				return fail(stderr, "run", err)
+			}
+			return exitOK
+		}
+	},
+}
+
+var verifyCmd = &command{
+	name:    "verify",
+	args:    "SCRIPT...",
+	summary: "prove that checkpointing at a script's checkpoint lines is invisible",
+	about: `
+Runs each SCRIPT twice in lockstep: on a reference world, which never
+checkpoints, and on a migrating world, which at every successful checkpoint
+line is replaced by restart(checkpoint(world)) in a fresh kernel on a copy of
+its disk. A script passes when every line gives its "= RESULT" (or succeeds)
+and the same result on both worlds, a refused checkpoint changes nothing, and
+at every checkpoint the restored world is equivalent to the world it was taken
+from: the same tasks and tree, fd numbers, sharing, flags, positions, pipe
+bytes, registers and reference counts.
+
+Prints per script "ok NAME (L lines, C checkpoints, B image bytes)", or
+"FAIL NAME:LINE: what differed" and the differences. Exit status 0 only when
+every script passes.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) == 0 {
+				return c.usageError(stderr, "expected at least one script")
+			}
+			status := exitOK
+			for _, path := range args {
+				s, err := runner.ParseFile(path)
+				if err == nil {
+					var res runner.VerifyResult
+					if res, err = runner.Verify(s); err == nil {
+						fmt.Fprintf(stdout, "ok %s (%d lines, %d checkpoints, %d image bytes)\n",
+							s.Name, res.Lines, res.Checkpoints, res.ImageBytes)
+						continue
+					}
+				}
+				fmt.Fprintf(stdout, "FAIL %v\n", err)
+				status = exitFail
+			}
+			return status
+		}
+	},
+}
+
+var showCmd = &command{
+	name:    "show",
+	args:    "[--json] IMAGE",
+	summary: "print what a checkpoint image holds, record by record",
+	about: `
+Prints IMAGE ("-" for standard input) one record a line (offset, type, length,
+fields, objrefs marked first or ref), then a summary that counts the objects,
+sizes the image by record type and checks the checksum. With --json, prints
+the same as JSON, which "ckptsim encode" turns back into the identical image.
+A cut or malformed image is shown up to the fault, then the error with its
+offset, and the exit status is 1.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		asJSON := fs.Bool("json", false, "print JSON instead of text")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) != 1 {
+				return c.usageError(stderr, "expected one image, got %d arguments", len(args))
+			}
+			data, err := runner.ReadInput(args[0])
+			if err != nil {
+				return fail(stderr, "show", err)
+			}
+			show := inspect.Show
+			if *asJSON {
+				show = inspect.ShowJSON
+			}
+			if err := show(stdout, bytes.NewReader(data)); err != nil {
+				return fail(stderr, "show", fmt.Errorf("%s: %w", runner.InputName(args[0]), err))
+			}
+			return exitOK
+		}
+	},
+}
+
+var encodeCmd = &command{
+	name:    "encode",
+	args:    "[--fix-crc] [-o FILE] [JSON]",
+	summary: "turn the JSON of show --json back into the image",
+	about: `
+Reads the JSON form of an image, as "ckptsim show --json" prints it and
+perhaps edited by hand, from JSON (standard input when absent or "-"), and
+writes the image to standard output or FILE: the identical bytes for unedited
+JSON. With --fix-crc it recomputes the tail's checksum, so that an edited
+image gets past the checksum to the checks behind it. Nothing is written when
+the JSON is refused.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		fixCRC := fs.Bool("fix-crc", false, "recompute the checksum of every tail record")
+		out := fs.String("o", "", "write the image to `FILE` instead of standard output")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			in := "-"
+			switch len(args) {
+			case 0:
+			case 1:
+				in = args[0]
+			default:
+				return c.usageError(stderr, "expected at most one JSON file, got %d", len(args))
+			}
+			data, err := runner.ReadInput(in)
+			if err != nil {
+				return fail(stderr, "encode", err)
+			}
+			var img bytes.Buffer
+			if err := inspect.EncodeWith(&img, bytes.NewReader(data), inspect.EncodeOptions{FixCRC: *fixCRC}); err != nil {
+				return fail(stderr, "encode", fmt.Errorf("%s: %w", runner.InputName(in), err))
+			}
+			return writeOutput(stdout, stderr, "encode", *out, img.Bytes())
+		}
+	},
+}
+
+var graphCmd = &command{
+	name:    "graph",
+	args:    "[-o FILE] [--svg] SCRIPT|IMAGE",
+	summary: "draw the object graph of a script's world or of an image (DOT or SVG)",
+	about: `
+Draws the object graph (tasks, file tables, fs states, files, pipes, unlinked
+files, and every reference between them) of the world a scenario script builds,
+or of the container a checkpoint image holds, in Graphviz's DOT language. The
+input ("-" for standard input) is an image when it starts with the image
+magic, whatever its name, and a script otherwise.
+
+With --svg it renders SVG through Graphviz's dot program, which must be
+installed (on Debian or Ubuntu: apt-get install graphviz).`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		out := fs.String("o", "", "write to `FILE` instead of standard output")
+		svg := fs.Bool("svg", false, "render SVG with Graphviz's dot instead of printing DOT")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) != 1 {
+				return c.usageError(stderr, "expected one script or image, got %d arguments", len(args))
+			}
+			g, err := graphOf(args[0])
+			if err != nil {
+				return fail(stderr, "graph", err)
+			}
+			var b bytes.Buffer
+			if *svg {
+				err = graph.WriteSVG(&b, g)
+			} else {
+				err = g.WriteDOT(&b)
+			}
+			if err != nil {
+				return fail(stderr, "graph", err)
+			}
+			return writeOutput(stdout, stderr, "graph", *out, b.Bytes())
+		}
+	},
+}
+
+// graphOf reads a script or an image, told apart by content, and returns its
+// object graph.
+func graphOf(path string) (*graph.Graph, error) {
+	data, err := runner.ReadInput(path)
+	if err != nil {
+		return nil, err
+	}
+	name := runner.InputName(path)
+	if runner.IsImage(data) {
+		g, err := graph.FromImage(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return g, nil
+	}
+	s, err := scenario.Parse(name, bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	return graph.FromScript(s)
+}
+
+var demoCmd = &command{
+	name:    "demo",
+	args:    "[--script]",
+	summary: "checkpoint and restart a small built-in world, and prove it the same",
+	about: `
+Builds a small built-in world (a file table shared through CLONE_FILES, a
+dup'd file, a pipe with bytes in flight between parent and child, an unlinked
+file still open, a zombie), checkpoints it, summarises the image, restarts it
+in a fresh kernel, checks with props.Equal that the copy is the same world,
+prints what matched, and runs the rest of the script on the copy. It needs no
+files. Exit status 0 when the worlds are equal.
+
+With --script it prints the world's scenario script instead, to run, verify
+or edit.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		script := fs.Bool("script", false, "print the demo's scenario script and exit")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) != 0 {
+				return c.usageError(stderr, "takes no arguments, got %d", len(args))
+			}
+			if *script {
+				io.WriteString(stdout, runner.DemoScript())
+				return exitOK
+			}
+			if err := runner.Demo(stdout); err != nil {
+				return fail(stderr, "demo", err)
+			}
+			return exitOK
+		}
+	},
+}
+
+// fail reports a command's error and returns the failure status.
+func fail(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "ckptsim %s: %v\n", name, err)
+	if errors.Is(err, graph.ErrNoDot) {
+		fmt.Fprintln(stderr, "ckptsim graph: without --svg it prints DOT, which needs nothing installed")
+	}
+	return exitFail
+}
+
+// writeOutput writes a command's whole output to path, or to stdout when
+// path is "" or "-".
+func writeOutput(stdout, stderr io.Writer, name, path string, data []byte) int {
+	var err error
+	if path == "" || path == "-" {
+		_, err = stdout.Write(data)
+	} else {
+		err = os.WriteFile(path, data, 0o644)
+	}
+	if err != nil {
+		return fail(stderr, name, err)
+	}
+	return exitOK
+}

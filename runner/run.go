@@ -1,0 +1,121 @@
+package runner
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"ckptsim/scenario"
+	"ckptsim/sim/kernel"
+)
+
+// RunOptions change what Run does; the zero value writes images to the
+// current directory with the time DefaultTime in their headers.
+type RunOptions struct {
+	// Dir is the directory the images of checkpoint lines go to; "" is the
+	// current directory.
+	Dir string
+	// Clock gives the time recorded in image headers; nil is
+	// FixedClock(DefaultTime).
+	Clock func() time.Time
+}
+
+// RunResult is what a run did.
+type RunResult struct {
+	Lines       int      // statements run
+	Checkpoints int      // checkpoint lines that succeeded
+	Images      []string // the paths of the images written, in order
+	ImageBytes  int64    // the bytes of the images of successful checkpoints
+}
+
+// Run executes a script in one simulated kernel and prints each line to w
+// with its result. At a checkpoint line it freezes the container, takes a
+// checkpoint, thaws it and goes on with the same world; with "=> NAME" it
+// writes the image to NAME in opts.Dir (a refused checkpoint's image, which
+// ends with an error record, too). A line that does not give its expected
+// result stops the run with a *scenario.Error naming the script and line.
+func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
+	clock := opts.Clock
+	if clock == nil {
+		clock = FixedClock(DefaultTime)
+	}
+	var res RunResult
+	k := kernel.New(kernel.Config{})
+	p := newPrinter(w, s)
+	for _, l := range s.Lines {
+		var o scenario.Outcome
+		note := ""
+		if l.Cmd == "checkpoint" {
+			var err error
+			o, note, err = runCheckpoint(k, l, opts.Dir, clock, &res)
+			if err != nil {
+				return res, &scenario.Error{File: s.Name, Line: l.Num, Msg: err.Error()}
+			}
+		} else {
+			o = scenario.Exec(k, l)
+		}
+		res.Lines++
+		if !o.Matches(l.Expect) {
+			p.line(l, o, "   # expected "+expected(l))
+			return res, &scenario.Error{File: s.Name, Line: l.Num,
+				Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, expected(l))}
+		}
+		p.line(l, o, note)
+	}
+	return res, nil
+}
+
+// runCheckpoint runs a checkpoint line for Run and keeps its image. It
+// returns the line's outcome, a note on the image for the printed line, and
+// an error only when the image cannot be written.
+func runCheckpoint(k *kernel.Kernel, l *scenario.Line, dir string, clock func() time.Time, res *RunResult) (scenario.Outcome, string, error) {
+	pid, flags, err := checkpointArgs(l)
+	if err != nil {
+		return scenario.Outcome{}, "", err
+	}
+	img, cerr := takeCheckpoint(k, pid, flags, clock)
+	o := checkpointOutcome(cerr)
+	note := fmt.Sprintf("   # %d bytes", len(img))
+	if cerr != nil {
+		note = "   # " + cerr.Error()
+	} else {
+		res.Checkpoints++
+		res.ImageBytes += int64(len(img))
+	}
+	if l.Image != "" && len(img) > 0 {
+		path := filepath.Join(dir, l.Image)
+		if err := os.WriteFile(path, img, 0o644); err != nil {
+			return o, "", err
+		}
+		res.Images = append(res.Images, path)
+		if cerr != nil {
+			note += fmt.Sprintf("; %s: %d bytes, ending with an error record", path, len(img))
+		} else {
+			note += " in " + path
+		}
+	}
+	return o, note, nil
+}
+
+// printer prints a script's lines with their results, the results in one
+// column.
+type printer struct {
+	w     io.Writer
+	width int
+}
+
+func newPrinter(w io.Writer, s *scenario.Script) *printer {
+	const maxWidth = 48 // a long write's string should not push every result off screen
+	p := &printer{w: w}
+	for _, l := range s.Lines {
+		p.width = max(p.width, min(len(statement(l)), maxWidth))
+	}
+	return p
+}
+
+// line prints a line as "NUM  STATEMENT = RESULT NOTE".
+func (p *printer) line(l *scenario.Line, o scenario.Outcome, note string) {
+	fmt.Fprintf(p.w, "%4d  %-*s = %s%s\n", l.Num, p.width, statement(l), o, note)
+}

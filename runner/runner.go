@@ -1,0 +1,147 @@
+// Package runner runs scenario scripts the ways the ckptsim command offers:
+// Run executes a script in one simulated kernel and keeps the images of its
+// checkpoint lines, Verify proves that checkpointing at those lines is
+// invisible to the script, and Demo shows a checkpoint and restart of a
+// small built-in world from end to end. The contract for scripts and for
+// run and verify is SCENARIOS.md.
+package runner
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"ckptsim/ckpt"
+	"ckptsim/ckpt/image"
+	"ckptsim/scenario"
+	"ckptsim/sim/kernel"
+)
+
+// DefaultTime is the time written into the headers of the images that Run,
+// Verify and Demo take, unless told otherwise: a fixed time, so that the
+// same script always gives the same image bytes (golden images are made
+// from scripts).
+var DefaultTime = time.Unix(1700000000, 0).UTC()
+
+// FixedClock returns a clock that always says t, for ckpt.Engine.Clock.
+func FixedClock(t time.Time) func() time.Time {
+	return func() time.Time { return t }
+}
+
+// StdinName is the name standard input goes by in messages.
+const StdinName = "stdin"
+
+// ParseFile reads and parses a script file; "-" reads standard input.
+// Errors name the file, and the line for a parse error.
+func ParseFile(path string) (*scenario.Script, error) {
+	data, err := ReadInput(path)
+	if err != nil {
+		return nil, err
+	}
+	return scenario.Parse(InputName(path), bytes.NewReader(data))
+}
+
+// InputName is how messages name the input path: StdinName for "-".
+func InputName(path string) string {
+	if path == "-" {
+		return StdinName
+	}
+	return path
+}
+
+// ReadInput reads a whole file, or standard input for "-".
+func ReadInput(path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(os.Stdin)
+	}
+	return os.ReadFile(path)
+}
+
+// IsImage reports whether data starts like a checkpoint image: a HEADER
+// record whose payload opens with the image magic. Files are told apart by
+// content rather than by name, so a script saved as x.img still runs.
+func IsImage(data []byte) bool {
+	const hdr = 8 // type and length, before the payload
+	magic := image.HeaderMagic
+	return len(data) >= hdr+len(magic) &&
+		bytes.Equal(data[:4], []byte{byte(image.TypeHeader), 0, 0, 0}) &&
+		bytes.Equal(data[hdr:hdr+len(magic)], magic[:])
+}
+
+// takeCheckpoint freezes the container rooted at pid, checkpoints it and
+// thaws it, as a checkpoint line asks. It returns the image written, which
+// for a refused checkpoint ends with an error record, and the refusal.
+func takeCheckpoint(k *kernel.Kernel, pid, flags int, clock func() time.Time) ([]byte, error) {
+	if err := k.Freeze(pid); err != nil {
+		return nil, err
+	}
+	var img bytes.Buffer
+	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(pid, &img, flags)
+	// Thaw even after a refusal: the world goes on either way.
+	if terr := k.Thaw(pid); err == nil && terr != nil {
+		err = terr
+	}
+	return img.Bytes(), err
+}
+
+// restart rebuilds an image in a fresh kernel whose disk is a copy of
+// from's: the disk the checkpointed world saw. It returns the new kernel
+// and the restored container's root pid.
+func restart(from *kernel.Kernel, img []byte, clock func() time.Time) (*kernel.Kernel, int, error) {
+	k := kernel.New(kernel.Config{DiskFrom: from})
+	root, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Restart(bytes.NewReader(img), 0)
+	return k, root, err
+}
+
+// checkpointArgs returns a checkpoint line's pid and flags. The parser has
+// already checked them, so a malformed flag is a bug, reported as an error.
+func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
+	if len(l.Args) < 2 {
+		return l.Pid(), 0, nil
+	}
+	for _, part := range strings.Split(l.Args[1].Text, "|") {
+		if n, ok := scenario.CheckpointFlags[part]; ok {
+			flags |= int(n)
+			continue
+		}
+		n, err := strconv.ParseInt(part, 0, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: bad checkpoint flag %q", l.Text, part)
+		}
+		flags |= int(n)
+	}
+	return l.Pid(), flags, nil
+}
+
+// checkpointOutcome is a checkpoint line's result as a scenario outcome:
+// 0, or the errno that refused it. The zero Outcome is an integer result,
+// the kind a checkpoint line's "= RESULT" is parsed as.
+func checkpointOutcome(err error) scenario.Outcome { return scenario.Outcome{Err: err} }
+
+// expected renders what a line expects, for messages.
+func expected(l *scenario.Line) string {
+	if l.Expect == nil {
+		return "success"
+	}
+	return l.Expect.Text
+}
+
+// statement renders a line's command and arguments without its expected
+// result, quoting strings as a script would.
+func statement(l *scenario.Line) string {
+	var b strings.Builder
+	b.WriteString(l.Cmd)
+	for _, a := range l.Args {
+		b.WriteByte(' ')
+		if a.Quoted {
+			b.WriteString(strconv.Quote(a.Text))
+		} else {
+			b.WriteString(a.Text)
+		}
+	}
+	return b.String()
+}

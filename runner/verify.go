@@ -1,0 +1,209 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"ckptsim/props"
+	"ckptsim/scenario"
+	"ckptsim/sim/kernel"
+)
+
+// VerifyResult is what a passing verify reports.
+type VerifyResult struct {
+	Lines       int   // statements run
+	Checkpoints int   // successful checkpoints (each followed by a restart)
+	ImageBytes  int64 // total bytes of the images taken
+}
+
+// Failure is why a script failed verify: the line, what differed, and the
+// differences between two worlds when there are some.
+type Failure struct {
+	Script string
+	Line   int
+	What   string
+	// Diff lists how two worlds differ, one difference a line (the
+	// props.DiffError's lines), or is empty.
+	Diff []string
+	// Err is the cause: the *props.DiffError, the refusal or the restart's
+	// error; errors.Is and errors.As see through it.
+	Err error
+}
+
+// maxDiff bounds the differences a Failure prints: the first ones say what
+// went wrong, hundreds more hide it.
+const maxDiff = 40
+
+// Error returns "NAME:LINE: what differed", then the differences, indented.
+func (f *Failure) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d: %s", f.Script, f.Line, f.What)
+	for i, d := range f.Diff {
+		if i == maxDiff {
+			fmt.Fprintf(&b, "\n    ... and %d more", len(f.Diff)-maxDiff)
+			break
+		}
+		b.WriteString("\n    " + d)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Verify runs the script per SCENARIOS.md's verify; nil error means it passed.
+// On failure the error's message is "NAME:LINE: what differed" followed by a readable diff.
+//
+// Two worlds run the script in lockstep: the reference world, which never
+// checkpoints, and the migrating world, which at every successful checkpoint
+// line is replaced by restart(checkpoint(itself)) in a fresh kernel on a
+// copy of its disk. Every line must give its expected result on the
+// reference world and the same result on the migrating one. At a checkpoint
+// line the restored world must be equivalent to the one it was taken from
+// (props.Equal, or props.EqualSubtree when the container is not the whole
+// world, after which the migrating world holds only that container and is
+// compared with the reference only there) and to the reference; a refused
+// checkpoint must leave the migrating world equal to the reference. The
+// worlds are compared once more at the end. The error is a *Failure.
+func Verify(s *scenario.Script) (VerifyResult, error) {
+	v := &verifier{s: s, ref: kernel.New(kernel.Config{}), mig: kernel.New(kernel.Config{})}
+	for _, l := range s.Lines {
+		var err error
+		if l.Cmd == "checkpoint" {
+			err = v.checkpoint(l)
+		} else {
+			err = v.exec(l)
+		}
+		if err != nil {
+			return v.res, err
+		}
+		v.res.Lines++
+	}
+	if len(s.Lines) > 0 {
+		last := s.Lines[len(s.Lines)-1]
+		if err := v.compare(v.ref.View(), v.mig.View()); err != nil {
+			return v.res, v.fail(last, "at the end of the script, the migrating world differs from the reference", err)
+		}
+	}
+	return v.res, nil
+}
+
+// verifier holds the two worlds of a verify run.
+type verifier struct {
+	s        *scenario.Script
+	ref, mig *kernel.Kernel
+	// root is 0 while the migrating world is the whole world, and the pid
+	// of the container it holds after a checkpoint of less than that.
+	root int
+	res  VerifyResult
+}
+
+// fail makes the Failure of line l; a *props.DiffError cause gives its
+// lines as the diff.
+func (v *verifier) fail(l *scenario.Line, what string, cause error) *Failure {
+	f := &Failure{Script: v.s.Name, Line: l.Num, What: what, Err: cause}
+	if d, ok := errors.AsType[*props.DiffError](cause); ok {
+		f.Diff = d.Lines
+	}
+	return f
+}
+
+// compare compares a view of the reference world with one of the migrating
+// world, over what the migrating world holds.
+func (v *verifier) compare(ref, mig *kernel.View) error {
+	if v.root == 0 {
+		return props.Equal(ref, mig)
+	}
+	return props.EqualSubtree(ref, mig, v.root)
+}
+
+// exec runs a system call line on both worlds.
+func (v *verifier) exec(l *scenario.Line) error {
+	a, b := scenario.Exec(v.ref, l), scenario.Exec(v.mig, l)
+	if !a.Equal(b) {
+		what := fmt.Sprintf("%s: %s on the migrating world, %s on the reference", l.Text, b, a)
+		refView := v.ref.View()
+		if v.root != 0 && !inSubtree(refView, v.root, l.Pid()) {
+			what += fmt.Sprintf(" (pid %d is outside the migrated container, rooted at pid %d)", l.Pid(), v.root)
+		}
+		return v.fail(l, what, v.compare(refView, v.mig.View()))
+	}
+	if !a.Matches(l.Expect) {
+		return v.fail(l, fmt.Sprintf("%s: got %s, expected %s", l.Text, a, expected(l)), a.Err)
+	}
+	return nil
+}
+
+// checkpoint runs a checkpoint line: on the migrating world only, which it
+// replaces by its restored copy when the checkpoint succeeds.
+func (v *verifier) checkpoint(l *scenario.Line) error {
+	pid, flags, err := checkpointArgs(l)
+	if err != nil {
+		return v.fail(l, err.Error(), err)
+	}
+	clock := FixedClock(DefaultTime)
+	img, cerr := takeCheckpoint(v.mig, pid, flags, clock)
+	if o := checkpointOutcome(cerr); !o.Matches(l.Expect) {
+		what := fmt.Sprintf("%s: got %s, expected %s", l.Text, o, expected(l))
+		if cerr != nil {
+			what += " (" + cerr.Error() + ")"
+		}
+		return v.fail(l, what, cerr)
+	}
+	if cerr != nil {
+		// Refused, as the line expects: the checkpoint must have changed
+		// nothing.
+		if err := v.compare(v.ref.View(), v.mig.View()); err != nil {
+			return v.fail(l, fmt.Sprintf("%s: refused, yet the migrating world now differs from the reference", l.Text), err)
+		}
+		return nil
+	}
+	k, root, err := restart(v.mig, img, clock)
+	switch {
+	case err != nil:
+		return v.fail(l, fmt.Sprintf("%s: restart of the %d-byte image failed: %v", l.Text, len(img), err), err)
+	case root != pid:
+		return v.fail(l, fmt.Sprintf("%s: restart returned pid %d as the root", l.Text, root), nil)
+	}
+	if err := k.Check(); err != nil {
+		return v.fail(l, fmt.Sprintf("%s: the restored kernel is inconsistent: %v", l.Text, err), err)
+	}
+	from, restored := v.mig.View(), k.View()
+	whole := len(from.Top) == 1 && from.Top[0] == pid
+	if whole {
+		err = props.Equal(from, restored)
+	} else {
+		err = props.EqualSubtree(from, restored, pid)
+	}
+	if err != nil {
+		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the world it was taken from", l.Text), err)
+	}
+	v.mig = k
+	if !whole {
+		v.root = pid
+	}
+	v.res.Checkpoints++
+	v.res.ImageBytes += int64(len(img))
+	if err := v.compare(v.ref.View(), restored); err != nil {
+		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the reference", l.Text), err)
+	}
+	return nil
+}
+
+// inSubtree reports whether task pid is root or one of its descendants.
+func inSubtree(v *kernel.View, root, pid int) bool {
+	t := v.Task(root)
+	if t == nil {
+		return false
+	}
+	if root == pid {
+		return true
+	}
+	for _, c := range t.Children {
+		if inSubtree(v, c, pid) {
+			return true
+		}
+	}
+	return false
+}
