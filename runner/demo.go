@@ -148,8 +148,11 @@ func writeSummary(w io.Writer, s inspect.Summary) {
 
 // plural renders a count of things: "1 pipe", "2 pipes".
 func plural(n int, thing string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + thing
+	case strings.HasSuffix(thing, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(thing, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -24,7 +24,7 @@ type RunOptions struct {
 
 // RunResult is what a run did.
 type RunResult struct {
-	Lines       int      // statements run
+	Lines       int      // statements run that gave their expected result
 	Checkpoints int      // checkpoint lines that succeeded
 	Images      []string // the paths of the images written, in order
 	ImageBytes  int64    // the bytes of the images of successful checkpoints
@@ -35,7 +35,8 @@ type RunResult struct {
 // checkpoint, thaws it and goes on with the same world; with "=> NAME" it
 // writes the image to NAME in opts.Dir (a refused checkpoint's image, which
 // ends with an error record, too). A line that does not give its expected
-// result stops the run with a *scenario.Error naming the script and line.
+// result stops the run with a *scenario.Error naming the script and line;
+// an image that cannot be written stops it with an error that names them too.
 func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 	clock := opts.Clock
 	if clock == nil {
@@ -51,18 +52,18 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 			var err error
 			o, note, err = runCheckpoint(k, l, opts.Dir, clock, &res)
 			if err != nil {
-				return res, &scenario.Error{File: s.Name, Line: l.Num, Msg: err.Error()}
+				return res, fmt.Errorf("%s:%d: %w", s.Name, l.Num, err)
 			}
 		} else {
 			o = scenario.Exec(k, l)
 		}
-		res.Lines++
 		if !o.Matches(l.Expect) {
 			p.line(l, o, "   # expected "+expected(l))
 			return res, &scenario.Error{File: s.Name, Line: l.Num,
 				Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, expected(l))}
 		}
 		p.line(l, o, note)
+		res.Lines++
 	}
 	return res, nil
 }

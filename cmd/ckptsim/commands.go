@@ -196,6 +196,12 @@ installed (on Debian or Ubuntu: apt-get install graphviz).`,
 			var b bytes.Buffer
 			if *svg {
 				err = graph.WriteSVG(&b, g)
+				if errors.Is(err, graph.ErrNoDot) {
+					fmt.Fprintln(stderr, "ckptsim graph: --svg needs Graphviz's dot program, which is not installed.\n"+
+						"On Debian or Ubuntu: apt-get install graphviz (elsewhere see https://graphviz.org/download/).\n"+
+						"Without --svg, ckptsim graph prints DOT, which needs nothing installed.")
+					return exitFail
+				}
 			} else {
 				err = g.WriteDOT(&b)
 			}
@@ -264,9 +270,6 @@ or edit.`,
 // fail reports a command's error and returns the failure status.
 func fail(stderr io.Writer, name string, err error) int {
 	fmt.Fprintf(stderr, "ckptsim %s: %v\n", name, err)
-	if errors.Is(err, graph.ErrNoDot) {
-		fmt.Fprintln(stderr, "ckptsim graph: without --svg it prints DOT, which needs nothing installed")
-	}
 	return exitFail
 }
 

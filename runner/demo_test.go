@@ -1,0 +1,96 @@
+package runner
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/scenario"
+	"ckptsim/sim/kernel"
+)
+
+func TestDemo(t *testing.T) {
+	var out bytes.Buffer
+	start := time.Now()
+	require.NoError(t, Demo(&out))
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+	got := out.String()
+	for _, want := range []string{
+		"  19  exit 4 7 ",
+		"Checkpoint of the container rooted at pid 1: ",
+		"checksum matches",
+		"it holds 3 live tasks and 1 zombie, 2 file tables, 3 fs states, 4 files (2 pipe, 2 regular), 1 pipe holding 9 bytes, 1 unlinked file",
+		"the kernel's consistency check passes",
+		"props.Equal: the restored world is the original",
+		"ok    tasks and tree     4 tasks: 1 init (2 worker; 3 init; 4 zombie, exit 7)",
+		"ok    fd numbers         pids 1,2: 0 1* 2 3 4; pid 3: 0 1* 2",
+		"ok    shared file table  2 tables; pids 1,2 share one (2 references)",
+		"/data pos 12 by 1:0 1:1 3:0 3:1",
+		`ok    pipe bytes         1 pipe: "in flight"`,
+		`/scratch (deleted): "ghost contents"`,
+		"pid 1 rip=0x401000 rsp=0x7ffd0000 rax=0x2a; pid 2 rip=0x401000 rsp=0x7ffd0000 rax=0x0",
+		"ok    reference counts   ",
+		"The restored world goes on:",
+		`  22  read 3 2 16 `,
+		`= "in flight"`,
+		"  27  wait 1 4                                  = 7",
+	} {
+		assert.Contains(t, got, want)
+	}
+	assert.NotContains(t, got, "DIFF")
+}
+
+// The demo's script is a script like any other: it passes verify.
+func TestDemoScriptVerifies(t *testing.T) {
+	s, err := scenario.ParseString(DemoName, DemoScript())
+	require.NoError(t, err)
+	res, err := Verify(s)
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Checkpoints)
+}
+
+// The facts the demo prints tell worlds apart: each one changes when the
+// world changes in what it renders.
+func TestFactsSeeDifferences(t *testing.T) {
+	build := func(extra string) []fact {
+		k := kernel.New(kernel.Config{})
+		s, err := scenario.ParseString("w", demoSource+extra)
+		require.NoError(t, err)
+		for _, l := range s.Lines {
+			if l.Cmd != "checkpoint" {
+				o := scenario.Exec(k, l)
+				require.True(t, o.Matches(l.Expect), "%s: %s", l.Text, o)
+			}
+		}
+		return facts(k.View())
+	}
+	base := build("")
+	tests := []struct{ extra, changes string }{
+		{"fork 1 9\n", "tasks and tree"},
+		{"dup2 1 0 7\n", "fd numbers"},
+		{"fcntl 1 0 F_SETFD FD_CLOEXEC\n", "fd numbers"},
+		{"clone 1 9 CLONE_FILES\n", "shared file table"},
+		{"lseek 1 0 1 SEEK_SET\n", "fds sharing a file"},
+		{"pipe 1\nwrite 1 6 \"more\"\n", "pipe bytes"},
+		{"open 1 /gone O_RDWR|O_CREAT 0600\nunlink 1 /gone\n", "unlinked files"},
+		{"regs 3 rip=0x402000\n", "registers"},
+		{"open 1 /data O_RDONLY\n", "reference counts"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.extra), func(t *testing.T) {
+			changed := build(tt.extra)
+			found := false
+			for i, f := range base {
+				if f.name == tt.changes {
+					found = true
+					assert.NotEqual(t, f.text, changed[i].text)
+				}
+			}
+			assert.True(t, found, "no fact %q", tt.changes)
+		})
+	}
+}
