@@ -57,7 +57,7 @@ func clock() time.Time { return time.Unix(1700000000, 0) }
 // World is the app's container, the editor outside it, and the app's
 // descriptors.
 type World struct {
-	K                 *kernel.Kernel
+	K                  *kernel.Kernel
 	NotesFd, ScratchFd int
 }
 
