@@ -306,3 +306,39 @@ func TestParseFile(t *testing.T) {
 	_, err = runner.ParseFile(filepath.Join(t.TempDir(), "none.scn"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestCheckImage(t *testing.T) {
+	dir := t.TempDir()
+	res, err := runner.Run(parse(t, "x.scn", pipeScript+"flock 2 0 LOCK_SH\ncheckpoint 1 = EBADF => refused.img\n"),
+		&bytes.Buffer{}, runner.RunOptions{Dir: dir})
+	require.NoError(t, err)
+	good, err := os.ReadFile(res.Images[0])
+	require.NoError(t, err)
+	refused, err := os.ReadFile(res.Images[1])
+	require.NoError(t, err)
+	flipped := bytes.Clone(good)
+	flipped[len(flipped)-30] ^= 1 // in the last REGS record, before the tail
+	tests := []struct {
+		name string
+		img  []byte
+		want string // "" for a whole image
+	}{
+		{"whole", good, ""},
+		{"refused, with its error record", refused, ""},
+		{"cut inside a record", good[:len(good)-10], "bad image: "},
+		{"cut at a record boundary", good[:len(good)-24], "without a tail or error record: cut short"},
+		{"a byte changed", flipped, "checksum mismatch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _ := inspect.Inspect(bytes.NewReader(tt.img))
+			err := runner.CheckImage(rep)
+			if tt.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, runner.ErrBadImage)
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}

@@ -110,7 +110,8 @@ fields, objrefs marked first or ref), then a summary that counts the objects,
 sizes the image by record type and checks the checksum. With --json, prints
 the same as JSON, which "ckptsim encode" turns back into the identical image.
 A cut or malformed image is shown up to the fault, then the error with its
-offset, and the exit status is 1.`,
+offset; it, and an image whose checksum does not match, give exit status 1.
+The image of a refused checkpoint, closed by an error record, is whole.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		asJSON := fs.Bool("json", false, "print JSON instead of text")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
@@ -121,11 +122,16 @@ offset, and the exit status is 1.`,
 			if err != nil {
 				return fail(stderr, "show", err)
 			}
-			show := inspect.Show
+			// Show what can be shown even of a bad image, then judge it.
+			rep, _ := inspect.Inspect(bytes.NewReader(data))
+			write := rep.WriteText
 			if *asJSON {
-				show = inspect.ShowJSON
+				write = rep.WriteJSON
 			}
-			if err := show(stdout, bytes.NewReader(data)); err != nil {
+			if err := write(stdout); err != nil {
+				return fail(stderr, "show", err)
+			}
+			if err := runner.CheckImage(rep); err != nil {
 				return fail(stderr, "show", fmt.Errorf("%s: %w", runner.InputName(args[0]), err))
 			}
 			return exitOK

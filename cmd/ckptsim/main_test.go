@@ -1,0 +1,442 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/graph"
+	"ckptsim/runner"
+	"ckptsim/scenario"
+)
+
+// ckptsim runs the command in-process and returns its exit status and
+// output.
+func ckptsim(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+const pipeScript = `# a pipe with bytes in flight, shared by parent and child
+spawn 1 init
+pipe 1 = 0 1
+write 1 1 "hello" = 5
+fork 1 2
+close 2 1
+checkpoint 1 => pipe.img
+read 2 0 16 = "hello"
+close 1 1
+read 2 0 16 = ""
+`
+
+// files writes the given files into a new directory and returns it.
+func files(t *testing.T, contents map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range contents {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	return dir
+}
+
+// pipeImage runs pipeScript and returns the path of its image.
+func pipeImage(t *testing.T) string {
+	t.Helper()
+	dir := files(t, map[string]string{"pipe.scn": pipeScript})
+	code, _, stderr := ckptsim(t, "run", "--out", dir, filepath.Join(dir, "pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	return filepath.Join(dir, "pipe.img")
+}
+
+// withStdin makes the file at path the process's standard input for the
+// test.
+func withStdin(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	old := os.Stdin
+	os.Stdin = f
+	t.Cleanup(func() { os.Stdin = old; f.Close() })
+}
+
+func TestUsage(t *testing.T) {
+	names := []string{"run", "verify", "show", "encode", "graph", "demo", "help"}
+	tests := []struct {
+		args     []string
+		code     int
+		inStdout []string // each must appear on stdout
+		inStderr []string // each must appear on stderr
+	}{
+		{nil, 2, nil, append([]string{"Usage: ckptsim COMMAND"}, names...)},
+		{[]string{"help"}, 0, names, nil},
+		{[]string{"--help"}, 0, names, nil},
+		{[]string{"-h"}, 0, names, nil},
+		{[]string{"help", "verify"}, 0, []string{"usage: ckptsim verify SCRIPT...", "lockstep"}, nil},
+		{[]string{"help", "frob"}, 2, nil, []string{`unknown command "frob"`}},
+		{[]string{"frob"}, 2, nil, []string{`ckptsim: unknown command "frob"`, "Commands:"}},
+		{[]string{"run", "--help"}, 0, []string{"usage: ckptsim run [--out DIR] [--clock UNIXSECONDS] SCRIPT", "-clock UNIXSECONDS", "(default 1700000000)", "-out DIR"}, nil},
+		{[]string{"verify", "-h"}, 0, []string{"usage: ckptsim verify"}, nil},
+		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json] IMAGE", "-json"}, nil},
+		{[]string{"encode", "--help"}, 0, []string{"usage: ckptsim encode", "-fix-crc", "-o FILE"}, nil},
+		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "apt-get install graphviz"}, nil},
+		{[]string{"demo", "--help"}, 0, []string{"usage: ckptsim demo", "-script"}, nil},
+		{[]string{"run"}, 2, nil, []string{"ckptsim run: expected one script, got 0 arguments", "usage: ckptsim run"}},
+		{[]string{"run", "a.scn", "b.scn"}, 2, nil, []string{"expected one script, got 2"}},
+		{[]string{"run", "--bogus", "a.scn"}, 2, nil, []string{"flag provided but not defined: -bogus", "usage: ckptsim run"}},
+		{[]string{"run", "--clock", "soon", "a.scn"}, 2, nil, []string{"invalid value \"soon\""}},
+		{[]string{"verify"}, 2, nil, []string{"expected at least one script"}},
+		{[]string{"show"}, 2, nil, []string{"expected one image"}},
+		{[]string{"encode", "a", "b"}, 2, nil, []string{"expected at most one JSON file"}},
+		{[]string{"graph"}, 2, nil, []string{"expected one script or image"}},
+		{[]string{"demo", "extra"}, 2, nil, []string{"takes no arguments"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(append([]string{"ckptsim"}, tt.args...), " "), func(t *testing.T) {
+			code, stdout, stderr := ckptsim(t, tt.args...)
+			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			for _, s := range tt.inStdout {
+				assert.Contains(t, stdout, s)
+			}
+			for _, s := range tt.inStderr {
+				assert.Contains(t, stderr, s)
+			}
+			if tt.code == 0 {
+				assert.Empty(t, stderr)
+			}
+		})
+	}
+}
+
+func TestRun(t *testing.T) {
+	dir := files(t, map[string]string{
+		"pipe.scn":  pipeScript,
+		"bad.scn":   "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
+		"parse.scn": "spawn 1 init\nfrob 1\n",
+		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\ncheckpoint 1 = EBADF => lock.img\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout []string
+		inStderr []string
+		images   []string // files that must exist afterwards, in the output directory
+	}{
+		{"a script", []string{"run", "--out", in("out"), in("pipe.scn")}, 0,
+			[]string{"   3  pipe 1            = 0 1", "   7  checkpoint 1      = 0   # 2576 bytes in " + in("out/pipe.img"), `  10  read 2 0 16       = ""`}, nil,
+			[]string{"out/pipe.img"}},
+		{"flags after the script", []string{"run", in("pipe.scn"), "--out", in("late")}, 0, nil, nil, []string{"late/pipe.img"}},
+		{"a wrong result", []string{"run", "--out", in("bad"), in("bad.scn")}, 1,
+			[]string{"= 5   # expected 4"}, []string{in("bad.scn") + `:3: write 1 1 "hello" = 4: got 5, expected 4`}, nil},
+		{"a parse error", []string{"run", in("parse.scn")}, 1, nil, []string{in("parse.scn") + `:2: unknown command "frob"`}, nil},
+		{"a missing script", []string{"run", in("none.scn")}, 1, nil, []string{"no such file or directory"}, nil},
+		{"a refused checkpoint", []string{"run", "--out", in("lock"), in("lock.scn")}, 0,
+			[]string{"checkpoint 1                  = EBADF   # ", "ending with an error record"}, nil, []string{"lock/lock.img"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := ckptsim(t, tt.args...)
+			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			for _, s := range tt.inStdout {
+				assert.Contains(t, stdout, s)
+			}
+			for _, s := range tt.inStderr {
+				assert.Contains(t, stderr, s)
+			}
+			for _, img := range tt.images {
+				assert.FileExists(t, in(img))
+			}
+		})
+	}
+}
+
+// The default clock makes images reproducible; --clock changes the header.
+func TestRunClock(t *testing.T) {
+	dir := files(t, map[string]string{"pipe.scn": pipeScript})
+	image := func(out string, flags ...string) []byte {
+		code, _, stderr := ckptsim(t, append(append([]string{"run", "--out", filepath.Join(dir, out)}, flags...), filepath.Join(dir, "pipe.scn"))...)
+		require.Equal(t, 0, code, stderr)
+		img, err := os.ReadFile(filepath.Join(dir, out, "pipe.img"))
+		require.NoError(t, err)
+		return img
+	}
+	a, b, c := image("a"), image("b"), image("c", "--clock", "1800000000")
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, c)
+	_, shown, _ := ckptsim(t, "show", filepath.Join(dir, "c", "pipe.img"))
+	assert.Contains(t, shown, "2027-01-15T08:00:00Z")
+}
+
+func TestVerify(t *testing.T) {
+	dir := files(t, map[string]string{
+		"pipe.scn": pipeScript,
+		"bad.scn":  "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
+		"refused.scn": `spawn 1 init
+pipe 1 = 0 1
+fork 1 2
+checkpoint 2 = EBUSY       # the pipe is shared with the parent
+open 1 /f O_RDWR|O_CREAT 0644 = 2
+flock 1 2 LOCK_EX
+checkpoint 1 = EBADF       # a file holding a lock
+`,
+		"leak.scn":  "spawn 1\npipe 1 = 0 1\nfork 1 2\ncheckpoint 2 CHECKPOINT_SUBTREE\n",
+		"parse.scn": "spawn 1 init\nopen 1 /x O_BOGUS\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name  string
+		files []string
+		code  int
+		lines []string // stdout, exactly
+	}{
+		{"passes", []string{"pipe.scn"}, 0, []string{"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2576 image bytes)"}},
+		{"refused checkpoints", []string{"refused.scn"}, 0, []string{"ok " + in("refused.scn") + " (7 lines, 0 checkpoints, 0 image bytes)"}},
+		{"a wrong result", []string{"bad.scn"}, 1, []string{"FAIL " + in("bad.scn") + `:3: write 1 1 "hello" = 4: got 5, expected 4`}},
+		{"a restored world that differs, with its diff", []string{"leak.scn"}, 1, []string{
+			"FAIL " + in("leak.scn") + ":4: checkpoint 2 CHECKPOINT_SUBTREE: the restored world differs from the world it was taken from",
+			"    pid 2 fd 0 file references: 2 != 1",
+			"    pid 2 fd 1 file references: 2 != 1",
+		}},
+		{"a parse error", []string{"parse.scn"}, 1, []string{"FAIL " + in("parse.scn") + `:2: open: FLAGS: unknown flag "O_BOGUS" (usage: open PID PATH FLAGS [MODE])`}},
+		{"several, one failing", []string{"pipe.scn", "bad.scn", "refused.scn"}, 1, []string{
+			"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2576 image bytes)",
+			"FAIL " + in("bad.scn") + `:3: write 1 1 "hello" = 4: got 5, expected 4`,
+			"ok " + in("refused.scn") + " (7 lines, 0 checkpoints, 0 image bytes)",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"verify"}
+			for _, f := range tt.files {
+				args = append(args, in(f))
+			}
+			code, stdout, stderr := ckptsim(t, args...)
+			assert.Equal(t, tt.code, code, stderr)
+			assert.Equal(t, strings.Join(tt.lines, "\n")+"\n", stdout)
+		})
+	}
+}
+
+// The scripts the project ships pass verify.
+func TestVerifyShippedScripts(t *testing.T) {
+	scripts, _ := filepath.Glob("../../scenario/testdata/linux/*.scn")
+	examples, _ := filepath.Glob("../../examples/scenarios/*.scn")
+	scripts = append(scripts, examples...)
+	if len(scripts) == 0 {
+		t.Skip("no scripts")
+	}
+	code, stdout, _ := ckptsim(t, append([]string{"verify"}, scripts...)...)
+	assert.Equal(t, 0, code, stdout)
+	assert.Equal(t, len(scripts), strings.Count(stdout, "\nok ")+boolInt(strings.HasPrefix(stdout, "ok ")))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestShow(t *testing.T) {
+	img := pipeImage(t)
+	data, err := os.ReadFile(img)
+	require.NoError(t, err)
+	dir := files(t, map[string]string{
+		"cut.img":      string(data[:len(data)-10]),
+		"boundary.img": string(data[:len(data)-24]), // without its tail record
+		"script.img":   pipeScript,
+		"lock.scn":     "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\ncheckpoint 1 = EBADF => lock.img\n",
+	})
+
+	code, stdout, stderr := ckptsim(t, "show", img)
+	assert.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `(?m)^\s+0\s+HEADER\s`, stdout)
+	assert.Contains(t, stdout, `data="hello"`)
+	assert.Contains(t, stdout, "matches")
+
+	code, stdout, _ = ckptsim(t, "show", "--json", img)
+	assert.Equal(t, 0, code)
+	var v map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &v), stdout)
+	assert.Contains(t, v, "records")
+
+	code, stdout, stderr = ckptsim(t, "show", filepath.Join(dir, "cut.img"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "HEADER", "the records before the fault are shown")
+	assert.Contains(t, stderr, "ckptsim show: "+filepath.Join(dir, "cut.img")+": ")
+
+	code, stdout, stderr = ckptsim(t, "show", filepath.Join(dir, "boundary.img"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "PIPE_BUF")
+	assert.Contains(t, stderr, "bad image: it ends after 2552 bytes without a tail or error record: cut short")
+
+	code, _, stderr = ckptsim(t, "show", filepath.Join(dir, "script.img"))
+	assert.Equal(t, 1, code)
+	assert.NotEmpty(t, stderr)
+
+	// A refused checkpoint's image is whole: it says why it was refused.
+	code, _, stderr = ckptsim(t, "run", "--out", dir, filepath.Join(dir, "lock.scn"))
+	require.Equal(t, 0, code, stderr)
+	code, stdout, stderr = ckptsim(t, "show", filepath.Join(dir, "lock.img"))
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "flock")
+
+	withStdin(t, img)
+	code, stdout, _ = ckptsim(t, "show", "-")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, `data="hello"`)
+}
+
+// show --json and encode give back the identical image, and an edit comes
+// through.
+func TestShowEncodeRoundTrip(t *testing.T) {
+	img := pipeImage(t)
+	orig, err := os.ReadFile(img)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	code, js, _ := ckptsim(t, "show", "--json", img)
+	require.Equal(t, 0, code)
+	jsonPath := filepath.Join(dir, "pipe.json")
+	require.NoError(t, os.WriteFile(jsonPath, []byte(js), 0o644))
+
+	code, stdout, stderr := ckptsim(t, "encode", jsonPath)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, orig, []byte(stdout), "encode to stdout")
+
+	out := filepath.Join(dir, "again.img")
+	code, _, stderr = ckptsim(t, "encode", "-o", out, jsonPath)
+	require.Equal(t, 0, code, stderr)
+	again, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, orig, again, "encode -o")
+
+	withStdin(t, jsonPath)
+	code, stdout, _ = ckptsim(t, "encode")
+	require.Equal(t, 0, code)
+	assert.Equal(t, orig, []byte(stdout), "encode from stdin")
+
+	// An edited pipe byte: without --fix-crc the checksum no longer
+	// matches, with it it does.
+	edited := filepath.Join(dir, "edited.json")
+	require.NoError(t, os.WriteFile(edited, []byte(strings.Replace(js, "hello", "jello", 1)), 0o644))
+	for _, tt := range []struct {
+		flags []string
+		crc   string
+	}{{nil, "mismatch"}, {[]string{"--fix-crc"}, "matches"}} {
+		out := filepath.Join(dir, "edited"+strings.Join(tt.flags, "")+".img")
+		code, _, stderr = ckptsim(t, append(append([]string{"encode"}, tt.flags...), "-o", out, edited)...)
+		require.Equal(t, 0, code, stderr)
+		code, shown, _ := ckptsim(t, "show", out)
+		assert.Contains(t, shown, `data="jello"`)
+		assert.Contains(t, shown, tt.crc)
+		if tt.crc == "mismatch" {
+			assert.Equal(t, 1, code, "show reports a checksum mismatch as bad input")
+		}
+	}
+
+	// Refused JSON writes nothing.
+	bad := filepath.Join(dir, "bad.json")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(js, `"HEADER"`, `"HEADLESS"`, 1)), 0o644))
+	out = filepath.Join(dir, "bad.img")
+	code, _, stderr = ckptsim(t, "encode", "-o", out, bad)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ckptsim encode: "+bad+": ")
+	assert.NoFileExists(t, out)
+}
+
+func TestGraph(t *testing.T) {
+	img := pipeImage(t)
+	data, err := os.ReadFile(img)
+	require.NoError(t, err)
+	// The world of the script at its checkpoint line, to compare with the
+	// image's graph.
+	atCheckpoint := pipeScript[:strings.Index(pipeScript, "checkpoint")]
+	dir := files(t, map[string]string{
+		"pipe.scn":       pipeScript,
+		"at.scn":         atCheckpoint,
+		"image.scn":      string(data), // an image, whatever its name says
+		"bad.scn":        "spawn 1\nclose 1 3\n",
+		"broken.img.scn": string(data[:40]),
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+
+	code, fromScript, stderr := ckptsim(t, "graph", in("at.scn"))
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(fromScript, "digraph ckptsim {"), fromScript)
+	assert.Contains(t, fromScript, `task_1 -> task_2`)
+	assert.Contains(t, fromScript, `5 bytes buffered`)
+
+	code, fromImage, stderr := ckptsim(t, "graph", img)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, fromImage, "#", "an image's objects are labelled with objrefs")
+	assert.Equal(t, strings.Count(fromScript, "->"), strings.Count(fromImage, "->"), "a world and its image have the same edges")
+
+	code, named, _ := ckptsim(t, "graph", in("image.scn"))
+	assert.Equal(t, 0, code)
+	assert.Equal(t, fromImage, named, "told apart by content, not by name")
+
+	out := in("g.dot")
+	code, stdout, _ := ckptsim(t, "graph", "-o", out, in("at.scn"))
+	require.Equal(t, 0, code)
+	assert.Empty(t, stdout)
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, fromScript, string(written))
+
+	code, _, stderr = ckptsim(t, "graph", in("bad.scn"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, in("bad.scn")+":2: close 1 3: got EBADF, expected success")
+
+	code, _, stderr = ckptsim(t, "graph", in("broken.img.scn"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, in("broken.img.scn")+": ")
+}
+
+func TestGraphSVG(t *testing.T) {
+	dir := files(t, map[string]string{"pipe.scn": pipeScript})
+	if _, err := exec.LookPath("dot"); err == nil {
+		code, stdout, stderr := ckptsim(t, "graph", "--svg", filepath.Join(dir, "pipe.scn"))
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stdout, "<svg")
+	}
+	t.Setenv("PATH", "") // no dot to be found
+	code, stdout, stderr := ckptsim(t, "graph", "--svg", filepath.Join(dir, "pipe.scn"))
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "apt-get install graphviz")
+	_, err := exec.LookPath("dot")
+	assert.ErrorIs(t, graph.WriteSVG(&bytes.Buffer{}, &graph.Graph{}), graph.ErrNoDot, "%v", err)
+}
+
+func TestDemo(t *testing.T) {
+	code, stdout, stderr := ckptsim(t, "demo")
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{
+		"checksum matches",
+		"props.Equal: the restored world is the original",
+		"ok    shared file table  2 tables; pids 1,2 share one (2 references)",
+		`ok    pipe bytes         1 pipe: "in flight"`,
+		"The restored world goes on:",
+	} {
+		assert.Contains(t, stdout, want)
+	}
+	assert.NotContains(t, stdout, "DIFF")
+
+	code, script, _ := ckptsim(t, "demo", "--script")
+	require.Equal(t, 0, code)
+	assert.Equal(t, runner.DemoScript(), script)
+	s, err := scenario.ParseString("demo.scn", script)
+	require.NoError(t, err)
+	_, err = runner.Verify(s)
+	assert.NoError(t, err)
+}
