@@ -52,6 +52,7 @@ type areaFilter struct {
 	counts map[string]int
 }
 
+// Handle counts the event, and passes it on if its area is wanted.
 func (f *areaFilter) Handle(ctx context.Context, r slog.Record) error {
 	var area string
 	r.Attrs(func(a slog.Attr) bool {
@@ -65,6 +66,16 @@ func (f *areaFilter) Handle(ctx context.Context, r slog.Record) error {
 		return nil
 	}
 	return f.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps the filter in front of the handler's own WithAttrs.
+func (f *areaFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &areaFilter{Handler: f.Handler.WithAttrs(attrs), areas: f.areas, counts: f.counts}
+}
+
+// WithGroup keeps the filter in front of the handler's own WithGroup.
+func (f *areaFilter) WithGroup(name string) slog.Handler {
+	return &areaFilter{Handler: f.Handler.WithGroup(name), areas: f.areas, counts: f.counts}
 }
 
 // logTo returns a logger of the given areas into w, as text without the
@@ -85,26 +96,25 @@ func logTo(w io.Writer, areas ...string) (*slog.Logger, *areaFilter) {
 
 // build makes a world with sharing at every level: a file dup'd within
 // pid 1's table, shared with a forked child's copy of the table, and the
-// table itself shared with a clone.
-func build() (*kernel.Kernel, error) {
-	k := kernel.New(kernel.Config{})
-	if _, err := k.Spawn(1, "init"); err != nil {
-		return nil, err
+// table itself shared with a clone. It returns the file's two descriptors.
+func build() (k *kernel.Kernel, fd, dup int, err error) {
+	k = kernel.New(kernel.Config{})
+	if _, err = k.Spawn(1, "init"); err != nil {
+		return nil, 0, 0, err
 	}
-	fd, err := k.Open(1, "/data", vfs.O_RDWR|vfs.O_CREAT, 0o644)
-	if err != nil {
-		return nil, err
+	if fd, err = k.Open(1, "/data", vfs.O_RDWR|vfs.O_CREAT, 0o644); err != nil {
+		return nil, 0, 0, err
 	}
-	if _, err := k.Dup(1, fd); err != nil {
-		return nil, err
+	if dup, err = k.Dup(1, fd); err != nil {
+		return nil, 0, 0, err
 	}
-	if _, err := k.Fork(1, 2); err != nil {
-		return nil, err
+	if _, err = k.Fork(1, 2); err != nil {
+		return nil, 0, 0, err
 	}
-	if _, err := k.Clone(1, 3, kernel.CLONE_FILES, "thread"); err != nil {
-		return nil, err
+	if _, err = k.Clone(1, 3, kernel.CLONE_FILES, "thread"); err != nil {
+		return nil, 0, 0, err
 	}
-	return k, nil
+	return k, fd, dup, nil
 }
 
 // Logged is one checkpoint or restart run with a log: the log's text, the
@@ -147,11 +157,11 @@ func indent(w io.Writer, text string) {
 }
 
 func run(w io.Writer) error {
-	k, err := build()
+	k, fd, dup, err := build()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Pid 1 holds /data as fds 0 and 1; pid 2 is a fork (its own table, the same\n")
+	fmt.Fprintf(w, "Pid 1 holds /data as fds %d and %d; pid 2 is a fork (its own table, the same\n", fd, dup)
 	fmt.Fprintf(w, "file); pid 3 a clone sharing pid 1's table (CLONE_FILES).\n\n")
 
 	c, err := checkpoint(k, 1, 0, "objects")

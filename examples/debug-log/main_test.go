@@ -14,7 +14,7 @@ import (
 // TestLogMatchesImage: the events of each area agree with the image they
 // describe, and the filter passes on only the areas asked for.
 func TestLogMatchesImage(t *testing.T) {
-	k, err := build()
+	k, _, _, err := build()
 	require.NoError(t, err)
 	c, err := checkpoint(k, 1, 0, "objects")
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestLogMatchesImage(t *testing.T) {
 
 // TestRefusalLogged: a refused checkpoint logs why in the syscall area.
 func TestRefusalLogged(t *testing.T) {
-	k, err := build()
+	k, _, _, err := build()
 	require.NoError(t, err)
 	refused, err := checkpoint(k, 2, 0, "syscall")
 	require.NoError(t, err)

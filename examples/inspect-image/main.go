@@ -142,22 +142,22 @@ func encode(js string, fixCRC bool) ([]byte, error) {
 }
 
 // corrupt returns a copy of img with the first byte of the first pipe
-// buffer's data changed, and the offset of that byte.
-func corrupt(img []byte) ([]byte, int64, error) {
+// buffer's data changed, and where that data lies in the image.
+func corrupt(img []byte) (bad []byte, start, end int64, err error) {
 	rep, err := inspect.Inspect(bytes.NewReader(img))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	for _, r := range rep.Records {
 		if r.Type.String() == "PIPE_BUF" {
 			// The tail follows the 8-byte record header and the fixed part.
-			off := r.Offset + 8 + int64(r.Length-len(r.Tail))
-			bad := bytes.Clone(img)
-			bad[off] ^= 0x20 // "i" becomes "I"
-			return bad, off, nil
+			start = r.Offset + 8 + int64(r.Length-len(r.Tail))
+			bad = bytes.Clone(img)
+			bad[start] ^= 0x20 // flips the case of a letter
+			return bad, start, start + int64(len(r.Tail)), nil
 		}
 	}
-	return nil, 0, errors.New("no pipe buffer in the image")
+	return nil, 0, 0, errors.New("no pipe buffer in the image")
 }
 
 // edited returns the first record of the image whose File field is marked
@@ -246,14 +246,13 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "refused first, with the same error.\n")
 
 	// A changed byte that nothing but the checksum notices.
-	bad, off, err := corrupt(img)
+	bad, start, end, err := corrupt(img)
 	if err != nil {
 		return err
 	}
 	brep, _ := inspect.Inspect(bytes.NewReader(bad))
-	// Nine bytes from there are the pipe's "in flight".
 	fmt.Fprintf(w, "\nOne byte changed at offset %d, inside the pipe's bytes: %q becomes %q.\n",
-		off, img[off:off+9], bad[off:off+9])
+		start, img[start:end], bad[start:end])
 	r = restart(k, bad)
 	if r.Err == nil {
 		return errors.New("restart accepted a corrupted image")

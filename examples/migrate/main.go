@@ -96,6 +96,7 @@ type countingReader struct {
 	bytes, reads int
 }
 
+// Read reads from the underlying reader, counting.
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.bytes += n

@@ -116,6 +116,8 @@ type Event struct {
 	Msg, Type, Objref string
 }
 
+// String renders the event as "first encounter: pipe objref 3".
+// String renders the event as "first encounter: pipe objref 3".
 func (e Event) String() string { return e.Msg + ": " + e.Type + " objref " + e.Objref }
 
 // objectEvents is a slog.Handler that keeps the engine's events of area
@@ -123,8 +125,10 @@ func (e Event) String() string { return e.Msg + ": " + e.Type + " objref " + e.O
 // calls Logger.With), so WithAttrs and WithGroup have nothing to keep.
 type objectEvents struct{ events *[]Event }
 
+// Enabled takes every level: the engine logs at debug level only.
 func (h objectEvents) Enabled(context.Context, slog.Level) bool { return true }
 
+// Handle keeps an event of area "objects".
 func (h objectEvents) Handle(_ context.Context, r slog.Record) error {
 	attrs := map[string]string{}
 	r.Attrs(func(a slog.Attr) bool {
@@ -137,6 +141,7 @@ func (h objectEvents) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// WithAttrs and WithGroup return the handler itself (see objectEvents).
 func (h objectEvents) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h objectEvents) WithGroup(string) slog.Handler      { return h }
 
