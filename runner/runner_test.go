@@ -98,6 +98,16 @@ func TestVerify(t *testing.T) {
 			lines: 9, checkpoints: 1,
 		},
 		{
+			name: "one of two top-level trees",
+			script: `spawn 1 init
+				spawn 5 other
+				pipe 1 = 0 1
+				checkpoint 1
+				write 1 1 "x" = 1
+				read 1 0 1 = "x"`,
+			lines: 6, checkpoints: 1,
+		},
+		{
 			name:     "a line that does not give its result",
 			script:   "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
 			failLine: 3, failMsg: []string{`write 1 1 "hello" = 4`, "got 5, expected 4"},
