@@ -156,6 +156,8 @@ func indent(w io.Writer, text string) {
 	}
 }
 
+// run checkpoints and restarts with the log on, an area at a time, and
+// tells what the log says.
 func run(w io.Writer) error {
 	k, fd, dup, err := build()
 	if err != nil {

@@ -175,6 +175,8 @@ func edited(img []byte, mark string) (*inspect.Record, error) {
 	return nil, fmt.Errorf("no record with a File marked %s", mark)
 }
 
+// run shows the image, edits it, corrupts it, and tells how restart
+// answered each.
 func run(w io.Writer) error {
 	k, err := build()
 	if err != nil {

@@ -142,6 +142,8 @@ func shown(img []byte, objref int32) string {
 	return ""
 }
 
+// run tries the checkpoint without and with CHECKPOINT_SUBTREE, and tells
+// what each did.
 func run(w io.Writer) error {
 	world, err := build()
 	if err != nil {

@@ -202,6 +202,8 @@ func lockstep(w *World, dst *kernel.Kernel) []Step {
 	return steps
 }
 
+// run migrates the container, compares the two worlds, runs them on, and
+// cuts a second transfer short.
 func run(w io.Writer) error {
 	world, err := build()
 	if err != nil {

@@ -199,6 +199,8 @@ func pipeOf(v *kernel.View, pid, fd int) uint64 {
 	return 0
 }
 
+// run builds the world, checkpoints and restarts it, and tells what became
+// of the pipe.
 func run(w io.Writer) error {
 	world, err := build()
 	if err != nil {

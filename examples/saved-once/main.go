@@ -51,7 +51,7 @@ func clock() time.Time { return time.Unix(1700000000, 0) }
 const (
 	alone      = iota // no extra tasks
 	cloneFiles        // clone(CLONE_FILES|CLONE_FS): one table, one fs state for all
-	fork              // fork: a copy of the table each, sharing the open files
+	forked            // fork: a copy of the table each, sharing the open files
 )
 
 // build returns a kernel where pid 1 holds files open files, and, unless
@@ -177,12 +177,13 @@ func measureAll() (*Measures, error) {
 	if ms.Shared, err = measure(fmt.Sprintf("%d tasks, CLONE_FILES", tasks), cloneFiles); err != nil {
 		return nil, err
 	}
-	if ms.Forked, err = measure(fmt.Sprintf("%d tasks, fork", tasks), fork); err != nil {
+	if ms.Forked, err = measure(fmt.Sprintf("%d tasks, fork", tasks), forked); err != nil {
 		return nil, err
 	}
 	return &ms, nil
 }
 
+// run measures the three worlds and tells what their images hold.
 func run(w io.Writer) error {
 	ms, err := measureAll()
 	if err != nil {

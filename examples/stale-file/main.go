@@ -162,6 +162,8 @@ func refused(w io.Writer, k2 *kernel.Kernel, err, want error) error {
 	return nil
 }
 
+// run checkpoints the app, then restarts it on the disk as it is, as it is
+// after an edit, and after a removal.
 func run(w io.Writer) error {
 	world, err := build()
 	if err != nil {
