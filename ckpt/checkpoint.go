@@ -259,11 +259,17 @@ func checkpointFS(c *ctx, obj any) error {
 	return c.w.Write(image.TypeFS, rec, []byte(root+cwd))
 }
 
-// path returns d's path relative to the container's root.
+// path returns d's path relative to the container's root. Linux lets a
+// task work below a directory whose path is longer than PATH_MAX, through
+// relative paths, but such a path cannot be saved: restart, like open(2),
+// takes no longer one. It is refused here, before the image holds it.
 func (c *ctx) path(d *vfs.Dentry) (string, error) {
 	p, ok := d.PathFrom(c.root)
 	if !ok {
 		return "", fmt.Errorf("%s is outside the container's root: %w", d.Path(), errno.EXDEV)
+	}
+	if len(p) > image.MaxPath {
+		return "", fmt.Errorf("a %d-byte path, longer than PATH_MAX (%q...): %w", len(p), p[:40], errno.ENAMETOOLONG)
 	}
 	return p, nil
 }

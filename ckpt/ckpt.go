@@ -186,7 +186,9 @@ func withErrno(err error) error {
 // must be frozen (EBUSY). It fails with EINVAL for unknown flags, ESRCH for
 // a pid that is not a live task, EBUSY when leak detection finds an object
 // referenced from outside the container, EBADF for a file that holds a lock
-// or whose type cannot be checkpointed, EBUSY for a file with an owner. A
+// or whose type cannot be checkpointed, EBUSY for a file with an owner,
+// ENAMETOOLONG for a file or working directory whose path is longer than
+// PATH_MAX, EXDEV for one outside the container's root. A
 // checkpoint that fails after it began writing ends the image with an error
 // record. Either way the world is left exactly as it was.
 func (e *Engine) Checkpoint(pid int, w io.Writer, flags int) (int64, error) {

@@ -336,6 +336,22 @@ var refusals = []struct {
 	{"an unlinked file open outside too", "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nfork 1 2\nopen 2 /f O_RDONLY = 1\nclose 2 0\nunlink 1 /f",
 		2, 0, errno.EBUSY, []string{"ghost"}},
 	{"unknown flags", "spawn 1", 1, 4, errno.EINVAL, []string{"unknown flags"}},
+	{"a working directory deeper than PATH_MAX", "spawn 1\nfork 1 2\n" + deepDirs(2), 1, 0,
+		errno.ENAMETOOLONG, []string{"pid 2", "longer than PATH_MAX"}},
+	{"a file deeper than PATH_MAX", "spawn 1\n" + deepDirs(1) + "open 1 f O_RDWR|O_CREAT = 0\nchdir 1 /\n", 1, 0,
+		errno.ENAMETOOLONG, []string{"pid 1", "fd 0", "longer than PATH_MAX"}},
+}
+
+// deepDirs is script lines that take pid down 17 directories of 250-byte
+// names: a working directory Linux allows, whose path is longer than
+// PATH_MAX.
+func deepDirs(pid int) string {
+	var b strings.Builder
+	name := strings.Repeat("d", 250)
+	for range 17 {
+		fmt.Fprintf(&b, "mkdir %d %s\nchdir %d %s\n", pid, name, pid, name)
+	}
+	return b.String()
 }
 
 func TestRefusals(t *testing.T) {
