@@ -120,7 +120,7 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 // checkpointOutcome is a checkpoint line's result as a scenario outcome:
 // 0, or the errno that refused it. The zero Outcome is an integer result,
 // the kind a checkpoint line's "= RESULT" is parsed as.
-func checkpointOutcome(err error) scenario.Outcome { return scenario.Outcome{Err: err} }
+func checkpointOutcome(err error) scenario.Outcome { return scenario.CheckpointOutcome(err) }
 
 // expected renders what a line expects, for messages.
 func expected(l *scenario.Line) string {

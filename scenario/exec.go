@@ -83,6 +83,10 @@ func (o Outcome) Matches(e *Expect) bool {
 	return o.kind == resultInt && o.Int == e.Int
 }
 
+// CheckpointOutcome is the outcome of a checkpoint line, which the caller
+// runs: 0, or the error that refused the checkpoint.
+func CheckpointOutcome(err error) Outcome { return Outcome{Err: err, kind: resultInt} }
+
 // ErrNotASystemCall is Exec's error for a checkpoint line, which the caller
 // runs with its checkpoint engine.
 var ErrNotASystemCall = errors.New("checkpoint lines are run by the caller, not by Exec")

@@ -179,12 +179,23 @@ func parseLine(text string, num int) (*Line, error) {
 		return nil, fmt.Errorf("unknown command %q (expected one of %s)", l.Cmd, commandNames())
 	}
 	toks = toks[1:]
-	if n := len(toks); n >= 2 && toks[n-2].is("=>") {
-		if l.Cmd != "checkpoint" {
-			return nil, fmt.Errorf("only a checkpoint line takes \"=> NAME\"")
+	// "=> NAME" may come before "= RESULT" (it belongs to the command's
+	// arguments, as the usage line has it) or after it.
+	for i, t := range toks {
+		if !t.is("=>") {
+			continue
 		}
-		l.Image = toks[n-1].text
-		toks = toks[:n-2]
+		switch {
+		case l.Cmd != "checkpoint":
+			return nil, fmt.Errorf("only a checkpoint line takes \"=> NAME\"")
+		case i+1 >= len(toks) || toks[i+1].is("=") || toks[i+1].is("=>"):
+			return nil, fmt.Errorf("\"=>\" without an image NAME after it")
+		case i+2 < len(toks) && !toks[i+2].is("="):
+			return nil, fmt.Errorf("\"=> NAME\" must end the line or come right before \"= RESULT\"")
+		}
+		l.Image = toks[i+1].text
+		toks = append(toks[:i:i], toks[i+2:]...)
+		break
 	}
 	var expect []token
 	for i, t := range toks {
@@ -196,7 +207,7 @@ func parseLine(text string, num int) (*Line, error) {
 	}
 	for _, t := range append(toks, expect...) {
 		if t.is("=>") {
-			return nil, fmt.Errorf("\"=> NAME\" belongs at the end of a checkpoint line")
+			return nil, fmt.Errorf("a checkpoint line takes one \"=> NAME\"")
 		}
 	}
 	for _, t := range toks {
