@@ -102,7 +102,6 @@ func TestJSONRoundTrip(t *testing.T) {
 			setField(t, recs[10], "Version", uint64(1<<64-1))
 			setField(t, recs[10], "Pos", int64(-1))
 		})},
-		{"empty image", func(t *testing.T) []byte { return nil }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -127,6 +126,18 @@ func TestJSONRoundTripTruncated(t *testing.T) {
 	got, err := encode(js, inspect.EncodeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, img[:848], got)
+
+	// Cut between two records, or empty: no record is damaged, but the
+	// image has no tail, which the error says.
+	for _, n := range []int{848, 0} {
+		js, err := toJSON(t, img[:n])
+		require.Error(t, err)
+		assert.Contains(t, js, fmt.Sprintf(`"error": {"offset":%d,"message":"image offset %d: image ends without a tail or error record: cut short"}`, n, n))
+		got, err := encode(js, inspect.EncodeOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, len(img[:n]), len(got))
+		assert.True(t, bytes.Equal(img[:n], got))
+	}
 }
 
 func TestJSONShape(t *testing.T) {

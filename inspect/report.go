@@ -109,10 +109,14 @@ func (r *Record) value(name string) int64 {
 func (r *Record) Size() int64 { return 8 + int64(r.Length+(8-r.Length%8)%8) }
 
 // Inspect reads an image to its end and returns what it holds. When the
-// image is cut or malformed, the report holds the records read before the
-// fault and its Err (also returned) says what and where.
+// image is cut (inside a record, or between two, before its tail) or
+// malformed, the report holds the records read before the fault and its Err
+// (also returned) says what and where.
 func Inspect(img io.Reader) (*Report, error) {
 	recs, err := image.ReadAll(img)
+	if err == nil {
+		err = ended(recs)
+	}
 	rep := &Report{Err: err}
 	for i, raw := range recs {
 		rep.Records = append(rep.Records, decode(i, raw))
@@ -123,6 +127,21 @@ func Inspect(img io.Reader) (*Report, error) {
 	}
 	rep.Summary = summarize(rep)
 	return rep, err
+}
+
+// ended checks that an image read to the end of its stream without a fault
+// ends where an image ends: with its tail, or with the error record of a
+// failed checkpoint. Anything else was cut at a record boundary.
+func ended(recs []*image.Record) error {
+	var end int64
+	if n := len(recs); n > 0 {
+		last := recs[n-1]
+		if last.Type == image.TypeTail || last.Type == image.TypeError {
+			return nil
+		}
+		end = last.Offset + int64(8+len(last.Fixed)+len(last.Tail)+(8-(len(last.Fixed)+len(last.Tail))%8)%8)
+	}
+	return &image.Error{Offset: end, Msg: "image ends without a tail or error record: cut short"}
 }
 
 // decode splits a record's fixed part into its fields, generically, from

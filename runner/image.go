@@ -13,9 +13,9 @@ var ErrBadImage = errors.New("bad image")
 
 // CheckImage says whether the image an inspect report describes is whole:
 // read to its end without a fault, and closed by a tail whose checksum
-// matches, or by the error record of a refused checkpoint. Inspect itself
-// reports only faults of framing: an image cut at a record boundary or with
-// a wrong checksum reads without error, and only its summary tells.
+// matches, or by the error record of a refused checkpoint. Inspect reports
+// faults of framing (a cut or malformed image); a wrong checksum reads
+// without error, and only the summary tells.
 func CheckImage(rep *inspect.Report) error {
 	s := rep.Summary
 	switch {
@@ -23,8 +23,6 @@ func CheckImage(rep *inspect.Report) error {
 		return fmt.Errorf("%w: %w", ErrBadImage, rep.Err)
 	case s.Checksum == inspect.ChecksumMismatch:
 		return fmt.Errorf("%w: checksum mismatch: stored %#08x, computed %#08x", ErrBadImage, s.Stored, s.Computed)
-	case s.Checksum == inspect.ChecksumMissing && s.Error == "":
-		return fmt.Errorf("%w: it ends after %d bytes without a tail or error record: cut short", ErrBadImage, s.Total)
 	}
 	return nil
 }

@@ -275,7 +275,7 @@ func TestShow(t *testing.T) {
 	code, stdout, stderr = ckptsim(t, "show", filepath.Join(dir, "boundary.img"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "PIPE_BUF")
-	assert.Contains(t, stderr, "bad image: it ends after 2552 bytes without a tail or error record: cut short")
+	assert.Contains(t, stderr, "bad image: image offset 2552: image ends without a tail or error record: cut short")
 
 	code, _, stderr = ckptsim(t, "show", filepath.Join(dir, "script.img"))
 	assert.Equal(t, 1, code)
