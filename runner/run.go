@@ -20,6 +20,11 @@ type RunOptions struct {
 	// Clock gives the time recorded in image headers; nil is
 	// FixedClock(DefaultTime).
 	Clock func() time.Time
+	// OnCheckpoint, when set, is called after each checkpoint line with
+	// the kernel the checkpoint was taken in (thawed, before the next line
+	// runs), the image, and the refusal or nil. Tools that keep images of
+	// their own (golden images, say) take them here.
+	OnCheckpoint func(l *scenario.Line, k *kernel.Kernel, img []byte, err error) error
 }
 
 // RunResult is what a run did.
@@ -50,7 +55,7 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 		note := ""
 		if l.Cmd == "checkpoint" {
 			var err error
-			o, note, err = runCheckpoint(k, l, opts.Dir, clock, &res)
+			o, note, err = runCheckpoint(k, l, opts, clock, &res)
 			if err != nil {
 				return res, fmt.Errorf("%s:%d: %w", s.Name, l.Num, err)
 			}
@@ -71,13 +76,19 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 // runCheckpoint runs a checkpoint line for Run and keeps its image. It
 // returns the line's outcome, a note on the image for the printed line, and
 // an error only when the image cannot be written.
-func runCheckpoint(k *kernel.Kernel, l *scenario.Line, dir string, clock func() time.Time, res *RunResult) (scenario.Outcome, string, error) {
+func runCheckpoint(k *kernel.Kernel, l *scenario.Line, opts RunOptions, clock func() time.Time, res *RunResult) (scenario.Outcome, string, error) {
 	pid, flags, err := checkpointArgs(l)
 	if err != nil {
 		return scenario.Outcome{}, "", err
 	}
 	img, cerr := takeCheckpoint(k, pid, flags, clock)
 	o := checkpointOutcome(cerr)
+	if opts.OnCheckpoint != nil {
+		if err := opts.OnCheckpoint(l, k, img, cerr); err != nil {
+			return o, "", err
+		}
+	}
+	dir := opts.Dir
 	note := fmt.Sprintf("   # %d bytes", len(img))
 	if cerr != nil {
 		note = "   # " + cerr.Error()

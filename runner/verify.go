@@ -111,6 +111,18 @@ func (v *verifier) fail(l *scenario.Line, what string, cause error) *Failure {
 	return f
 }
 
+// EqualRestored compares a world restored from a checkpoint of the
+// container rooted at pid with the world it was taken from: the whole
+// world when the container was all of it (props.Equal), the container's
+// subtree otherwise (props.EqualSubtree). It returns nil or a
+// *props.DiffError.
+func EqualRestored(from, restored *kernel.View, pid int) error {
+	if len(from.Top) == 1 && from.Top[0] == pid {
+		return props.Equal(from, restored)
+	}
+	return props.EqualSubtree(from, restored, pid)
+}
+
 // compare compares a view of the reference world with one of the migrating
 // world, over what the migrating world holds: the whole world, or after a
 // checkpoint of less than that, each of its top-level trees with the same
@@ -193,12 +205,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	}
 	from, restored := v.mig.View(), k.View()
 	whole := len(from.Top) == 1 && from.Top[0] == pid
-	if whole {
-		err = props.Equal(from, restored)
-	} else {
-		err = props.EqualSubtree(from, restored, pid)
-	}
-	if err != nil {
+	if err := EqualRestored(from, restored, pid); err != nil {
 		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the world it was taken from", l.Text), err)
 	}
 	v.mig = k

@@ -16,14 +16,13 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"ckptsim/internal/scratch"
 )
 
 type mutant struct {
@@ -81,12 +80,8 @@ func main() {
 		}
 		return
 	}
-	root, err := repoRoot()
-	if err != nil {
-		fail(err)
-	}
 	start := time.Now()
-	verdict, detail, err := try(root, *rev, nil, *pkgs)
+	verdict, detail, err := try(*rev, nil, *pkgs)
 	if err != nil {
 		fail(fmt.Errorf("the unchanged tree: %w", err))
 	}
@@ -101,7 +96,7 @@ func main() {
 		}
 		ran++
 		start := time.Now()
-		verdict, detail, err := try(root, *rev, &m, *pkgs)
+		verdict, detail, err := try(*rev, &m, *pkgs)
 		if err != nil {
 			fail(fmt.Errorf("mutant %d (%s): %w", i+1, m.name, err))
 		}
@@ -119,106 +114,33 @@ func main() {
 // try applies one mutant (none when m is nil) to a scratch copy of the
 // tree, or of revision rev, and runs the tests there. The detail names the
 // packages whose tests failed.
-func try(root, rev string, m *mutant, pkgs string) (verdict, detail string, err error) {
-	dir, err := os.MkdirTemp("", "ckptsim-mutant-")
+func try(rev string, m *mutant, pkgs string) (verdict, detail string, err error) {
+	tree, err := scratch.Copy(rev)
 	if err != nil {
 		return "", "", err
 	}
-	defer os.RemoveAll(dir)
-	if rev != "" {
-		err = exportRev(root, rev, dir)
-	} else {
-		err = copyTree(root, dir)
-	}
-	if err != nil {
-		return "", "", err
-	}
+	defer tree.Remove()
 	if m != nil {
-		if err := apply(dir, m); err != nil {
+		if err := apply(tree, m); err != nil {
 			return "", "", err
 		}
 	}
-	out, err := run(dir, "go", "test", "-count=1", "-timeout", "600s", pkgs)
+	out, err := tree.Go("test", "-count=1", "-timeout", "600s", pkgs)
 	if err == nil {
 		return "survived", "", nil
 	}
-	var failed []string
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.HasPrefix(f[1], "ckptsim") {
-			failed = append(failed, strings.TrimPrefix(f[1], "ckptsim/"))
-		}
-	}
-	return "killed", "by " + strings.Join(failed, ", "), nil
+	return "killed", "by " + strings.Join(scratch.FailedPackages(out), ", "), nil
 }
 
-// apply makes the mutant's one replacement in the copy at dir, and checks
-// that the result still compiles: a mutant that does not build proves
-// nothing about the tests.
-func apply(dir string, m *mutant) error {
-	path := filepath.Join(dir, m.file)
-	src, err := os.ReadFile(path)
-	if err != nil {
+// apply makes the mutant's one replacement in the copy, and checks that
+// the result still compiles: a mutant that does not build proves nothing
+// about the tests.
+func apply(tree *scratch.Tree, m *mutant) error {
+	if err := tree.Replace(m.file, m.old, m.new); err != nil {
 		return err
 	}
-	if n := bytes.Count(src, []byte(m.old)); n != 1 {
-		return fmt.Errorf("%s: the text to replace occurs %d times, not once: the mutant no longer applies", m.file, n)
-	}
-	src = bytes.Replace(src, []byte(m.old), []byte(m.new), 1)
-	if strings.Contains(m.new, "slices.") && !bytes.Contains(src, []byte(`"slices"`)) {
-		src = bytes.Replace(src, []byte("import (\n"), []byte("import (\n\t\"slices\"\n"), 1)
-	}
-	if err := os.WriteFile(path, src, 0o644); err != nil {
-		return err
-	}
-	if out, err := run(dir, "go", "build", "./..."); err != nil {
+	if out, err := tree.Go("build", "./..."); err != nil {
 		return fmt.Errorf("the mutant does not compile:\n%s", out)
-	}
-	return nil
-}
-
-// exportRev writes the files of git revision rev into dir.
-func exportRev(root, rev, dir string) error {
-	cmd := exec.Command("sh", "-c", `git archive --format=tar "$1" | tar -x -C "$2"`, "sh", rev, dir)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("git archive %s: %v\n%s", rev, err, out)
-	}
-	return nil
-}
-
-func run(dir string, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func repoRoot() (string, error) {
-	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	return strings.TrimSpace(string(out)), err
-}
-
-// copyTree copies the files git knows (committed or not) into dir.
-func copyTree(root, dir string) error {
-	out, err := run(root, "git", "ls-files", "--cached", "--others", "--exclude-standard")
-	if err != nil {
-		return err
-	}
-	for _, f := range strings.Split(strings.TrimSpace(out), "\n") {
-		data, err := os.ReadFile(filepath.Join(root, f))
-		if os.IsNotExist(err) {
-			continue // deleted in the work tree
-		}
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(dir, f)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return err
-		}
 	}
 	return nil
 }

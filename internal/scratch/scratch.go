@@ -1,0 +1,134 @@
+// Package scratch makes throwaway copies of the ckptsim source tree, edits
+// them and runs the go tool in them. The mutant runner (props/mutants)
+// uses it to prove that the tests catch deliberate engine bugs, and the
+// format-change demonstration (golden/formatchange) to show what the golden
+// images say when the format moves.
+package scratch
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Tree is a scratch copy of the source tree.
+type Tree struct {
+	Dir string
+}
+
+// Copy copies the repository around the current directory into a new
+// temporary directory: the work tree (the files git knows, committed or
+// not), or with rev set (e.g. "HEAD") that revision's files. Remove the
+// copy when done.
+func Copy(rev string) (*Tree, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "ckptsim-scratch-")
+	if err != nil {
+		return nil, err
+	}
+	t := &Tree{Dir: dir}
+	if rev != "" {
+		err = exportRev(root, rev, dir)
+	} else {
+		err = copyWorkTree(root, dir)
+	}
+	if err != nil {
+		t.Remove()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Remove deletes the copy.
+func (t *Tree) Remove() { os.RemoveAll(t.Dir) }
+
+// Replace makes one textual replacement in file (a path relative to the
+// tree's root). The text to replace must occur exactly once, so that an
+// edit which no longer matches the code is reported rather than silently
+// skipped.
+func (t *Tree) Replace(file, old, new string) error {
+	path := filepath.Join(t.Dir, file)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if n := bytes.Count(src, []byte(old)); n != 1 {
+		return fmt.Errorf("%s: the text to replace occurs %d times, not once: the edit no longer applies", file, n)
+	}
+	return os.WriteFile(path, bytes.Replace(src, []byte(old), []byte(new), 1), 0o644)
+}
+
+// Go runs the go tool with args in the tree and returns its combined
+// output; the error is non-nil when it exits with a failure.
+func (t *Tree) Go(args ...string) (string, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = t.Dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// FailedPackages returns the packages that `go test` output reports as
+// failed, without the module prefix.
+func FailedPackages(out string) []string {
+	var failed []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.HasPrefix(f[1], "ckptsim") {
+			failed = append(failed, strings.TrimPrefix(strings.TrimPrefix(f[1], "ckptsim"), "/"))
+		}
+	}
+	return failed
+}
+
+// RepoRoot returns the top of the git work tree around the current
+// directory.
+func RepoRoot() (string, error) {
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", fmt.Errorf("not in a git work tree: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// exportRev writes the files of git revision rev into dir.
+func exportRev(root, rev, dir string) error {
+	cmd := exec.Command("sh", "-c", `git archive --format=tar "$1" | tar -x -C "$2"`, "sh", rev, dir)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("git archive %s: %v\n%s", rev, err, out)
+	}
+	return nil
+}
+
+// copyWorkTree copies the files git knows (committed or not, but not the
+// ignored ones) into dir.
+func copyWorkTree(root, dir string) error {
+	cmd := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("git ls-files: %w", err)
+	}
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
