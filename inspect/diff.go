@@ -2,9 +2,9 @@ package inspect
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -38,12 +38,20 @@ func (k ChangeKind) String() string {
 // Change is one record-level difference between an old and a new image.
 type Change struct {
 	Kind ChangeKind
-	// Old and New are the record in each image; Old is nil for Added, New
-	// for Removed.
-	Old, New *Record
+	// Old and New say where the record is in each image; Old is nil for
+	// Added, New for Removed.
+	Old, New *Place
 	// Fields are, for Changed, the fields and tail parts whose values
-	// differ.
+	// differ (Old and New set); for Removed or Added, every field of the
+	// record, with its value in Old or New.
 	Fields []FieldChange
+}
+
+// Place is where a record is in an image.
+type Place struct {
+	Index  int    // from 0, in stream order
+	Offset int64  // of the record's header
+	Type   string // the record type's name
 }
 
 // FieldChange is one field (or tail part) with its old and new value, as
@@ -53,6 +61,14 @@ type FieldChange struct {
 	Old, New string
 }
 
+// row is one record as a diff sees it: where it is, a key that is equal
+// for equal records, and its rendered fields.
+type row struct {
+	place  Place
+	key    string
+	fields []FieldChange // Name and Old only
+}
+
 // Diff compares two images record by record. Records are matched as a
 // text diff matches lines (a shortest edit script over whole records), so
 // that a record inserted or removed shows as one, not as every record
@@ -60,9 +76,21 @@ type FieldChange struct {
 // them. Within a run of replaced records, records of the same type are
 // paired again and reported as Changed, field by field.
 func Diff(old, new *Report) []Change {
-	a, b := old.Records, new.Records
+	return diffRows(reportRows(old), reportRows(new))
+}
+
+// DiffShow compares two images through their Show text: the records'
+// lines, each split into its fields. It is for images the running code
+// cannot read, such as the golden image of a format that has since
+// changed, whose text the code of its day wrote beside it. Lines that are
+// not record lines (the heading, the summary, an error) are left out.
+func DiffShow(oldText, newText string) []Change {
+	return diffRows(textRows(oldText), textRows(newText))
+}
+
+func diffRows(a, b []row) []Change {
 	var out []Change
-	es := editScript(len(a), len(b), func(i, j int) bool { return sameRecord(a[i], b[j]) })
+	es := editScript(len(a), len(b), func(i, j int) bool { return a[i].key == b[j].key })
 	for i := 0; i < len(es); {
 		if es[i].op == keep {
 			i++
@@ -79,10 +107,10 @@ func Diff(old, new *Report) []Change {
 }
 
 // replaced turns one run of deletions and insertions into changes: the
-// records of the run are paired by type, in order, and each pair whose
-// fields differ is a Changed; the rest are Removed or Added.
-func replaced(a, b []*Record, run []edit) []Change {
-	var dels, inss []*Record
+// records of the run are paired by type, in order, and each pair is a
+// Changed; the rest are Removed or Added.
+func replaced(a, b []row, run []edit) []Change {
+	var dels, inss []row
 	for _, e := range run {
 		if e.op == del {
 			dels = append(dels, a[e.i])
@@ -91,145 +119,224 @@ func replaced(a, b []*Record, run []edit) []Change {
 		}
 	}
 	var out []Change
-	for _, e := range editScript(len(dels), len(inss), func(i, j int) bool { return dels[i].Type == inss[j].Type }) {
+	for _, e := range editScript(len(dels), len(inss), func(i, j int) bool { return dels[i].place.Type == inss[j].place.Type }) {
 		switch e.op {
 		case keep:
-			out = append(out, Change{Kind: Changed, Old: dels[e.i], New: inss[e.j], Fields: fieldChanges(dels[e.i], inss[e.j])})
+			x, y := dels[e.i], inss[e.j]
+			out = append(out, Change{Kind: Changed, Old: &x.place, New: &y.place, Fields: fieldChanges(x, y)})
 		case del:
-			out = append(out, Change{Kind: Removed, Old: dels[e.i]})
+			x := dels[e.i]
+			out = append(out, Change{Kind: Removed, Old: &x.place, Fields: x.fields})
 		case ins:
-			out = append(out, Change{Kind: Added, New: inss[e.j]})
+			y := inss[e.j]
+			fields := make([]FieldChange, len(y.fields))
+			for i, f := range y.fields {
+				fields[i] = FieldChange{Name: f.Name, New: f.Old}
+			}
+			out = append(out, Change{Kind: Added, New: &y.place, Fields: fields})
 		}
 	}
 	return out
 }
 
-// sameRecord reports whether two records hold the same bytes.
-func sameRecord(x, y *Record) bool {
-	if x.Type != y.Type || len(x.Fields) != len(y.Fields) || !bytes.Equal(x.Tail, y.Tail) {
-		return false
+// fieldChanges lists the fields of two records of one type whose rendered
+// values differ, in the order of the old record's fields, then the new
+// one's. The rendering includes objref marks, so a reference that became a
+// first encounter shows too.
+func fieldChanges(x, y row) []FieldChange {
+	get := func(fields []FieldChange, name string) (string, bool) {
+		for _, f := range fields {
+			if f.Name == name {
+				return f.Old, true
+			}
+		}
+		return "(none)", false
 	}
-	for i, f := range x.Fields {
-		g := y.Fields[i]
-		if f.Name != g.Name || f.Bits != g.Bits || !bytes.Equal(f.Bytes, g.Bytes) {
+	var out []FieldChange
+	for _, f := range x.fields {
+		if n, _ := get(y.fields, f.Name); n != f.Old {
+			out = append(out, FieldChange{f.Name, f.Old, n})
+		}
+	}
+	for _, f := range y.fields {
+		if _, ok := get(x.fields, f.Name); !ok {
+			out = append(out, FieldChange{f.Name, "(none)", f.Old})
+		}
+	}
+	if len(out) == 0 {
+		// The renderings agree (a long tail cut short, say) but the bytes
+		// do not.
+		out = append(out, FieldChange{"bytes", "(as shown)", "(differ beyond what is shown)"})
+	}
+	return out
+}
+
+// reportRows makes the rows of a report. A record's key is its type and
+// raw values, so that records are equal exactly when their bytes are.
+func reportRows(rep *Report) []row {
+	rows := make([]row, len(rep.Records))
+	for i, r := range rep.Records {
+		var key strings.Builder
+		fmt.Fprintf(&key, "%d", r.Type)
+		var fields []FieldChange
+		for _, f := range r.Fields {
+			fmt.Fprintf(&key, "|%d:%x", f.Bits, f.Bytes)
+			if strings.HasPrefix(f.Name, "Pad") && f.Bits == 0 {
+				continue // zero, as the format requires: Show leaves it out too
+			}
+			fields = append(fields, FieldChange{Name: f.Name, Old: f.text(r.Type)})
+		}
+		fmt.Fprintf(&key, "|%x", r.Tail)
+		for _, p := range r.Parts {
+			fields = append(fields, FieldChange{Name: p.Name, Old: p.Text})
+		}
+		rows[i] = row{place: Place{Index: r.Index, Offset: r.Offset, Type: r.Type.String()}, key: key.String(), fields: fields}
+	}
+	return rows
+}
+
+// textRows makes the rows of Show's text: each record line is "OFFSET
+// TYPE LENGTH NAME=VALUE...". Its key is the line without its offset.
+func textRows(text string) []row {
+	var rows []row
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		off, err1 := strconv.ParseInt(f[0], 10, 64)
+		length, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil {
+			continue // the heading, the summary, an error line
+		}
+		rest := strings.TrimSpace(line)
+		for range 3 {
+			rest = strings.TrimSpace(rest[strings.IndexAny(rest, " \t")+1:])
+		}
+		if len(f) == 3 {
+			rest = ""
+		}
+		fields := []FieldChange{{Name: "length", Old: strconv.Itoa(length)}}
+		fields = append(fields, splitFields(rest)...)
+		rows = append(rows, row{place: Place{Index: len(rows), Offset: off, Type: f[1]},
+			key: f[1] + " " + f[2] + " " + rest, fields: fields})
+	}
+	return rows
+}
+
+// splitFields splits "NAME=VALUE NAME=VALUE..." where a value may hold
+// blanks inside quotes or parentheses ("regular 0644", "... (4096
+// bytes)"): a blank ends a value only when a NAME= follows it.
+func splitFields(s string) []FieldChange {
+	var out []FieldChange
+	for s != "" {
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 {
+			out = append(out, FieldChange{Name: "?", Old: s})
+			break
+		}
+		name, rest := s[:eq], s[eq+1:]
+		end := valueEnd(rest)
+		out = append(out, FieldChange{Name: name, Old: rest[:end]})
+		s = strings.TrimLeft(rest[end:], " ")
+	}
+	return out
+}
+
+// valueEnd returns the length of the value at the start of s.
+func valueEnd(s string) int {
+	quoted, depth := false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quoted && c == '\\':
+			i++
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == ' ' && depth <= 0 && startsField(s[i+1:]):
+			return i
+		}
+	}
+	return len(s)
+}
+
+// startsField reports whether s starts with NAME= (a Go identifier).
+func startsField(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=':
+			return i > 0
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9':
+		default:
 			return false
 		}
 	}
-	return true
+	return false
 }
 
-// fieldChanges lists the fields and tail parts of two records of one type
-// whose rendered values differ. The rendering includes objref marks, so a
-// reference that became a first encounter shows too.
-func fieldChanges(x, y *Record) []FieldChange {
-	var out []FieldChange
-	oldF, newF := fieldTexts(x), fieldTexts(y)
-	for _, name := range unionNames(oldF, newF) {
-		if o, n := oldF.get(name), newF.get(name); o != n {
-			out = append(out, FieldChange{name, o, n})
-		}
-	}
-	if len(out) == 0 && !bytes.Equal(x.Tail, y.Tail) {
-		// The parts render alike (cut short, say) but the bytes differ.
-		out = append(out, FieldChange{"tail", fmt.Sprintf("%d bytes %q", len(x.Tail), clipBytes(x.Tail)),
-			fmt.Sprintf("%d bytes %q", len(y.Tail), clipBytes(y.Tail))})
-	}
-	return out
-}
-
-// namedTexts is a record's fields and tail parts, rendered, in order.
-type namedTexts []FieldChange // Name and Old only
-
-func (n namedTexts) get(name string) string {
-	for _, t := range n {
-		if t.Name == name {
-			return t.Old
-		}
-	}
-	return "(none)"
-}
-
-func fieldTexts(r *Record) namedTexts {
-	var out namedTexts
-	for _, f := range r.Fields {
-		out = append(out, FieldChange{Name: f.Name, Old: f.text(r.Type)})
-	}
-	for _, p := range r.Parts {
-		out = append(out, FieldChange{Name: p.Name, Old: p.Text})
-	}
-	return out
-}
-
-// unionNames returns the names of x, then those only in y, in order.
-func unionNames(x, y namedTexts) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, list := range []namedTexts{x, y} {
-		for _, t := range list {
-			if !seen[t.Name] {
-				seen[t.Name] = true
-				out = append(out, t.Name)
-			}
-		}
-	}
-	return out
-}
-
-func clipBytes(b []byte) []byte {
-	if len(b) > shortLen {
-		return b[:shortLen]
-	}
-	return b
-}
-
-// WriteDiff prints changes for people: a line naming the two images, then
-// for each change its kind, record type, index and offset in each image,
-// and the fields that differ (old -> new), or for a record added or
-// removed all its fields. It prints "identical" when there is no change,
-// and says so when either image could not be read to its end.
+// WriteDiff prints the changes between two images for people: a line
+// naming each, a line for each image that could not be read to its end,
+// then each change (see WriteChanges).
 func WriteDiff(w io.Writer, old, new *Report, oldName, newName string) error {
 	bw := bufio.NewWriter(w)
-	changes := Diff(old, new)
 	fmt.Fprintf(bw, "--- %s (%d records, %d bytes)\n", oldName, len(old.Records), old.Summary.Total)
 	fmt.Fprintf(bw, "+++ %s (%d records, %d bytes)\n", newName, len(new.Records), new.Summary.Total)
-	for _, rep := range []struct {
+	for _, side := range []struct {
 		name string
-		r    *Report
+		rep  *Report
 	}{{oldName, old}, {newName, new}} {
-		if rep.r.Err != nil {
-			fmt.Fprintf(bw, "! %s cannot be read to its end: %v\n", rep.name, rep.r.Err)
+		if side.rep.Err != nil {
+			fmt.Fprintf(bw, "! %s cannot be read to its end: %v\n", side.name, side.rep.Err)
 		}
 	}
-	if len(changes) == 0 {
-		fmt.Fprintf(bw, "identical records\n")
-		return bw.Flush()
-	}
-	for _, c := range changes {
-		writeChange(bw, c)
-	}
-	fmt.Fprintf(bw, "%d records differ\n", len(changes))
+	WriteChanges(bw, Diff(old, new))
 	return bw.Flush()
 }
 
-func writeChange(w io.Writer, c Change) {
-	switch c.Kind {
-	case Changed:
-		fmt.Fprintf(w, "~ %-10s record %d at offset %d -> record %d at offset %d\n",
-			c.Old.Type, c.Old.Index, c.Old.Offset, c.New.Index, c.New.Offset)
-		for _, f := range c.Fields {
-			fmt.Fprintf(w, "      %s: %s -> %s\n", f.Name, f.Old, f.New)
-		}
-	case Removed:
-		fmt.Fprintf(w, "- %-10s record %d at offset %d: %s\n", c.Old.Type, c.Old.Index, c.Old.Offset, c.Old.text())
-	case Added:
-		fmt.Fprintf(w, "+ %-10s record %d at offset %d: %s\n", c.New.Type, c.New.Index, c.New.Offset, c.New.text())
+// WriteChanges prints changes, one record each: "~" for a record changed,
+// with its place in each image and each field that differs as "old ->
+// new"; "-" or "+" for a record removed or added, with all its fields.
+// Then a count, or "identical records" when there is no change.
+func WriteChanges(w io.Writer, changes []Change) {
+	if len(changes) == 0 {
+		fmt.Fprintf(w, "identical records\n")
+		return
 	}
+	for _, c := range changes {
+		fmt.Fprintln(w, c)
+	}
+	fmt.Fprintf(w, "%d records differ\n", len(changes))
 }
 
-// String renders a change as WriteDiff prints it, without the final
+// String renders a change as WriteChanges prints it, without the final
 // newline.
 func (c Change) String() string {
 	var b strings.Builder
-	writeChange(&b, c)
-	return strings.TrimSuffix(b.String(), "\n")
+	switch c.Kind {
+	case Changed:
+		fmt.Fprintf(&b, "~ %-10s record %d at offset %d -> record %d at offset %d",
+			c.Old.Type, c.Old.Index, c.Old.Offset, c.New.Index, c.New.Offset)
+		for _, f := range c.Fields {
+			fmt.Fprintf(&b, "\n      %s: %s -> %s", f.Name, f.Old, f.New)
+		}
+	case Removed, Added:
+		sign, p := "-", c.Old
+		if c.Kind == Added {
+			sign, p = "+", c.New
+		}
+		fmt.Fprintf(&b, "%s %-10s record %d at offset %d:", sign, p.Type, p.Index, p.Offset)
+		for _, f := range c.Fields {
+			v := f.Old
+			if c.Kind == Added {
+				v = f.New
+			}
+			fmt.Fprintf(&b, " %s=%s", f.Name, v)
+		}
+	}
+	return b.String()
 }

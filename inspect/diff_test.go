@@ -108,3 +108,40 @@ func TestWriteDiff(t *testing.T) {
 	assert.Contains(t, out.String(), "- TAIL")
 	assert.Regexp(t, `\n\d+ records differ\n$`, out.String())
 }
+
+// TestDiffShow checks that the diff of two images' Show texts finds the
+// same records changed, removed and added as the diff of the images.
+func TestDiffShow(t *testing.T) {
+	img := imageOf(t, demo)
+	other := edited(t, img, func(recs []*image.Record) []*image.Record {
+		i := indexOf(recs, image.TypeFd, 1)
+		recs = append(recs[:i:i], recs[i+1:]...)
+		j := indexOf(recs, image.TypePipeBuf, 0)
+		recs[j].Tail = []byte("in a flight")
+		return recs
+	})
+	showOf := func(img []byte) string {
+		out, err := show(t, img)
+		require.NoError(t, err)
+		return out
+	}
+	byRecords := inspect.Diff(report(t, img), report(t, other))
+	byText := inspect.DiffShow(showOf(img), showOf(other))
+	require.Len(t, byText, len(byRecords))
+	for i := range byRecords {
+		assert.Equal(t, byRecords[i].Kind, byText[i].Kind)
+		assert.Equal(t, byRecords[i].Old, byText[i].Old)
+		assert.Equal(t, byRecords[i].New, byText[i].New)
+	}
+	assert.Equal(t, "~ PIPE_BUF   record 17 at offset 848 -> record 16 at offset 824\n"+
+		"      length: 17 -> 19\n"+
+		`      data: "in flight" -> "in a flight"`, byText[1].String())
+}
+
+func TestSplitFieldsWithBlanks(t *testing.T) {
+	text := `     1  GHOST 48  Mode=0100644(regular 0644) PathLen=9 data="a b=c"... (4096 bytes) CRC=0x1(mismatch: computed 0x2) x=1`
+	changes := inspect.DiffShow("", text)
+	require.Len(t, changes, 1)
+	assert.Equal(t, `+ GHOST      record 0 at offset 1: length=48 Mode=0100644(regular 0644) PathLen=9 data="a b=c"... (4096 bytes) CRC=0x1(mismatch: computed 0x2) x=1`, changes[0].String())
+	assert.Len(t, changes[0].Fields, 6)
+}
