@@ -310,6 +310,10 @@ func WriteChanges(w io.Writer, changes []Change) {
 	for _, c := range changes {
 		fmt.Fprintln(w, c)
 	}
+	if len(changes) == 1 {
+		fmt.Fprintf(w, "1 record differs\n")
+		return
+	}
 	fmt.Fprintf(w, "%d records differ\n", len(changes))
 }
 

@@ -1,0 +1,276 @@
+package golden_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt"
+	"ckptsim/ckpt/image"
+	"ckptsim/golden"
+	"ckptsim/runner"
+	"ckptsim/sim/kernel"
+)
+
+var (
+	update   = flag.Bool("update", false, "rewrite the golden images (make golden)")
+	snapshot = flag.Bool("compat-snapshot", false, "keep the golden images and their scripts under testdata/compat/VERSION (make compat)")
+)
+
+const (
+	scenarios = "../examples/scenarios"
+	goldenDir = "testdata/golden"
+	compatDir = "testdata/compat"
+)
+
+// scripts returns the scenario scripts, by base name.
+func scripts(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.scn"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, p := range paths {
+		out[strings.TrimSuffix(filepath.Base(p), ".scn")] = p
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// fresh makes the images of every scenario script.
+func fresh(t *testing.T) map[string]golden.Image {
+	t.Helper()
+	all := map[string]golden.Image{}
+	byName := scripts(t, scenarios)
+	require.GreaterOrEqual(t, len(byName), 15, "the scenarios in %s", scenarios)
+	for _, base := range sortedKeys(byName) {
+		s, err := runner.ParseFile(byName[base])
+		require.NoError(t, err)
+		imgs, err := golden.Images(s, base)
+		require.NoError(t, err, "%s", byName[base])
+		require.NotEmpty(t, imgs, "%s takes no checkpoint that succeeds", byName[base])
+		for _, img := range imgs {
+			all[img.Name] = img
+		}
+	}
+	return all
+}
+
+// TestGolden makes the image of every checkpoint of every scenario and
+// compares it with its golden image, and the golden Show text with the
+// image's: a format change shows here, record by record. With -update it
+// rewrites them instead.
+func TestGolden(t *testing.T) {
+	imgs := fresh(t)
+	if *update {
+		writeGolden(t, imgs)
+	}
+	if *snapshot {
+		writeCompat(t, imgs)
+	}
+	for _, name := range sortedImageNames(imgs) {
+		img := imgs[name]
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(goldenDir, name)
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "no golden image: run `make golden` to make it")
+			wantText, err := os.ReadFile(path + ".txt")
+			require.NoError(t, err, "no golden Show text: run `make golden` to make it")
+			if diff := golden.Compare(want, string(wantText), img.Data); diff != "" {
+				t.Fatalf("%s (checkpoint at line %d of its script):\n%s\nIf the change is intended, run `make golden`, review the diff of %s, and see the version policy in ckpt/image/FORMAT.md.",
+					path, img.Line, diff, goldenDir)
+			}
+			text, err := golden.Show(img.Data)
+			require.NoError(t, err)
+			assert.Equal(t, string(wantText), text, "%s.txt is not the image's Show text: the image is the same, its rendering changed; run `make golden`", path)
+		})
+	}
+	// A golden image that no script makes any more is stale.
+	stored, err := filepath.Glob(filepath.Join(goldenDir, "*.ckpt"))
+	require.NoError(t, err)
+	for _, p := range stored {
+		_, ok := imgs[filepath.Base(p)]
+		assert.True(t, ok, "%s: no scenario makes this image any more; `make golden` removes it", p)
+	}
+}
+
+func sortedImageNames(imgs map[string]golden.Image) []string {
+	var out []string
+	for k := range imgs {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// writeGolden rewrites the golden directory from imgs.
+func writeGolden(t *testing.T, imgs map[string]golden.Image) {
+	t.Helper()
+	require.NoError(t, os.RemoveAll(goldenDir))
+	require.NoError(t, os.MkdirAll(goldenDir, 0o755))
+	for name, img := range imgs {
+		text, err := golden.Show(img.Data)
+		require.NoError(t, err)
+		path := filepath.Join(goldenDir, name)
+		require.NoError(t, os.WriteFile(path, img.Data, 0o644))
+		require.NoError(t, os.WriteFile(path+".txt", []byte(text), 0o644))
+	}
+	t.Logf("wrote %d golden images to %s", len(imgs), goldenDir)
+}
+
+// version is the format version the running code writes, as compat's
+// directories name it.
+var version = fmt.Sprintf("%d.%d", image.VersionMajor, image.VersionMinor)
+
+// writeCompat keeps this version's images, with the scripts that made
+// them, under testdata/compat/VERSION.
+func writeCompat(t *testing.T, imgs map[string]golden.Image) {
+	t.Helper()
+	dir := filepath.Join(compatDir, version)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for name, img := range imgs {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), img.Data, 0o644))
+	}
+	for base, path := range scripts(t, scenarios) {
+		src, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, base+".scn"), src, 0o644))
+	}
+	t.Logf("kept %d images of format %s in %s", len(imgs), version, dir)
+}
+
+// TestCompat restarts the image of every released format version with the
+// running code, in a fresh kernel on the disk the script built, and checks
+// the restored world against the world the script builds up to that
+// checkpoint.
+func TestCompat(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(compatDir, "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, dirs, "no compat images: `make compat` keeps those of the current version")
+	images := 0
+	for _, dir := range dirs {
+		v := filepath.Base(dir)
+		for _, base := range sortedKeys(scripts(t, dir)) {
+			t.Run(v+"/"+base, func(t *testing.T) {
+				s, err := runner.ParseFile(filepath.Join(dir, base+".scn"))
+				require.NoError(t, err)
+				err = golden.Run(s, base, func(c golden.Checkpoint) error {
+					old, err := os.ReadFile(filepath.Join(dir, c.Name))
+					if err != nil {
+						return err
+					}
+					images++
+					checkVersion(t, old, v)
+					k2 := kernel.New(kernel.Config{DiskFrom: c.Kernel})
+					root, err := ckpt.New(k2).Restart(bytes.NewReader(old), 0)
+					if err != nil {
+						return fmt.Errorf("%s/%s: restart: %w", v, c.Name, err)
+					}
+					if root != c.Pid {
+						return fmt.Errorf("%s/%s: restart returned root %d, the script checkpointed %d", v, c.Name, root, c.Pid)
+					}
+					if err := k2.Check(); err != nil {
+						return fmt.Errorf("%s/%s: %w", v, c.Name, err)
+					}
+					if err := runner.EqualRestored(c.Kernel.View(), k2.View(), c.Pid); err != nil {
+						return fmt.Errorf("%s/%s (line %d): the restored world is not the script's: %w", v, c.Name, c.Line, err)
+					}
+					return nil
+				})
+				require.NoError(t, err)
+			})
+		}
+	}
+	t.Logf("%d images of %d format versions restarted", images, len(dirs))
+}
+
+// checkVersion checks that an image in compat/V is of format version V.
+func checkVersion(t *testing.T, img []byte, v string) {
+	t.Helper()
+	recs, err := image.ReadAll(bytes.NewReader(img))
+	require.NoError(t, err)
+	var h image.Header
+	require.NoError(t, recs[0].Decode(&h))
+	assert.Equal(t, v, fmt.Sprintf("%d.%d", h.Major, h.Minor), "an image under compat/%s", v)
+}
+
+// TestCompareSaysWhatMoved checks what a golden test failure says for the
+// kinds of format change the harness exists to catch: a field's value, a
+// record moved, and a golden image the running code can no longer read.
+func TestCompareSaysWhatMoved(t *testing.T) {
+	s, err := runner.ParseFile(filepath.Join(scenarios, "06_pipe_bytes_in_flight.scn"))
+	require.NoError(t, err)
+	imgs, err := golden.Images(s, "06")
+	require.NoError(t, err)
+	img := imgs[0].Data
+	text, err := golden.Show(img)
+	require.NoError(t, err)
+	edit := func(f func(recs []*image.Record) []*image.Record) []byte {
+		recs, err := image.ReadAll(bytes.NewReader(img))
+		require.NoError(t, err)
+		return image.Encode(f(recs), true)
+	}
+	find := func(recs []*image.Record, typ image.Type) int {
+		for i, r := range recs {
+			if r.Type == typ {
+				return i
+			}
+		}
+		t.Fatalf("no %v record", typ)
+		return -1
+	}
+	assert.Empty(t, golden.Compare(img, text, img))
+
+	// A field of the new image differs: the record and the field, old and new.
+	moved := edit(func(recs []*image.Record) []*image.Record {
+		i := find(recs, image.TypePipe)
+		var p image.Pipe
+		require.NoError(t, recs[i].Decode(&p))
+		p.Bytes++
+		require.NoError(t, recs[i].SetFixed(&p))
+		return recs
+	})
+	diff := golden.Compare(img, text, moved)
+	assert.Contains(t, diff, "~ PIPE       record")
+	assert.Contains(t, diff, "      Bytes: 9 -> 10\n")
+
+	// Two records trade places: one removed, one added where it went.
+	swapped := edit(func(recs []*image.Record) []*image.Record {
+		i := find(recs, image.TypeTaskObjs)
+		recs[i], recs[i+1] = recs[i+1], recs[i]
+		return recs
+	})
+	diff = golden.Compare(img, text, swapped)
+	assert.Contains(t, diff, "- TASK_OBJS  record 15 at offset 728: FileTable=1(first) FS=4(first)\n"+
+		"+ TASK_OBJS  record 16 at offset 1528: FileTable=1(first) FS=4(first)\n")
+
+	// The golden image was written by a format this code cannot read (its
+	// PIPE record two bytes longer, with a field the text shows): the
+	// diff comes from the golden Show text.
+	widened := edit(func(recs []*image.Record) []*image.Record {
+		i := find(recs, image.TypePipe)
+		recs[i].Fixed = append(recs[i].Fixed, 0, 0)
+		return recs
+	})
+	oldText := strings.Replace(text, "PIPE            8  Buffers=1 Bytes=9", "PIPE           10  Buffers=1 Bytes=9 Wide=0", 1)
+	require.NotEqual(t, text, oldText)
+	diff = golden.Compare(widened, oldText, img)
+	assert.Contains(t, diff, "the golden image cannot be read by this code (image offset")
+	assert.Contains(t, diff, "      length: 10 -> 8\n      Wide: 0 -> (none)\n")
+	assert.Contains(t, diff, "1 record differs\n")
+}
