@@ -29,8 +29,8 @@ type change struct {
 type edit struct{ file, old, new string }
 
 var changes = []change{
-	{"widen", "the PIPE record's Bytes field widened from 32 to 64 bits", []edit{
-		{"ckpt/image/records.go", "	Bytes   uint32 `doc:\"bytes in the pipe, the sum of the buffers'\"`", "	Bytes   uint64 `doc:\"bytes in the pipe, the sum of the buffers'\"`"},
+	{"widen", "the PIPE record's Bytes field widened from 32 to 64 bits (after a pad, to keep it aligned)", []edit{
+		{"ckpt/image/records.go", "	Bytes   uint32 `doc:\"bytes in the pipe, the sum of the buffers'\"`", "	Pad     uint32 `doc:\"zero\"`\n	Bytes   uint64 `doc:\"bytes in the pipe, the sum of the buffers'\"`"},
 		{"ckpt/checkpoint.go", "Bytes: uint32(p.Len())", "Bytes: uint64(p.Len())"},
 	}},
 	{"reorder", "a task's REGS record written before its TASK_OBJS", []edit{
