@@ -3,7 +3,7 @@
 // checkpoint lines, Verify proves that checkpointing at those lines is
 // invisible to the script, and Demo shows a checkpoint and restart of a
 // small built-in world from end to end. The contract for scripts and for
-// run and verify is SCENARIOS.md.
+// run and verify is docs/SCENARIOS.md.
 package runner
 
 import (

@@ -52,7 +52,7 @@ func (f *Failure) Error() string {
 // Unwrap returns the cause.
 func (f *Failure) Unwrap() error { return f.Err }
 
-// Verify runs the script per SCENARIOS.md's verify; nil error means it passed.
+// Verify runs the script as docs/SCENARIOS.md says verify does; nil error means it passed.
 // On failure the error's message is "NAME:LINE: what differed" followed by a readable diff.
 //
 // Two worlds run the script in lockstep: the reference world, which never

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	commands = []*command{runCmd, verifyCmd, showCmd, encodeCmd, graphCmd, demoCmd}
+	commands = []*command{runCmd, verifyCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
 }
 
 var runCmd = &command{
@@ -171,6 +171,44 @@ the JSON is refused.`,
 				return fail(stderr, "encode", fmt.Errorf("%s: %w", runner.InputName(in), err))
 			}
 			return writeOutput(stdout, stderr, "encode", *out, img.Bytes())
+		}
+	},
+}
+
+var diffCmd = &command{
+	name:    "diff",
+	args:    "OLD NEW",
+	summary: "say which records and fields differ between two images",
+	about: `
+Compares two images record by record ("-" for standard input, as one of them)
+and prints each difference: "~" for a record in both with fields that differ,
+each field as "old -> new"; "-" and "+" for a record only in OLD or only in
+NEW, with all its fields. Records are matched as a text diff matches lines,
+so one record inserted shows as one, not as every record after it changed.
+An image that cannot be read to its end is compared up to its fault, which is
+reported. Exit status 0 when the images are the same bytes, 1 when they
+differ.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if len(args) != 2 {
+				return c.usageError(stderr, "expected two images, got %d arguments", len(args))
+			}
+			var data [2][]byte
+			var reps [2]*inspect.Report
+			for i, path := range args {
+				var err error
+				if data[i], err = runner.ReadInput(path); err != nil {
+					return fail(stderr, "diff", err)
+				}
+				reps[i], _ = inspect.Inspect(bytes.NewReader(data[i]))
+			}
+			if err := inspect.WriteDiff(stdout, reps[0], reps[1], runner.InputName(args[0]), runner.InputName(args[1])); err != nil {
+				return fail(stderr, "diff", err)
+			}
+			if bytes.Equal(data[0], data[1]) {
+				return exitOK
+			}
+			return exitFail
 		}
 	},
 }

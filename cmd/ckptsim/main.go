@@ -49,7 +49,7 @@ Usage: ckptsim COMMAND [ARGUMENTS]
 Commands:
 %s
 Run "ckptsim COMMAND --help" for a command's options. Scenario scripts (.scn)
-are described in SCENARIOS.md.
+are described in docs/SCENARIOS.md.
 
 Exit status: 0 on success; 1 for a failed verification, or a refused or bad
 input (a bad image, a parse error, a line that does not give its expected

@@ -69,7 +69,7 @@ func withStdin(t *testing.T, path string) {
 }
 
 func TestUsage(t *testing.T) {
-	names := []string{"run", "verify", "show", "encode", "graph", "demo", "help"}
+	names := []string{"run", "verify", "show", "encode", "diff", "graph", "demo", "help"}
 	tests := []struct {
 		args     []string
 		code     int
@@ -96,6 +96,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"verify"}, 2, nil, []string{"expected at least one script"}},
 		{[]string{"show"}, 2, nil, []string{"expected one image"}},
 		{[]string{"encode", "a", "b"}, 2, nil, []string{"expected at most one JSON file"}},
+		{[]string{"diff", "--help"}, 0, []string{"usage: ckptsim diff OLD NEW", "old -> new"}, nil},
+		{[]string{"diff", "a"}, 2, nil, []string{"expected two images, got 1 arguments"}},
 		{[]string{"graph"}, 2, nil, []string{"expected one script or image"}},
 		{[]string{"demo", "extra"}, 2, nil, []string{"takes no arguments"}},
 	}
@@ -436,4 +438,36 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err)
 	_, err = runner.Verify(s)
 	assert.NoError(t, err)
+}
+
+// TestDiff compares images: the same bytes (exit 0), a record changed and
+// the image cut (exit 1, each difference named).
+func TestDiff(t *testing.T) {
+	img := pipeImage(t)
+	dir := filepath.Dir(img)
+	code, stdout, stderr := ckptsim(t, "diff", img, img)
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "identical records\n")
+
+	// The same world with other bytes in the pipe.
+	other := strings.Replace(pipeScript, `"hello" = 5`, `"help!" = 5`, 1)
+	other = strings.Replace(other, `read 2 0 16 = "hello"`, `read 2 0 16 = "help!"`, 1)
+	other = strings.Replace(other, "=> pipe.img", "=> other.img", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.scn"), []byte(other), 0o644))
+	code, _, stderr = ckptsim(t, "run", "--out", dir, filepath.Join(dir, "other.scn"))
+	require.Equal(t, 0, code, stderr)
+	code, stdout, stderr = ckptsim(t, "diff", img, filepath.Join(dir, "other.img"))
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stdout, "~ PIPE_BUF   record 11 at offset 632 -> record 11 at offset 632\n"+
+		"      data: \"hello\" -> \"help!\"\n")
+	assert.Contains(t, stdout, "2 records differ\n") // and the tail's checksum
+
+	data, err := os.ReadFile(img)
+	require.NoError(t, err)
+	cut := filepath.Join(dir, "cut.img")
+	require.NoError(t, os.WriteFile(cut, data[:len(data)-24], 0o644))
+	code, stdout, _ = ckptsim(t, "diff", img, cut)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "! "+cut+" cannot be read to its end: image offset")
+	assert.Contains(t, stdout, "- TAIL")
 }
