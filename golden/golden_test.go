@@ -2,6 +2,7 @@ package golden_test
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"ckptsim/ckpt/image"
 	"ckptsim/golden"
 	"ckptsim/runner"
+	"ckptsim/sim/errno"
 	"ckptsim/sim/kernel"
 )
 
@@ -155,9 +157,10 @@ func writeCompat(t *testing.T, imgs map[string]golden.Image) {
 }
 
 // TestCompat restarts the image of every released format version with the
-// running code, in a fresh kernel on the disk the script built, and checks
-// the restored world against the world the script builds up to that
-// checkpoint.
+// running code, in a fresh kernel on the disk the script built. An image
+// the version policy says this code reads (its own major, an older or equal
+// minor) must give the world the script builds up to that checkpoint; any
+// other must be refused with EINVAL, naming both versions.
 func TestCompat(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(compatDir, "*"))
 	require.NoError(t, err)
@@ -175,22 +178,9 @@ func TestCompat(t *testing.T) {
 						return err
 					}
 					images++
-					checkVersion(t, old, v)
-					k2 := kernel.New(kernel.Config{DiskFrom: c.Kernel})
-					root, err := ckpt.New(k2).Restart(bytes.NewReader(old), 0)
-					if err != nil {
-						return fmt.Errorf("%s/%s: restart: %w", v, c.Name, err)
-					}
-					if root != c.Pid {
-						return fmt.Errorf("%s/%s: restart returned root %d, the script checkpointed %d", v, c.Name, root, c.Pid)
-					}
-					if err := k2.Check(); err != nil {
-						return fmt.Errorf("%s/%s: %w", v, c.Name, err)
-					}
-					if err := runner.EqualRestored(c.Kernel.View(), k2.View(), c.Pid); err != nil {
-						return fmt.Errorf("%s/%s (line %d): the restored world is not the script's: %w", v, c.Name, c.Line, err)
-					}
-					return nil
+					major, minor := versionOf(t, old, v)
+					assert.Equal(t, v, fmt.Sprintf("%d.%d", major, minor), "an image under compat/%s", v)
+					return checkCompat(c, old, major, minor)
 				})
 				require.NoError(t, err)
 			})
@@ -199,14 +189,92 @@ func TestCompat(t *testing.T) {
 	t.Logf("%d images of %d format versions restarted", images, len(dirs))
 }
 
-// checkVersion checks that an image in compat/V is of format version V.
-func checkVersion(t *testing.T, img []byte, v string) {
+// checkCompat restarts img, an image of format major.minor taken at
+// checkpoint c of its script, in a fresh kernel on c's disk, and says
+// whether what happens is what the version policy asks of this reader.
+func checkCompat(c golden.Checkpoint, img []byte, major, minor int) error {
+	k2 := kernel.New(kernel.Config{DiskFrom: c.Kernel})
+	root, err := ckpt.New(k2).Restart(bytes.NewReader(img), 0)
+	if major != image.VersionMajor || minor > image.VersionMinor {
+		want := fmt.Sprintf("image format %d.%d, this reader reads %d.0 to %d.%d", major, minor, image.VersionMajor, image.VersionMajor, image.VersionMinor)
+		if !errors.Is(err, errno.EINVAL) || !strings.Contains(err.Error(), want) {
+			return fmt.Errorf("%s: restart of an image this reader must refuse: got %v, want EINVAL saying %q", c.Name, err, want)
+		}
+		return nil
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: restart: %w", c.Name, err)
+	case root != c.Pid:
+		return fmt.Errorf("%s: restart returned root %d, the script checkpointed %d", c.Name, root, c.Pid)
+	}
+	if err := k2.Check(); err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	if err := runner.EqualRestored(c.Kernel.View(), k2.View(), c.Pid); err != nil {
+		return fmt.Errorf("%s (line %d): the restored world is not the script's: %w", c.Name, c.Line, err)
+	}
+	return nil
+}
+
+// TestCompatPolicy checks checkCompat itself on edited images: another
+// major or a newer minor must be refused, and is; an image whose world is
+// not the script's fails.
+func TestCompatPolicy(t *testing.T) {
+	s, err := runner.ParseFile(filepath.Join(scenarios, "06_pipe_bytes_in_flight.scn"))
+	require.NoError(t, err)
+	checked := false
+	require.NoError(t, golden.Run(s, "06", func(c golden.Checkpoint) error {
+		// At the first checkpoint, while the kernel is as it was taken.
+		if !checked {
+			checked = true
+			checkCompatPolicy(t, c)
+		}
+		return nil
+	}))
+	require.True(t, checked)
+}
+
+func checkCompatPolicy(t *testing.T, c golden.Checkpoint) {
+	edit := func(f func(recs []*image.Record)) []byte {
+		recs, err := image.ReadAll(bytes.NewReader(c.Data))
+		require.NoError(t, err)
+		f(recs)
+		return image.Encode(recs, true)
+	}
+	version := func(major, minor uint16) []byte {
+		return edit(func(recs []*image.Record) {
+			var h image.Header
+			require.NoError(t, recs[0].Decode(&h))
+			h.Major, h.Minor = major, minor
+			require.NoError(t, recs[0].SetFixed(&h))
+		})
+	}
+	assert.NoError(t, checkCompat(c, c.Data, image.VersionMajor, image.VersionMinor))
+	assert.NoError(t, checkCompat(c, version(image.VersionMajor+1, 0), image.VersionMajor+1, 0), "a newer major is refused")
+	assert.NoError(t, checkCompat(c, version(image.VersionMajor, image.VersionMinor+1), image.VersionMajor, image.VersionMinor+1), "a newer minor is refused")
+	// A checker that let them restart would fail: claim they are readable.
+	assert.Error(t, checkCompat(c, version(image.VersionMajor+1, 0), image.VersionMajor, image.VersionMinor))
+	moved := edit(func(recs []*image.Record) {
+		for _, r := range recs {
+			if r.Type == image.TypePipeBuf {
+				r.Tail = []byte("lo, World")
+			}
+		}
+	})
+	err := checkCompat(c, moved, image.VersionMajor, image.VersionMinor)
+	assert.ErrorContains(t, err, "the restored world is not the script's")
+	assert.ErrorContains(t, err, `buffer 0 bytes: "lo, world" != "lo, World"`)
+}
+
+// versionOf returns the format version in an image's header.
+func versionOf(t *testing.T, img []byte, v string) (major, minor int) {
 	t.Helper()
-	recs, err := image.ReadAll(bytes.NewReader(img))
+	rec, err := image.NewReader(bytes.NewReader(img)).Expect(image.TypeHeader)
 	require.NoError(t, err)
 	var h image.Header
-	require.NoError(t, recs[0].Decode(&h))
-	assert.Equal(t, v, fmt.Sprintf("%d.%d", h.Major, h.Minor), "an image under compat/%s", v)
+	require.NoError(t, rec.Decode(&h))
+	return int(h.Major), int(h.Minor)
 }
 
 // TestCompareSaysWhatMoved checks what a golden test failure says for the

@@ -94,21 +94,54 @@ gives the same image.
 
 ## Versions
 
-The header carries a major and a minor version.
+The header carries a major and a minor version. This is version 1.0, the
+first released; restart reads 1.0 and refuses anything else, naming both
+the image's version and its own.
 
-- A **minor** change is compatible: an older reader's images are still read
-  by a newer reader. Adding a record type that only some images hold, or
-  giving meaning to a field that was zero, is minor. A reader reads every
-  older minor of its major, through explicit conversion code wherever a
-  record changed, and refuses a newer minor than its own, because it
-  cannot know what the new version says.
-- A **major** change is incompatible: a field widened, moved or removed, a
-  record reordered, a meaning changed. A reader refuses any major but its
-  own.
-- A refusal names both versions: the image's and the reader's.
-- Images of every released version live in ` + "`testdata/compat/`" + ` and
-  a test restarts each of them; when the format moves on, the previous
-  version's images are added there.
+What a change is:
+
+- **Compatible (minor)**: images of the older minor still mean the same to
+  the new reader. Adding a record type that only some images hold, giving
+  meaning to a field or flag bit that was always zero, accepting a value
+  that was refused before. The writer's minor goes up by one.
+- **Incompatible (major)**: an image of the old version would be misread,
+  or cannot be read, by the new code. A field widened, moved or removed, a
+  record reordered or split, a meaning changed, a record's length bounds
+  changed. The major goes up by one and the minor returns to 0.
+
+What a reader does:
+
+- An image of its own major and an older or equal minor is read. Where a
+  record changed between minors, the reader converts the older record to
+  the newer form, in explicit conversion code beside the record's
+  decoding, keyed by the minor it converts from, so the rest of restart
+  sees one form only.
+- An image of another major, or of a newer minor than the reader's own, is
+  refused with EINVAL and a message that names both versions: a newer minor
+  may say things the reader cannot know it misses.
+
+How a change is made, and checked:
+
+1. Before changing anything, make sure golden/testdata/compat/VERSION
+   holds the images of the version being replaced, with the scripts that
+   made them (` + "`make compat`" + ` keeps them, from the running code): images
+   of every released version stay there for good.
+2. Change the records (records.go) and the code that writes and reads
+   them. ` + "`go test ./...`" + ` fails in golden: every golden image the change
+   moved is named, with a record-level diff (which record, which field, old
+   and new value), and FORMAT.md no longer matches the code.
+3. Decide minor or major by the rules above, and set VersionMajor and
+   VersionMinor. The compat test restarts every kept image with the new
+   code: those of the same major and an older minor must restart and give
+   the world their script builds; those of another major must be refused,
+   naming both versions.
+4. ` + "`make golden`" + ` rewrites the golden images and their Show text in
+   golden/testdata/golden, and ` + "`go test ./ckpt/image -update`" + ` rewrites
+   this file; review both diffs.
+
+` + "`make format-change`" + ` shows the harness at work: it widens a field, and
+separately reorders two records, in a scratch copy of the tree and prints
+what the golden test says of each.
 
 ## Record types
 
