@@ -128,6 +128,9 @@ func migrate(src *kernel.Kernel, pid, cut int) (*Transfer, error) {
 	t := &Transfer{Dest: kernel.New(kernel.Config{DiskFrom: src})}
 
 	pr, pw := io.Pipe()
+	// Runs before the Thaw above, even if restart panics: checkpoint holds
+	// src's lock while it writes, so it must be unblocked first.
+	defer pr.CloseWithError(errors.New("restart stopped reading"))
 	sent := make(chan error, 1)
 	go func() {
 		_, err := (&ckpt.Engine{Kernel: src, Clock: clock}).Checkpoint(pid, pw, 0)
