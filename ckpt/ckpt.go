@@ -23,6 +23,7 @@
 package ckpt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -157,6 +158,9 @@ type ctx struct {
 }
 
 func (c *ctx) debug(area, msg string, args ...any) {
+	if !c.log.Enabled(context.Background(), slog.LevelDebug) {
+		return // silent: spare every record and object the arguments
+	}
 	c.log.Debug(msg, append([]any{"area", area}, args...)...)
 }
 

@@ -303,8 +303,9 @@ func restartWhat(op string, objref int32, name string) string {
 
 // restartArgs vets the arguments that every restart-side call shares.
 func (t *Table[C]) restartArgs(op string, objref int32, typ Type) (*Ops[C], error) {
-	if err := t.usable(restartWhat(op, objref, ""), RestartSide); err != nil {
-		return nil, err
+	if t.discarded || t.side != RestartSide {
+		// Named only on failure: Fetch is restart's hot path.
+		return nil, t.usable(restartWhat(op, objref, ""), RestartSide)
 	}
 	if objref <= 0 {
 		return nil, fail(restartWhat(op, objref, ""), errno.EINVAL, "objrefs are positive")
