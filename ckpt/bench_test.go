@@ -67,10 +67,10 @@ func BenchmarkCheckpoint(b *testing.B) {
 }
 
 // BenchmarkRestart times the restart of benchWorld's image (with the copy
-// of the disk each restart is given) against the
-// baseline of building the same world through its system calls (the
-// script run again on a fresh kernel), in the same run, and reports the
-// ratio as x-syscalls. Its ns/op is the restart's.
+// of the disk each restart is given) against the baseline of building the
+// same world through its system calls (the script run again on a fresh
+// kernel), in the same run, and reports the ratio as x-syscalls. Its ns/op
+// is the restart's.
 func BenchmarkRestart(b *testing.B) {
 	script := benchWorld()
 	k := world(b, script)
