@@ -1,14 +1,14 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props bench
+.PHONY: test race lint ci props mutants golden compat format-change bench
 
 test:
 	$(GO) test ./...
 
 # The race detector on the kernel, the object hash and the engine.
 race:
-	$(GO) test -race $(foreach d,sim objhash ckpt,$(if $(wildcard $(d)),./$(d)/...))
+	$(GO) test -race ./sim/... ./objhash/... ./ckpt/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -17,10 +17,31 @@ lint:
 ci:
 	./.ci/run
 
-# Property tests with the deep budget: every property at least 10,000 times.
+# Every property test at the deep budget: each rapid property 10,000 times
+# (go test ./... runs each 100 times).
 props:
-	$(GO) test ./sim/kernel/ -run TestKernelAgainstModel -rapid.checks=10000 -rapid.steps=100 -timeout 60m
+	$(GO) test ./... -count=1 -rapid.checks=10000 -timeout 60m
 
-# Benchmarks, each reported beside a baseline from the same run.
+# Deliberate engine bugs, each in a scratch copy of the tree: the tests must
+# fail on every one. Prints how many were killed.
+mutants:
+	$(GO) run ./props/mutants
+
+# Rewrite the golden images after an intended format change; review the
+# diff of golden/testdata/golden before committing it.
+golden:
+	$(GO) test ./golden -run '^TestGolden$$' -count=1 -update
+
+# Keep the images of the current format version under
+# golden/testdata/compat/VERSION, before the format moves on.
+compat:
+	$(GO) test ./golden -run '^TestGolden$$' -count=1 -compat-snapshot
+
+# Show the golden harness catching a format change made in a scratch copy.
+format-change:
+	$(GO) run ./golden/formatchange
+
+# Benchmarks, each reported beside a baseline from the same run (the x-...
+# columns are the ratios).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
