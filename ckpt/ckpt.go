@@ -79,13 +79,13 @@ func (e *Engine) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Object types of the object hash. The numbers are written into images.
+// Object types of the object hash: the image's, which OBJREF records write.
 const (
-	objFileTable objhash.Type = 1
-	objFS        objhash.Type = 2
-	objFile      objhash.Type = 3
-	objPipe      objhash.Type = 4
-	objGhost     objhash.Type = 5
+	objFileTable objhash.Type = image.ObjFileTable
+	objFS        objhash.Type = image.ObjFS
+	objFile      objhash.Type = image.ObjFile
+	objPipe      objhash.Type = image.ObjPipe
+	objGhost     objhash.Type = image.ObjGhost
 	// objPipeEnd is restart's own: the end of a pipe parked under the
 	// pipe's objref until its file comes up. Images never hold it; a type
 	// of its own keeps a parked end from being taken for a file or a
@@ -113,17 +113,17 @@ var objTypes *objhash.Registry[*ctx]
 
 func init() {
 	reg := objhash.NewRegistry[*ctx]()
-	fileTable := objOps(objFileTable, "file table")
+	fileTable := objOps(objFileTable, image.ObjTypeName(image.ObjFileTable))
 	fileTable.Checkpoint, fileTable.Restore, fileTable.Collect = checkpointFileTable, restoreFileTable, collectFileTable
-	fs := objOps(objFS, "fs state")
+	fs := objOps(objFS, image.ObjTypeName(image.ObjFS))
 	fs.Checkpoint, fs.Restore = checkpointFS, restoreFS
-	file := objOps(objFile, "file")
+	file := objOps(objFile, image.ObjTypeName(image.ObjFile))
 	file.Checkpoint, file.Restore, file.Collect = checkpointFile, restoreFile, collectFile
 	// A pipe's state is written by the file that meets it first and read
 	// by the restore of that file, which creates the pipe (nested sharing):
 	// it has no Checkpoint or Restore of its own.
-	pipe := objOps(objPipe, "pipe")
-	ghost := objOps(objGhost, "ghost")
+	pipe := objOps(objPipe, image.ObjTypeName(image.ObjPipe))
+	ghost := objOps(objGhost, image.ObjTypeName(image.ObjGhost))
 	ghost.Checkpoint, ghost.Restore = checkpointGhost, restoreGhost
 	pipeEnd := objOps(objPipeEnd, "parked pipe end")
 	for _, ops := range []objhash.Ops[*ctx]{fileTable, fs, file, pipe, ghost, pipeEnd} {

@@ -36,7 +36,7 @@ func nestedFileTables(t testing.TB, depth int) []byte {
 	out.Write(image.Encode(recs, false))
 	for d := 1; d <= depth; d++ {
 		o := &image.Record{Type: image.TypeObjref}
-		require.NoError(t, o.SetFixed(&image.Objref{ObjType: otFileTable, Objref: int32(d)}))
+		require.NoError(t, o.SetFixed(&image.Objref{ObjType: image.ObjFileTable, Objref: int32(d)}))
 		ft := &image.Record{Type: image.TypeFileTable}
 		require.NoError(t, ft.SetFixed(&image.FileTable{Fds: 1}))
 		out.Write(image.Encode([]*image.Record{o, ft}, false))
@@ -106,7 +106,7 @@ func TestRestartRefusesObjectsOutOfPlace(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs := cloneRecords(orig)
-			i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(otFS))
+			i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(image.ObjFS))
 			fs := cloneRecords(recs[i : i+2])
 			recs = append(recs[:i:i], recs[i+2:]...)
 			j := tc.before(recs)

@@ -39,15 +39,6 @@ type hostileCase struct {
 
 const noRecord = -1
 
-// Object types, as the image numbers them.
-const (
-	otFileTable = 1
-	otFS        = 2
-	otFile      = 3
-	otPipe      = 4
-	otGhost     = 5
-)
-
 // Field editors: each finds the record, edits its fixed part and returns the
 // records with the record's index.
 
@@ -363,36 +354,36 @@ func hostileCases() []hostileCase {
 		// Objrefs.
 		{name: "objref of an unknown object type", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 1 of unknown object type 9"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFileTable, 0, func(o *image.Objref) { o.ObjType = 9 })
+				return editObjref(t, recs, image.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 9 })
 			}},
 		{name: "objref of object type 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 0"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = 0 })
+				return editObjref(t, recs, image.ObjFile, 0, func(o *image.Objref) { o.ObjType = 0 })
 			}},
 		{name: "objref of object type 2^16", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 65536"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = 1 << 16 })
+				return editObjref(t, recs, image.ObjFile, 0, func(o *image.Objref) { o.ObjType = 1 << 16 })
 			}},
 		{name: "objref of a pipe out of place", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2, a pipe, found where a FD record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFile, 0, func(o *image.Objref) { o.ObjType = otPipe })
+				return editObjref(t, recs, image.ObjFile, 0, func(o *image.Objref) { o.ObjType = image.ObjPipe })
 			}},
 		{name: "duplicate objref", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 2 as file: objref is taken by a file"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFile, 1, func(o *image.Objref) { o.Objref = 2 })
+				return editObjref(t, recs, image.ObjFile, 1, func(o *image.Objref) { o.Objref = 2 })
 			}},
 		{name: "duplicated fs state records", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 11 as fs state: objref is taken by a fs state"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(otFS))
+				i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(image.ObjFS))
 				return insertRecords(recs, i+2, recs[i], recs[i+1]), i + 2
 			}},
 		{name: "objref 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref 0: objrefs are positive"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFileTable, 0, func(o *image.Objref) { o.Objref = 0 })
+				return editObjref(t, recs, image.ObjFileTable, 0, func(o *image.Objref) { o.Objref = 0 })
 			}},
 		{name: "negative objref", errno: errno.EINVAL, msg: []string{"pid 100: ", "restore objref -3: objrefs are positive"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otFS, 0, func(o *image.Objref) { o.Objref = -3 })
+				return editObjref(t, recs, image.ObjFS, 0, func(o *image.Objref) { o.Objref = -3 })
 			}},
 		{name: "object's record missing after its objref", errno: errno.EINVAL, msg: []string{"pid 100: ", "found where a FS record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
@@ -651,7 +642,7 @@ func hostileCases() []hostileCase {
 			}},
 		{name: "pipe state naming another pipe", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 5 of type 4 where the state of pipe 4 was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, otPipe, 0, func(o *image.Objref) { o.Objref = 5 })
+				return editObjref(t, recs, image.ObjPipe, 0, func(o *image.Objref) { o.Objref = 5 })
 			}},
 		{name: "both pipe ends saved as readers", errno: errno.EINVAL, msg: []string{"pid 100: ", "pipe 4: both ends saved as"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
@@ -696,7 +687,7 @@ func hostileCases() []hostileCase {
 		{name: "file naming its ghost before the ghost's records", errno: errno.EINVAL, msg: []string{"pid 100: ", "fetch objref 9: no such objref (wanted a ghost)"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				// The first ghost file's OBJREF and GHOST records go.
-				i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(otGhost))
+				i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(image.ObjGhost))
 				recs = dropRecord(dropRecord(recs, i), i)
 				return recs, i // the FILE record
 			}},

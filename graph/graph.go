@@ -143,7 +143,7 @@ func (g *Graph) drawFile(f *mFile) {
 	}
 	if gh := f.ghost; gh != nil {
 		g.add(&Node{Name: gh.name, Kind: KindGhost, Label: []string{title("unlinked file", gh.ref),
-			display(gh.path), modeString(gh.mode) + ", " + plural(int(gh.size), "byte")}})
+			display(gh.path), vfs.FormatMode(gh.mode) + ", " + plural(int(gh.size), "byte")}})
 		g.edge(f.name, gh.name, EdgeGhost, "unlinked")
 	}
 	if p := f.pipe; p != nil {
@@ -190,18 +190,6 @@ func pipeEnd(m vfs.FMode) string {
 		return "writes"
 	}
 	return ""
-}
-
-// modeString renders st_mode: the inode type and the permission bits.
-func modeString(m uint32) string {
-	perm := fmt.Sprintf("%04o", m&vfs.PermMask)
-	switch m & vfs.S_IFMT {
-	case vfs.S_IFREG:
-		return "regular " + perm
-	case vfs.S_IFIFO:
-		return "fifo " + perm
-	}
-	return fmt.Sprintf("type %#o %s", m&vfs.S_IFMT, perm)
 }
 
 // display returns a name (a path, a command name) as a label shows it: as

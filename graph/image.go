@@ -8,16 +8,8 @@ import (
 	"ckptsim/sim/vfs"
 )
 
-// Object types of OBJREF records, as package ckpt numbers them.
-const (
-	objFileTable = 1
-	objFS        = 2
-	objFile      = 3
-	objPipe      = 4
-	objGhost     = 5
-)
-
-var objKinds = map[uint32]Kind{objFileTable: KindFileTable, objFS: KindFS, objFile: KindFile, objPipe: KindPipe, objGhost: KindGhost}
+// objKinds are the graph's kinds of the image's shared-object types.
+var objKinds = map[uint32]Kind{image.ObjFileTable: KindFileTable, image.ObjFS: KindFS, image.ObjFile: KindFile, image.ObjPipe: KindPipe, image.ObjGhost: KindGhost}
 
 // FromImage returns the object graph of the container an image holds,
 // its objects labelled with their objrefs. It reads the image's structure
@@ -104,7 +96,7 @@ func (b *imageBuilder) record(rec *image.Record) error {
 		}
 		b.pending = append(b.pending, &o)
 	case image.TypeFileTable:
-		ref, err := b.state(rec, objFileTable)
+		ref, err := b.state(rec, image.ObjFileTable)
 		if err != nil {
 			return err
 		}
@@ -117,7 +109,7 @@ func (b *imageBuilder) record(rec *image.Record) error {
 	case image.TypeFile:
 		return b.file(rec)
 	case image.TypePipe:
-		ref, err := b.state(rec, objPipe)
+		ref, err := b.state(rec, image.ObjPipe)
 		if err != nil {
 			return err
 		}
@@ -186,7 +178,7 @@ func (b *imageBuilder) fd(rec *image.Record) error {
 }
 
 func (b *imageBuilder) fs(rec *image.Record) error {
-	ref, err := b.state(rec, objFS)
+	ref, err := b.state(rec, image.ObjFS)
 	if err != nil {
 		return err
 	}
@@ -202,7 +194,7 @@ func (b *imageBuilder) fs(rec *image.Record) error {
 }
 
 func (b *imageBuilder) file(rec *image.Record) error {
-	ref, err := b.state(rec, objFile)
+	ref, err := b.state(rec, image.ObjFile)
 	if err != nil {
 		return err
 	}
@@ -232,7 +224,7 @@ func (b *imageBuilder) file(rec *image.Record) error {
 }
 
 func (b *imageBuilder) ghost(rec *image.Record) error {
-	ref, err := b.state(rec, objGhost)
+	ref, err := b.state(rec, image.ObjGhost)
 	if err != nil {
 		return err
 	}

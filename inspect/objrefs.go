@@ -2,19 +2,6 @@ package inspect
 
 import "ckptsim/ckpt/image"
 
-// The object types of OBJREF records, as package ckpt numbers them.
-const (
-	objFileTable = 1
-	objFS        = 2
-	objFile      = 3
-	objPipe      = 4
-	objGhost     = 5
-)
-
-var objTypeNames = map[uint64]string{
-	objFileTable: "file table", objFS: "fs state", objFile: "file", objPipe: "pipe", objGhost: "ghost",
-}
-
 // refField is a field that names an objref, and the object type it names.
 type refField struct {
 	t       image.Type
@@ -25,11 +12,11 @@ type refField struct {
 // refFields are the fields that name objrefs. An objref of 0 names
 // nothing (a zombie's file table, a file that is no pipe end).
 var refFields = []refField{
-	{image.TypeTaskObjs, "FileTable", objFileTable},
-	{image.TypeTaskObjs, "FS", objFS},
-	{image.TypeFd, "File", objFile},
-	{image.TypeFile, "Pipe", objPipe},
-	{image.TypeFile, "Ghost", objGhost},
+	{image.TypeTaskObjs, "FileTable", image.ObjFileTable},
+	{image.TypeTaskObjs, "FS", image.ObjFS},
+	{image.TypeFd, "File", image.ObjFile},
+	{image.TypeFile, "Pipe", image.ObjPipe},
+	{image.TypeFile, "Ghost", image.ObjGhost},
 }
 
 // intro is where an OBJREF record introduces an objref.
@@ -83,7 +70,7 @@ func markObjrefs(recs []*Record) {
 				f.Mark = MarkDangling
 			case named[ref]:
 				f.Mark = MarkRef
-			case in.index < r.Index || rf.objType == objPipe:
+			case in.index < r.Index || rf.objType == image.ObjPipe:
 				f.Mark = MarkFirst
 			default:
 				f.Mark = MarkDangling

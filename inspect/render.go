@@ -44,7 +44,7 @@ func symbol(r *Record, f *Field) string {
 		}
 	case image.TypeObjref:
 		if f.Name == "ObjType" {
-			return objTypeNames[v]
+			return image.ObjTypeName(uint32(v))
 		}
 	case image.TypeTask:
 		if f.Name == "State" {
@@ -69,24 +69,10 @@ func symbol(r *Record, f *Field) string {
 		}
 	case image.TypeGhost:
 		if f.Name == "Mode" {
-			return modeString(uint32(v))
+			return vfs.FormatMode(uint32(v))
 		}
 	}
 	return ""
-}
-
-// modeString renders st_mode: the inode type and the permission bits.
-func modeString(m uint32) string {
-	perm := fmt.Sprintf("%04o", m&vfs.PermMask)
-	switch m & vfs.S_IFMT {
-	case vfs.S_IFREG:
-		return "regular " + perm
-	case vfs.S_IFIFO:
-		return "fifo " + perm
-	case vfs.S_IFDIR:
-		return "directory " + perm
-	}
-	return fmt.Sprintf("type %#o %s", m&vfs.S_IFMT, perm)
 }
 
 // tailParts splits a record's tail into the parts its type defines.

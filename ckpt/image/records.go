@@ -83,6 +83,34 @@ const (
 // Architecture ids of the arch record.
 const ArchX86_64 = 1
 
+// The types of shared objects, as OBJREF records name them. The numbers are
+// part of the format.
+const (
+	ObjFileTable = 1
+	ObjFS        = 2
+	ObjFile      = 3
+	ObjPipe      = 4
+	ObjGhost     = 5
+)
+
+// ObjTypeName returns a shared object type's name, such as "file table",
+// or "" for a number that names none.
+func ObjTypeName(t uint32) string {
+	switch t {
+	case ObjFileTable:
+		return "file table"
+	case ObjFS:
+		return "fs state"
+	case ObjFile:
+		return "file"
+	case ObjPipe:
+		return "pipe"
+	case ObjGhost:
+		return "ghost"
+	}
+	return ""
+}
+
 // Header opens every image.
 type Header struct {
 	Magic      [8]byte      `doc:"\"CKPTSIM\\0\""`

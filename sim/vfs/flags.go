@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,4 +151,19 @@ func (m FMode) String() string {
 		return "0"
 	}
 	return strings.Join(parts, "|")
+}
+
+// FormatMode renders an inode's st_mode for people: its type and its
+// permission bits, as "regular 0644", "fifo 0600", "directory 0755".
+func FormatMode(m uint32) string {
+	perm := fmt.Sprintf("%04o", m&PermMask)
+	switch m & S_IFMT {
+	case S_IFREG:
+		return "regular " + perm
+	case S_IFIFO:
+		return "fifo " + perm
+	case S_IFDIR:
+		return "directory " + perm
+	}
+	return fmt.Sprintf("type %#o %s", m&S_IFMT, perm)
 }

@@ -582,3 +582,17 @@ func TestOpenModes(t *testing.T) {
 		f.Put()
 	}
 }
+
+func TestFormatMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode uint32
+		want string
+	}{
+		{vfs.S_IFREG | 0o644, "regular 0644"},
+		{vfs.S_IFIFO | 0o600, "fifo 0600"},
+		{vfs.S_IFDIR | 0o1777, "directory 1777"},
+		{0o140755, "type 0140000 0755"},
+	} {
+		assert.Equal(t, tc.want, vfs.FormatMode(tc.mode), "%#o", tc.mode)
+	}
+}
