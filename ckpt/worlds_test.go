@@ -25,10 +25,7 @@ func run(t testing.TB, k *kernel.Kernel, script string) {
 	t.Helper()
 	s, err := scenario.ParseString("world", script)
 	require.NoError(t, err)
-	for _, l := range s.Lines {
-		o := scenario.Exec(k, l)
-		require.True(t, o.Matches(l.Expect), "line %d: %s: got %s", l.Num, l.Text, o)
-	}
+	require.NoError(t, scenario.Replay(k, s))
 }
 
 // world builds a kernel from a script.

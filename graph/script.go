@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"fmt"
-
 	"ckptsim/scenario"
 	"ckptsim/sim/kernel"
 )
@@ -14,18 +12,8 @@ import (
 // line.
 func FromScript(s *scenario.Script) (*Graph, error) {
 	k := kernel.New(kernel.Config{})
-	for _, l := range s.Lines {
-		if l.Cmd == "checkpoint" {
-			continue
-		}
-		o := scenario.Exec(k, l)
-		if !o.Matches(l.Expect) {
-			want := "success"
-			if l.Expect != nil {
-				want = l.Expect.Text
-			}
-			return nil, &scenario.Error{File: s.Name, Line: l.Num, Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, want)}
-		}
+	if err := scenario.Replay(k, s); err != nil {
+		return nil, err
 	}
 	return FromView(k.View()), nil
 }

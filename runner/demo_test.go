@@ -60,12 +60,7 @@ func TestFactsSeeDifferences(t *testing.T) {
 		k := kernel.New(kernel.Config{})
 		s, err := scenario.ParseString("w", demoSource+extra)
 		require.NoError(t, err)
-		for _, l := range s.Lines {
-			if l.Cmd != "checkpoint" {
-				o := scenario.Exec(k, l)
-				require.True(t, o.Matches(l.Expect), "%s: %s", l.Text, o)
-			}
-		}
+		require.NoError(t, scenario.Replay(k, s))
 		return facts(k.View())
 	}
 	base := build("")

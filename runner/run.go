@@ -63,9 +63,9 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 			o = scenario.Exec(k, l)
 		}
 		if !o.Matches(l.Expect) {
-			p.line(l, o, "   # expected "+expected(l))
+			p.line(l, o, "   # expected "+l.Want())
 			return res, &scenario.Error{File: s.Name, Line: l.Num,
-				Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, expected(l))}
+				Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())}
 		}
 		p.line(l, o, note)
 		res.Lines++

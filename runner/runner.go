@@ -122,13 +122,6 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 // the kind a checkpoint line's "= RESULT" is parsed as.
 func checkpointOutcome(err error) scenario.Outcome { return scenario.CheckpointOutcome(err) }
 
-// expected renders what a line expects, for messages.
-func expected(l *scenario.Line) string {
-	if l.Expect == nil {
-		return "success"
-	}
-	return l.Expect.Text
-}
 
 // statement renders a line's command and arguments without its expected
 // result, quoting strings as a script would.

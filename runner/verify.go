@@ -164,7 +164,7 @@ func (v *verifier) exec(l *scenario.Line) error {
 		return v.fail(l, what, v.compare(refView, migView))
 	}
 	if !a.Matches(l.Expect) {
-		return v.fail(l, fmt.Sprintf("%s: got %s, expected %s", l.Text, a, expected(l)), a.Err)
+		return v.fail(l, fmt.Sprintf("%s: got %s, expected %s", l.Text, a, l.Want()), a.Err)
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	clock := FixedClock(DefaultTime)
 	img, cerr := takeCheckpoint(v.mig, pid, flags, clock)
 	if o := checkpointOutcome(cerr); !o.Matches(l.Expect) {
-		what := fmt.Sprintf("%s: got %s, expected %s", l.Text, o, expected(l))
+		what := fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())
 		if cerr != nil {
 			what += " (" + cerr.Error() + ")"
 		}

@@ -83,6 +83,31 @@ func (o Outcome) Matches(e *Expect) bool {
 	return o.kind == resultInt && o.Int == e.Int
 }
 
+// Want returns what the line expects, as a script writes it: its RESULT,
+// or "success" when it states none.
+func (l *Line) Want() string {
+	if l.Expect == nil {
+		return "success"
+	}
+	return l.Expect.Text
+}
+
+// Replay runs the system call lines of s on k, in order, and skips its
+// checkpoint lines, which belong to a caller with a checkpoint engine. It
+// stops at the first line that does not give what it expects, with an
+// *Error naming the script and the line.
+func Replay(k *kernel.Kernel, s *Script) error {
+	for _, l := range s.Lines {
+		if l.Cmd == "checkpoint" {
+			continue
+		}
+		if o := Exec(k, l); !o.Matches(l.Expect) {
+			return &Error{File: s.Name, Line: l.Num, Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())}
+		}
+	}
+	return nil
+}
+
 // CheckpointOutcome is the outcome of a checkpoint line, which the caller
 // runs: 0, or the error that refused the checkpoint.
 func CheckpointOutcome(err error) Outcome { return Outcome{Err: err, kind: resultInt} }

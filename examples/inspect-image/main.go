@@ -70,12 +70,7 @@ func build() (*kernel.Kernel, error) {
 		return nil, err
 	}
 	k := kernel.New(kernel.Config{})
-	for _, l := range s.Lines {
-		if o := scenario.Exec(k, l); !o.Matches(l.Expect) {
-			return nil, fmt.Errorf("line %d: %s: got %s", l.Num, l.Text, o)
-		}
-	}
-	return k, nil
+	return k, scenario.Replay(k, s)
 }
 
 // checkpoint saves the world rooted at pid 1, frozen for the time of the
