@@ -122,7 +122,6 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 // the kind a checkpoint line's "= RESULT" is parsed as.
 func checkpointOutcome(err error) scenario.Outcome { return scenario.CheckpointOutcome(err) }
 
-
 // statement renders a line's command and arguments without its expected
 // result, quoting strings as a script would.
 func statement(l *scenario.Line) string {
