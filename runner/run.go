@@ -82,7 +82,7 @@ func runCheckpoint(k *kernel.Kernel, l *scenario.Line, opts RunOptions, clock fu
 		return scenario.Outcome{}, "", err
 	}
 	img, cerr := takeCheckpoint(k, pid, flags, clock)
-	o := checkpointOutcome(cerr)
+	o := scenario.CheckpointOutcome(cerr)
 	if opts.OnCheckpoint != nil {
 		if err := opts.OnCheckpoint(l, k, img, cerr); err != nil {
 			return o, "", err

@@ -117,11 +117,6 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 	return l.Pid(), flags, nil
 }
 
-// checkpointOutcome is a checkpoint line's result as a scenario outcome:
-// 0, or the errno that refused it. The zero Outcome is an integer result,
-// the kind a checkpoint line's "= RESULT" is parsed as.
-func checkpointOutcome(err error) scenario.Outcome { return scenario.CheckpointOutcome(err) }
-
 // statement renders a line's command and arguments without its expected
 // result, quoting strings as a script would.
 func statement(l *scenario.Line) string {

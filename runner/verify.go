@@ -178,7 +178,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	}
 	clock := FixedClock(DefaultTime)
 	img, cerr := takeCheckpoint(v.mig, pid, flags, clock)
-	if o := checkpointOutcome(cerr); !o.Matches(l.Expect) {
+	if o := scenario.CheckpointOutcome(cerr); !o.Matches(l.Expect) {
 		what := fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())
 		if cerr != nil {
 			what += " (" + cerr.Error() + ")"
