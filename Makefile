@@ -19,7 +19,7 @@ ci:
 
 # The packages whose tests use rapid: only their test binaries know the
 # -rapid.* flags.
-RAPID_PKGS = $(sort $(foreach f,$(shell git grep -l 'pgregory.net/rapid' -- '*_test.go'),./$(patsubst %/,%,$(dir $(f)))))
+RAPID_PKGS = $(sort $(foreach f,$(shell grep -rl --include='*_test.go' 'pgregory.net/rapid' .),$(patsubst %/,%,$(dir $(f)))))
 
 # Every property test at the deep budget: each rapid property 10,000 times
 # (go test ./... runs each 100 times).
