@@ -13,6 +13,7 @@ import (
 
 	"ckptsim/ckpt/image"
 	"ckptsim/graph"
+	"ckptsim/internal/testworld"
 	"ckptsim/scenario"
 	"ckptsim/sim/errno"
 )
@@ -20,11 +21,11 @@ import (
 // TestFromScript runs a script, skipping its checkpoint lines, and graphs
 // the world it built.
 func TestFromScript(t *testing.T) {
-	s, err := scenario.ParseString("demo.scn", demo+"\tcheckpoint 1 => demo\n\tclose 1 4\n")
+	s, err := scenario.ParseString("demo.scn", testworld.Demo+"\tcheckpoint 1 => demo\n\tclose 1 4\n")
 	require.NoError(t, err)
 	g, err := graph.FromScript(s)
 	require.NoError(t, err)
-	k := world(t, demo+"\tclose 1 4\n")
+	k := testworld.Build(t, testworld.Demo+"\tclose 1 4\n")
 	assert.Equal(t, dot(t, graph.FromView(k.View())), dot(t, g))
 	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 4, graph.KindFileTable: 2, graph.KindFS: 3, graph.KindFile: 3, graph.KindPipe: 1},
 		countKinds(g), "the unlinked file is gone with its last descriptor")
@@ -48,7 +49,7 @@ func TestFromScriptFailingLine(t *testing.T) {
 // TestFromImageErrors: an image that cannot be followed is refused with the
 // offset of the record at fault.
 func TestFromImageErrors(t *testing.T) {
-	img := imageOf(t, world(t, demo))
+	img := testworld.Image(t, testworld.Build(t, testworld.Demo))
 	recs, err := image.ReadAll(bytes.NewReader(img))
 	require.NoError(t, err)
 	edited := func(edit func(recs []*image.Record) []*image.Record) []byte {
@@ -63,7 +64,7 @@ func TestFromImageErrors(t *testing.T) {
 		require.NoError(t, out.SetFixed(&fd))
 		return &out
 	}
-	flocked, err := checkpoint(t, world(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX"), 1)
+	flocked, err := testworld.Checkpoint(t, testworld.Build(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX"), 1)
 	require.Error(t, err)
 	cases := []struct {
 		name string
@@ -94,7 +95,7 @@ func TestFromImageErrors(t *testing.T) {
 // TestFromImageIgnoresChecksum: the graph of an image whose checksum is
 // wrong is still drawn; restart is what refuses it.
 func TestFromImageIgnoresChecksum(t *testing.T) {
-	img := imageOf(t, world(t, demo))
+	img := testworld.Image(t, testworld.Build(t, testworld.Demo))
 	binary.LittleEndian.PutUint32(img[len(img)-8:], 0)
 	_, err := graph.FromImage(bytes.NewReader(img))
 	assert.NoError(t, err)
@@ -104,7 +105,7 @@ func TestWriteSVG(t *testing.T) {
 	if _, err := exec.LookPath("dot"); err != nil {
 		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
 	}
-	g, err := graph.FromImage(bytes.NewReader(imageOf(t, world(t, demo))))
+	g, err := graph.FromImage(bytes.NewReader(testworld.Image(t, testworld.Build(t, testworld.Demo))))
 	require.NoError(t, err)
 	svg, err := renderSVG(g)
 	require.NoError(t, err)
@@ -120,7 +121,7 @@ func TestWriteSVG(t *testing.T) {
 func TestWriteSVGWithoutDot(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	var out bytes.Buffer
-	err := graph.WriteSVG(&out, graph.FromView(world(t, "spawn 1").View()))
+	err := graph.WriteSVG(&out, graph.FromView(testworld.Build(t, "spawn 1").View()))
 	require.True(t, errors.Is(err, graph.ErrNoDot))
 	assert.Contains(t, err.Error(), "apt-get install graphviz")
 	assert.Zero(t, out.Len(), "nothing written")

@@ -10,6 +10,7 @@ import (
 
 	"ckptsim/ckpt/image"
 	"ckptsim/inspect"
+	"ckptsim/internal/testworld"
 )
 
 func report(t *testing.T, img []byte) *inspect.Report {
@@ -41,7 +42,7 @@ func indexOf(recs []*image.Record, typ image.Type, n int) int {
 }
 
 func TestDiff(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	for _, tc := range []struct {
 		name string
 		edit func(recs []*image.Record) []*image.Record
@@ -93,7 +94,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestWriteDiff(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	var out bytes.Buffer
 	require.NoError(t, inspect.WriteDiff(&out, report(t, img), report(t, img), "a.ckpt", "b.ckpt"))
 	assert.Contains(t, out.String(), "--- a.ckpt (47 records, 4688 bytes)\n+++ b.ckpt (47 records, 4688 bytes)\n")
@@ -112,7 +113,7 @@ func TestWriteDiff(t *testing.T) {
 // TestDiffShow checks that the diff of two images' Show texts finds the
 // same records changed, removed and added as the diff of the images.
 func TestDiffShow(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	other := edited(t, img, func(recs []*image.Record) []*image.Record {
 		i := indexOf(recs, image.TypeFd, 1)
 		recs = append(recs[:i:i], recs[i+1:]...)

@@ -9,12 +9,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ckptsim/inspect"
+	"ckptsim/internal/testworld"
 )
 
 // TestEncodeErrors edits the demo's JSON as a person might get it wrong:
 // each mistake is refused with the record's index and the field.
 func TestEncodeErrors(t *testing.T) {
-	js, err := toJSON(t, imageOf(t, demo))
+	js, err := toJSON(t, imageOf(t, testworld.Demo))
 	require.NoError(t, err)
 	// The first TASK record is record 3, the first FILE record 10.
 	task := `"fields":{"Pid":1,"PPid":0,"State":0,"ExitCode":0,"Comm":"init"}`

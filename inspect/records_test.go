@@ -8,7 +8,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ckptsim/ckpt/image"
+	"ckptsim/internal/testworld"
 )
+
+// imageOf is the image of the world a script builds, rooted at pid 1.
+func imageOf(t testworld.T, script string) []byte {
+	t.Helper()
+	return testworld.Image(t, testworld.Build(t, script))
+}
 
 // records reads an image's records.
 func records(t *testing.T, img []byte) []*image.Record {

@@ -12,6 +12,7 @@ import (
 
 	"ckptsim/ckpt/image"
 	"ckptsim/inspect"
+	"ckptsim/internal/testworld"
 	"ckptsim/sim/errno"
 )
 
@@ -26,7 +27,7 @@ func show(t *testing.T, img []byte) (string, error) {
 // TestShowDemo pins down lines of the demo image: offsets, names, symbolic
 // fields, first and ref marks, tail parts, and the summary.
 func TestShowDemo(t *testing.T) {
-	out, err := show(t, imageOf(t, demo))
+	out, err := show(t, imageOf(t, testworld.Demo))
 	require.NoError(t, err)
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
@@ -78,7 +79,7 @@ func TestShowDemo(t *testing.T) {
 }
 
 func TestInspectSummary(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	rep, err := inspect.Inspect(bytes.NewReader(img))
 	require.NoError(t, err)
 	s := rep.Summary
@@ -104,7 +105,7 @@ func TestInspectSummary(t *testing.T) {
 // image: each objref's OBJREF record is its introduction, the field that met
 // it first is marked first, and every later field ref.
 func TestMarks(t *testing.T) {
-	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, demo)))
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Demo)))
 	require.NoError(t, err)
 	var got []string
 	for _, r := range rep.Records {
@@ -130,7 +131,7 @@ func TestMarks(t *testing.T) {
 // TestDanglingMark marks a reference to an objref no OBJREF record
 // introduces.
 func TestDanglingMark(t *testing.T) {
-	recs := records(t, imageOf(t, demo))
+	recs := records(t, imageOf(t, testworld.Demo))
 	setField(t, recs[11], "File", 99) // the first FD record
 	out, err := show(t, image.Encode(recs, true))
 	require.NoError(t, err, "inspect shows what is there; restart is the one to refuse it")
@@ -139,8 +140,8 @@ func TestDanglingMark(t *testing.T) {
 }
 
 func TestShowErrorRecord(t *testing.T) {
-	k := world(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX")
-	img, err := checkpoint(t, k, 1)
+	k := testworld.Build(t, "spawn 1\nopen 1 /f O_RDWR|O_CREAT = 0\nflock 1 0 LOCK_EX")
+	img, err := testworld.Checkpoint(t, k, 1)
 	require.ErrorIs(t, err, errno.EBADF)
 	out, err := show(t, img)
 	require.NoError(t, err, "an image that ends in an error record is well formed")
@@ -151,7 +152,7 @@ func TestShowErrorRecord(t *testing.T) {
 }
 
 func TestShowChecksumMismatch(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	img[len(img)-8] ^= 0xff // the CRC field of the tail
 	out, err := show(t, img)
 	require.NoError(t, err)
@@ -163,7 +164,7 @@ func TestShowChecksumMismatch(t *testing.T) {
 // prints the records before it, then the error with the record's offset,
 // and returns the error.
 func TestShowTruncated(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	out, err := show(t, img[:860])
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errno.EINVAL)
@@ -177,7 +178,7 @@ func TestShowTruncated(t *testing.T) {
 }
 
 func TestShowMalformed(t *testing.T) {
-	img := imageOf(t, demo)
+	img := imageOf(t, testworld.Demo)
 	binary.LittleEndian.PutUint32(img[392:], 77) // the TREE record's type
 	out, err := show(t, img)
 	require.EqualError(t, err, "image offset 392: unknown record type 77")

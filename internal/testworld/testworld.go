@@ -1,0 +1,83 @@
+// Package testworld holds the helpers that tests of more than one package
+// need to build a world from a scenario script and take its image: a fixed
+// clock, so that images are reproducible, and the demo world, whose image
+// tests pin down byte offset by byte offset. It is for tests only; every
+// helper fails the test it is given rather than returning a setup error.
+package testworld
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"ckptsim/ckpt"
+	"ckptsim/scenario"
+	"ckptsim/sim/kernel"
+)
+
+// T is what the helpers need of a test: *testing.T and *rapid.T have it.
+type T interface {
+	require.TestingT
+	Helper()
+}
+
+// Clock is the fixed time every image of these helpers records in its
+// header, so that the same world always gives the same bytes.
+func Clock() time.Time { return time.Unix(1700000000, 0) }
+
+// Build returns a new kernel on which a script's system calls have run, its
+// checkpoint lines skipped (scenario.Replay). Every line must give the
+// result it states, or the test fails.
+func Build(t T, script string) *kernel.Kernel {
+	t.Helper()
+	s, err := scenario.ParseString("world", script)
+	require.NoError(t, err)
+	k := kernel.New(kernel.Config{})
+	require.NoError(t, scenario.Replay(k, s))
+	return k
+}
+
+// Checkpoint returns the image of the container rooted at pid, frozen for
+// the checkpoint and thawed after, with the time of Clock, and the
+// checkpoint's error: a failed checkpoint's image ends in its error record.
+// The freeze and the thaw must succeed.
+func Checkpoint(t T, k *kernel.Kernel, pid int) ([]byte, error) {
+	t.Helper()
+	require.NoError(t, k.Freeze(pid))
+	var img bytes.Buffer
+	_, err := (&ckpt.Engine{Kernel: k, Clock: Clock}).Checkpoint(pid, &img, 0)
+	require.NoError(t, k.Thaw(pid))
+	return img.Bytes(), err
+}
+
+// Image returns the image of the container rooted at pid 1 (see
+// Checkpoint), which must succeed.
+func Image(t T, k *kernel.Kernel) []byte {
+	t.Helper()
+	img, err := Checkpoint(t, k, 1)
+	require.NoError(t, err)
+	return img
+}
+
+// Demo is a world with every kind of object and sharing: a file table
+// shared through CLONE_FILES, a dup'd file with close-on-exec on the copy,
+// a pipe with bytes in flight between parent and child, an unlinked file
+// still open, and a zombie. Tests pin down exact offsets of its image, so
+// any change to it moves them.
+const Demo = `
+	spawn 1 init
+	open 1 /data O_RDWR|O_CREAT 0644 = 0
+	write 1 0 "hello, world" = 12
+	fcntl 1 0 F_DUPFD_CLOEXEC 0 = 1
+	pipe 1 = 2 3
+	write 1 3 "in flight" = 9
+	clone 1 2 CLONE_FILES worker
+	fork 1 3
+	close 3 3
+	open 1 /scratch O_RDWR|O_CREAT 0600 = 4
+	write 1 4 "ghost contents" = 14
+	unlink 1 /scratch
+	fork 1 4
+	exit 4 7
+`
