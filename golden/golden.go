@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"ckptsim/inspect"
@@ -52,8 +53,16 @@ type Checkpoint struct {
 // base. Refused checkpoints make no image: a refusal's image ends with an
 // error record, and what the format must keep is the images that restart.
 func Run(s *scenario.Script, base string, each func(Checkpoint) error) error {
+	// The script's "=> NAME" lines write their images too: into a
+	// directory of their own, not the caller's.
+	dir, err := os.MkdirTemp("", "ckptsim-golden-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
 	n := 0
-	_, err := runner.Run(s, io.Discard, runner.RunOptions{
+	_, err = runner.Run(s, io.Discard, runner.RunOptions{
+		Dir: dir,
 		OnCheckpoint: func(l *scenario.Line, k *kernel.Kernel, img []byte, err error) error {
 			if err != nil {
 				return nil

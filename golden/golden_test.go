@@ -5,9 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,22 +46,13 @@ func scripts(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func sortedKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // fresh makes the images of every scenario script.
 func fresh(t *testing.T) map[string]golden.Image {
 	t.Helper()
 	all := map[string]golden.Image{}
 	byName := scripts(t, scenarios)
 	require.GreaterOrEqual(t, len(byName), 15, "the scenarios in %s", scenarios)
-	for _, base := range sortedKeys(byName) {
+	for _, base := range slices.Sorted(maps.Keys(byName)) {
 		s, err := runner.ParseFile(byName[base])
 		require.NoError(t, err)
 		imgs, err := golden.Images(s, base)
@@ -85,7 +77,7 @@ func TestGolden(t *testing.T) {
 	if *snapshot {
 		writeCompat(t, imgs)
 	}
-	for _, name := range sortedImageNames(imgs) {
+	for _, name := range slices.Sorted(maps.Keys(imgs)) {
 		img := imgs[name]
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(goldenDir, name)
@@ -111,15 +103,6 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func sortedImageNames(imgs map[string]golden.Image) []string {
-	var out []string
-	for k := range imgs {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // writeGolden rewrites the golden directory from imgs.
 func writeGolden(t *testing.T, imgs map[string]golden.Image) {
 	t.Helper()
@@ -140,20 +123,35 @@ func writeGolden(t *testing.T, imgs map[string]golden.Image) {
 var version = fmt.Sprintf("%d.%d", image.VersionMajor, image.VersionMinor)
 
 // writeCompat keeps this version's images, with the scripts that made
-// them, under testdata/compat/VERSION.
+// them, under testdata/compat/VERSION. It adds what is missing and never
+// changes what is there: the images of a released version stay as that
+// version wrote them, and one that differs now is a format change (or a
+// changed script) that the version policy must settle, not this tool.
 func writeCompat(t *testing.T, imgs map[string]golden.Image) {
 	t.Helper()
 	dir := filepath.Join(compatDir, version)
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	for name, img := range imgs {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), img.Data, 0o644))
+	keep := func(name string, data []byte) {
+		path := filepath.Join(dir, name)
+		old, err := os.ReadFile(path)
+		switch {
+		case err == nil && !bytes.Equal(old, data):
+			t.Fatalf("%s is kept already and differs from what the running code makes: compat images of a released version are never rewritten", path)
+		case err != nil && !os.IsNotExist(err):
+			t.Fatal(err)
+		case err != nil:
+			require.NoError(t, os.WriteFile(path, data, 0o644))
+		}
 	}
-	for base, path := range scripts(t, scenarios) {
-		src, err := os.ReadFile(path)
+	byName := scripts(t, scenarios)
+	for _, name := range slices.Sorted(maps.Keys(imgs)) {
+		base := strings.SplitN(strings.TrimSuffix(name, ".ckpt"), ".", 2)[0]
+		src, err := os.ReadFile(byName[base])
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, base+".scn"), src, 0o644))
+		keep(base+".scn", src)
+		keep(name, imgs[name].Data)
 	}
-	t.Logf("kept %d images of format %s in %s", len(imgs), version, dir)
+	t.Logf("kept the images of format %s in %s", version, dir)
 }
 
 // TestCompat restarts the image of every released format version with the
@@ -165,19 +163,20 @@ func TestCompat(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(compatDir, "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, dirs, "no compat images: `make compat` keeps those of the current version")
-	images := 0
+	restarted := map[string]bool{}
 	for _, dir := range dirs {
 		v := filepath.Base(dir)
-		for _, base := range sortedKeys(scripts(t, dir)) {
+		for _, base := range slices.Sorted(maps.Keys(scripts(t, dir))) {
 			t.Run(v+"/"+base, func(t *testing.T) {
 				s, err := runner.ParseFile(filepath.Join(dir, base+".scn"))
 				require.NoError(t, err)
 				err = golden.Run(s, base, func(c golden.Checkpoint) error {
-					old, err := os.ReadFile(filepath.Join(dir, c.Name))
+					path := filepath.Join(dir, c.Name)
+					old, err := os.ReadFile(path)
 					if err != nil {
 						return err
 					}
-					images++
+					restarted[path] = true
 					major, minor := versionOf(t, old, v)
 					assert.Equal(t, v, fmt.Sprintf("%d.%d", major, minor), "an image under compat/%s", v)
 					return checkCompat(c, old, major, minor)
@@ -186,7 +185,15 @@ func TestCompat(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("%d images of %d format versions restarted", images, len(dirs))
+	// Every kept image must have been met: one no script line makes
+	// would otherwise never be restarted.
+	kept, err := filepath.Glob(filepath.Join(compatDir, "*", "*.ckpt"))
+	require.NoError(t, err)
+	require.NotEmpty(t, kept)
+	for _, path := range kept {
+		assert.True(t, restarted[path], "%s: no checkpoint of its script makes it, so it was never restarted", path)
+	}
+	t.Logf("%d images of %d format versions restarted", len(restarted), len(dirs))
 }
 
 // checkCompat restarts img, an image of format major.minor taken at
