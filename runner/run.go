@@ -96,6 +96,9 @@ func runCheckpoint(k *kernel.Kernel, l *scenario.Line, opts RunOptions, clock fu
 		res.Checkpoints++
 		res.ImageBytes += int64(len(img))
 	}
+	if l.Image != "" && len(img) == 0 {
+		note += fmt.Sprintf("; no image for %s: the checkpoint was refused before it wrote anything", l.Image)
+	}
 	if l.Image != "" && len(img) > 0 {
 		path := filepath.Join(dir, l.Image)
 		if err := os.WriteFile(path, img, 0o644); err != nil {

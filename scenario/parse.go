@@ -193,6 +193,11 @@ func parseLine(text string, num int) (*Line, error) {
 		case i+2 < len(toks) && !toks[i+2].is("="):
 			return nil, fmt.Errorf("\"=> NAME\" must end the line or come right before \"= RESULT\"")
 		}
+		// A file name in the directory the caller chooses, not a path: a
+		// script must not write where it likes.
+		if name := toks[i+1].text; name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+			return nil, fmt.Errorf("image name %q: expected a file name, without \"/\"", name)
+		}
 		l.Image = toks[i+1].text
 		toks = append(toks[:i:i], toks[i+2:]...)
 		break

@@ -82,6 +82,10 @@ func TestParseRefuses(t *testing.T) {
 		{"checkpoint 1 => a b", `t.scn:2: "=> NAME" must end the line or come right before "= RESULT"`},
 		{"checkpoint 1 => a => b", `t.scn:2: "=> NAME" must end the line or come right before "= RESULT"`},
 		{"checkpoint 1 => a = 0 => b", `t.scn:2: a checkpoint line takes one "=> NAME"`},
+		{"checkpoint 1 => ../x.ckpt", `t.scn:2: image name "../x.ckpt": expected a file name, without "/"`},
+		{"checkpoint 1 => /tmp/x.ckpt", `t.scn:2: image name "/tmp/x.ckpt": expected a file name, without "/"`},
+		{`checkpoint 1 => ""`, `t.scn:2: image name "": expected a file name, without "/"`},
+		{"checkpoint 1 => ..", `t.scn:2: image name "..": expected a file name, without "/"`},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
 			_, err := scenario.ParseString("t.scn", "spawn 1\n"+tc.line+"\n")

@@ -124,6 +124,8 @@ func TestRun(t *testing.T) {
 		"bad.scn":   "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
 		"parse.scn": "spawn 1 init\nfrob 1\n",
 		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\ncheckpoint 1 = EBADF => lock.img\n",
+		"nopid.scn": "spawn 1\ncheckpoint 2 = ESRCH => none.img\n",
+		"path.scn":  "spawn 1\ncheckpoint 1 => ../escape.img\n",
 	})
 	in := func(name string) string { return filepath.Join(dir, name) }
 	tests := []struct {
@@ -144,6 +146,10 @@ func TestRun(t *testing.T) {
 		{"a missing script", []string{"run", in("none.scn")}, 1, nil, []string{"no such file or directory"}, nil},
 		{"a refused checkpoint", []string{"run", "--out", in("lock"), in("lock.scn")}, 0,
 			[]string{"checkpoint 1                  = EBADF   # ", "ending with an error record"}, nil, []string{"lock/lock.img"}},
+		{"a checkpoint refused before writing", []string{"run", "--out", in("nopid"), in("nopid.scn")}, 0,
+			[]string{"= ESRCH   # ", "no image for none.img: the checkpoint was refused before it wrote anything"}, nil, nil},
+		{"an image name with a path", []string{"run", "--out", in("path"), in("path.scn")}, 1,
+			nil, []string{in("path.scn") + `:2: image name "../escape.img": expected a file name, without "/"`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
