@@ -9,6 +9,7 @@ package task
 
 import (
 	"fmt"
+	"strings"
 
 	"ckptsim/sim/kref"
 	"ckptsim/sim/x86cpu"
@@ -71,8 +72,13 @@ func New(reg *kref.Registry, pid int, comm string, files *FileTable, fs *FSState
 	return t
 }
 
-// TruncComm cuts a command name to what a task keeps: CommLen-1 bytes.
+// TruncComm cuts a command name to what a task keeps: what comes before
+// its first NUL, which ends a C string (Linux copies the name with
+// strscpy), and at most CommLen-1 bytes.
 func TruncComm(comm string) string {
+	if i := strings.IndexByte(comm, 0); i >= 0 {
+		comm = comm[:i]
+	}
 	if len(comm) > CommLen-1 {
 		return comm[:CommLen-1]
 	}

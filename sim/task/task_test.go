@@ -401,6 +401,8 @@ func TestTruncComm(t *testing.T) {
 		{"sixteen-bytes-xy", "sixteen-bytes-x"},
 		{"a-much-longer-command-name", "a-much-longer-c"},
 		{"ééééééééé", "ééééééé\xc3"}, // bytes, not runes, as Linux keeps them
+		{"init\x00x", "init"},        // a C string ends at its NUL
+		{"\x00", ""},
 	} {
 		got := task.TruncComm(tc.in)
 		assert.Equal(t, tc.want, got, "%q", tc.in)
