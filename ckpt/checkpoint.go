@@ -1,9 +1,11 @@
 package ckpt
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"ckptsim/ckpt/image"
@@ -70,43 +72,90 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 
 // detectLeaks runs the collect pass: it counts every reference the
 // container holds to each shared object, and fails with EBUSY, naming the
-// objects, when an object has references from outside.
+// objects and where the container holds them, when an object has
+// references from outside.
 func (c *ctx) detectLeaks(tasks []*task.Task) error {
 	c.objs = objhash.NewCheckpoint(objTypes)
 	defer c.objs.Discard()
+	c.heldBy = map[int32]string{}
+	defer func() { c.heldBy = nil }()
 	for _, t := range tasks {
 		if t.State() == task.Zombie {
 			continue
 		}
-		c.pid = t.Pid()
-		if _, _, err := c.objs.Collect(c, t.Files(), objFileTable); err != nil {
+		c.pid, c.fd = t.Pid(), -1
+		if err := c.collect(t.Files(), objFileTable, "the file table of pid %d", c.pid); err != nil {
 			return err
 		}
-		if _, _, err := c.objs.Collect(c, t.FS(), objFS); err != nil {
+		if err := c.collect(t.FS(), objFS, "the fs state of pid %d", c.pid); err != nil {
 			return err
 		}
 	}
 	if err := c.objs.Leaks(); err != nil {
+		if leaks, ok := errors.AsType[*objhash.LeakError](err); ok {
+			return &leakError{leaks: leaks, heldBy: c.heldBy}
+		}
 		return fmt.Errorf("leak detection: %w", err)
 	}
 	return nil
 }
 
+// collect counts one reference to obj from inside the container and, on
+// the object's first encounter, notes where the container holds it, for
+// the message of a refusal.
+func (c *ctx) collect(obj any, t objhash.Type, where string, args ...any) error {
+	ref, first, err := c.objs.Collect(c, obj, t)
+	if err == nil && first {
+		c.heldBy[ref] = fmt.Sprintf(where, args...)
+	}
+	return err
+}
+
+// leakError is a refusal by leak detection: objhash's list of the objects
+// referenced from outside, each with where the container holds it, since
+// an objref alone means nothing to the user of a refused checkpoint.
+type leakError struct {
+	leaks  *objhash.LeakError
+	heldBy map[int32]string // objref -> where the container holds it
+}
+
+func (e *leakError) Error() string {
+	var b strings.Builder
+	b.WriteString("leak detection: ")
+	for i, l := range e.leaks.Leaks {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(l.String())
+		if where := e.heldBy[l.Objref]; where != "" {
+			b.WriteString(", held inside by " + where)
+		}
+	}
+	b.WriteString(": " + e.leaks.Errno().Error())
+	return b.String()
+}
+
+// Unwrap returns objhash's error, which errors.As finds and which is EBUSY
+// (or EINVAL for an engine that counted wrong).
+func (e *leakError) Unwrap() error { return e.leaks }
+
 func collectFileTable(c *ctx, obj any) error {
 	files := obj.(*task.FileTable)
 	for _, fd := range files.Fds() {
 		f, _ := files.File(fd)
-		if _, _, err := c.objs.Collect(c, f, objFile); err != nil {
+		c.fd = fd
+		if err := c.collect(f, objFile, "pid %d fd %d", c.pid, fd); err != nil {
 			return err
 		}
 	}
+	c.fd = -1
 	return nil
 }
 
 func collectFile(c *ctx, obj any) error {
 	f := obj.(*vfs.File)
 	if d := f.Dentry(); d != nil && d.Unlinked() {
-		if _, _, err := c.objs.Collect(c, d, objGhost); err != nil {
+		if err := c.collect(d, objGhost, "the unlinked file of pid %d fd %d", c.pid, c.fd); err != nil {
 			return err
 		}
 	}
@@ -118,8 +167,7 @@ func collectFile(c *ctx, obj any) error {
 
 // CollectPipe implements vfs.CollectContext.
 func (c *ctx) CollectPipe(p *vfs.Pipe) error {
-	_, _, err := c.objs.Collect(c, p, objPipe)
-	return err
+	return c.collect(p, objPipe, "the pipe of pid %d fd %d", c.pid, c.fd)
 }
 
 func cString(dst []byte, s string) {

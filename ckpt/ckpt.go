@@ -146,8 +146,12 @@ type ctx struct {
 	w    *image.Writer // checkpoint
 	r    *image.Reader // restart
 	log  *slog.Logger
-	// pid is the task being saved, for errors that name it.
-	pid int
+	// pid is the task being saved, for errors that name it; fd the
+	// descriptor being collected, -1 when none.
+	pid, fd int
+	// heldBy says, during leak detection, where the container holds each
+	// object it has collected (by objref), for the refusal's message.
+	heldBy map[int32]string
 	// claimed holds the objrefs of the pipes whose parked end a file has
 	// taken (restart): a pipe has two ends, and a third file on it is an
 	// image no checkpoint writes.

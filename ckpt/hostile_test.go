@@ -356,6 +356,10 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, image.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 9 })
 			}},
+		{name: "objref of restart's own parked pipe end type", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 1 of unknown object type 6"},
+			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
+				return editObjref(t, recs, image.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 6 })
+			}},
 		{name: "objref of object type 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 0"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, image.ObjFile, 0, func(o *image.Objref) { o.ObjType = 0 })

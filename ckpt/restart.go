@@ -119,8 +119,10 @@ func (c *ctx) restoreObjref(rec *image.Record, before image.Type) error {
 	if err := rec.Decode(&o); err != nil {
 		return err
 	}
+	// The image's object types, not the table's: restart's parked pipe
+	// ends have a type of their own that no image may name.
 	t := objhash.Type(o.ObjType)
-	if _, known := objTypes.Ops(t); !known || o.ObjType > 0xffff {
+	if image.ObjTypeName(o.ObjType) == "" {
 		return rec.Errorf("objref %d of unknown object type %d", o.Objref, o.ObjType)
 	}
 	if !slices.Contains(objectsBefore[before], t) {

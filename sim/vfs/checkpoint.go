@@ -270,7 +270,7 @@ func restoreFIFO(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File,
 	case err != nil:
 		return nil, err
 	case ok && d.inode.pipe != p:
-		return nil, fmt.Errorf("%s: pipe %d belongs to another FIFO: %w", rec.Path, rec.Pipe, errno.EINVAL)
+		return nil, fmt.Errorf("%s: pipe %d belongs to another FIFO: %w", d.Path(), rec.Pipe, errno.EINVAL)
 	case ok:
 		return fs.OpenFIFOEnd(d, rec.Flags)
 	case d.inode.pipe != nil:
