@@ -14,7 +14,9 @@
 // objects, sizes the image by record type and checks the tail's checksum.
 //
 // Show prints the text form, ShowJSON the JSON form; both are made from the
-// one Report that Inspect returns. The JSON keeps every raw value exactly
+// one Report that Inspect returns. Diff compares two reports record by
+// record (WriteDiff prints it), and DiffShow does the same from two Show
+// texts, for an image the running code can no longer read. The JSON keeps every raw value exactly
 // (integers as JSON numbers of any width, text as strings, anything else as
 // byte arrays or hex), so that Encode rebuilds the identical image from it:
 // edit the JSON by hand, run Encode (with EncodeOptions.FixCRC to recompute

@@ -49,6 +49,11 @@ func kindName(t reflect.Type) string {
 // policy, and every record type with its fields. FORMAT.md is this text;
 // TestFormatDoc keeps the two the same.
 func Markdown() string {
+	version := fmt.Sprintf("%d.%d", VersionMajor, VersionMinor)
+	readable := version
+	if VersionMinor > 0 {
+		readable = fmt.Sprintf("%d.0 to %s", VersionMajor, version)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The ckptsim image format, version %d.%d\n\n", VersionMajor, VersionMinor)
 	b.WriteString(`<!-- Generated from ckpt/image/records.go by TestFormatDoc; run
@@ -94,9 +99,9 @@ gives the same image.
 
 ## Versions
 
-The header carries a major and a minor version. This is version 1.0, the
-first released; restart reads 1.0 and refuses anything else, naming both
-the image's version and its own.
+The header carries a major and a minor version. This is version ` + version + `;
+restart reads ` + readable + ` and refuses anything else, naming both the
+image's version and its own.
 
 What a change is:
 
