@@ -62,14 +62,19 @@ func ReadInput(path string) ([]byte, error) {
 }
 
 // IsImage reports whether data starts like a checkpoint image: a HEADER
-// record whose payload opens with the image magic. Files are told apart by
-// content rather than by name, so a script saved as x.img still runs.
+// record whose payload opens with the image magic, or, for data too short
+// to hold both, the HEADER record's type word alone (a script, being text,
+// never starts with it). Files are told apart by content rather than by
+// name, so a script saved as x.img still runs, and a cut image is read as
+// the image it was.
 func IsImage(data []byte) bool {
 	const hdr = 8 // type and length, before the payload
 	magic := image.HeaderMagic
-	return len(data) >= hdr+len(magic) &&
-		bytes.Equal(data[:4], []byte{byte(image.TypeHeader), 0, 0, 0}) &&
-		bytes.Equal(data[hdr:hdr+len(magic)], magic[:])
+	typ := []byte{byte(image.TypeHeader), 0, 0, 0}
+	if len(data) < hdr+len(magic) {
+		return len(data) >= len(typ) && bytes.Equal(data[:len(typ)], typ)
+	}
+	return bytes.Equal(data[:len(typ)], typ) && bytes.Equal(data[hdr:hdr+len(magic)], magic[:])
 }
 
 // takeCheckpoint freezes the container rooted at pid, checkpoints it and

@@ -302,7 +302,11 @@ func TestIsImage(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, runner.IsImage(img))
 	assert.True(t, runner.IsImage(img[:16]), "the magic is enough")
-	assert.False(t, runner.IsImage(img[:15]))
+	assert.True(t, runner.IsImage(img[:15]), "an image cut before its magic still starts with the HEADER type")
+	assert.True(t, runner.IsImage(img[:4]))
+	assert.False(t, runner.IsImage(img[:3]))
+	img[9] = 'X'
+	assert.False(t, runner.IsImage(img), "a HEADER type word without the magic")
 	assert.False(t, runner.IsImage([]byte(pipeScript)))
 	assert.False(t, runner.IsImage([]byte("CKPTSIM\x00 is not at offset 8")))
 	assert.False(t, runner.IsImage(nil))

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -42,6 +43,10 @@ script always gives the same image bytes.`,
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
 			if len(args) != 1 {
 				return c.usageError(stderr, "expected one script, got %d arguments", len(args))
+			}
+			// Headers hold nanoseconds in an int64: years 1678 to 2262.
+			if lo, hi := int64(math.MinInt64)/1e9, int64(math.MaxInt64)/1e9; *clock < lo || *clock > hi {
+				return c.usageError(stderr, "--clock %d is out of range: an image header holds Unix seconds from %d to %d", *clock, lo, hi)
 			}
 			s, err := runner.ParseFile(args[0])
 			if err != nil {
@@ -192,6 +197,9 @@ differ.`,
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
 			if len(args) != 2 {
 				return c.usageError(stderr, "expected two images, got %d arguments", len(args))
+			}
+			if args[0] == "-" && args[1] == "-" {
+				return c.usageError(stderr, "standard input can be only one of the two images")
 			}
 			var data [2][]byte
 			var reps [2]*inspect.Report

@@ -98,6 +98,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"encode", "a", "b"}, 2, nil, []string{"expected at most one JSON file"}},
 		{[]string{"diff", "--help"}, 0, []string{"usage: ckptsim diff OLD NEW", "old -> new"}, nil},
 		{[]string{"diff", "a"}, 2, nil, []string{"expected two images, got 1 arguments"}},
+		{[]string{"diff", "-", "-"}, 2, nil, []string{"standard input can be only one of the two images"}},
+		{[]string{"run", "--clock", "9223372036854775807", "a.scn"}, 2, nil, []string{"--clock 9223372036854775807 is out of range: an image header holds Unix seconds from -9223372036 to 9223372036"}},
 		{[]string{"graph"}, 2, nil, []string{"expected one script or image"}},
 		{[]string{"demo", "extra"}, 2, nil, []string{"takes no arguments"}},
 	}
