@@ -109,6 +109,11 @@ func try(c change, rev string) (string, bool, error) {
 		return "", false, fmt.Errorf("the changed tree does not compile:\n%s", out)
 	}
 	out, err := tree.Go("test", "-count=1", "-run", "^TestGolden$", "./golden/")
+	if err != nil && (scratch.BuildFailed(out) || !strings.Contains(out, "--- FAIL: TestGolden")) {
+		// Failing to build, or failing some other way, is not the golden
+		// test catching the change.
+		return "", false, fmt.Errorf("the golden test did not run to a verdict:\n%s", out)
+	}
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) > maxLines {
 		lines = append(lines[:maxLines], fmt.Sprintf("... (%d more lines)", len(lines)-maxLines))

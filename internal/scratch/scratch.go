@@ -85,6 +85,13 @@ func FailedPackages(out string) []string {
 	return failed
 }
 
+// BuildFailed reports whether `go test` output says that a package, or its
+// tests, did not compile: a failure that says nothing about what the tests
+// check.
+func BuildFailed(out string) bool {
+	return strings.Contains(out, "[build failed]") || strings.Contains(out, "[setup failed]")
+}
+
 // RepoRoot returns the top of the git work tree around the current
 // directory.
 func RepoRoot() (string, error) {
@@ -108,14 +115,16 @@ func exportRev(root, rev, dir string) error {
 // copyWorkTree copies the files git knows (committed or not, but not the
 // ignored ones) into dir.
 func copyWorkTree(root, dir string) error {
-	cmd := exec.Command("git", "ls-files", "--cached", "--others", "--exclude-standard")
+	// -z: names as they are, not quoted as git quotes unusual ones.
+	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
 		return fmt.Errorf("git ls-files: %w", err)
 	}
-	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		data, err := os.ReadFile(filepath.Join(root, f))
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(root, f)
+		info, err := os.Lstat(src)
 		if os.IsNotExist(err) {
 			continue // deleted in the work tree
 		}
@@ -126,7 +135,22 @@ func copyWorkTree(root, dir string) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
+		if info.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(src)
+			if err == nil {
+				err = os.Symlink(target, dst)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return err
+		}
+		// The file's own mode: .ci/run stays executable.
+		if err := os.WriteFile(dst, data, info.Mode().Perm()); err != nil {
 			return err
 		}
 	}

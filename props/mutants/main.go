@@ -126,8 +126,12 @@ func try(rev string, m *mutant, pkgs string) (verdict, detail string, err error)
 		}
 	}
 	out, err := tree.Go("test", "-count=1", "-timeout", "600s", pkgs)
-	if err == nil {
+	switch {
+	case err == nil:
 		return "survived", "", nil
+	case scratch.BuildFailed(out):
+		// The tests did not run, so they caught nothing.
+		return "", "", fmt.Errorf("the tests do not compile:\n%s", out)
 	}
 	return "killed", "by " + strings.Join(scratch.FailedPackages(out), ", "), nil
 }
