@@ -285,8 +285,7 @@ func recordOffsets(recs []*image.Record) ([]int64, int64) {
 	var off int64
 	for i, r := range recs {
 		out[i] = off
-		n := int64(len(r.Fixed) + len(r.Tail))
-		off += 8 + n + (8-n%8)%8
+		off += image.RecordSize(len(r.Fixed) + len(r.Tail))
 	}
 	return out, off
 }

@@ -56,9 +56,7 @@ func (b *imageBuilder) end(recs []*image.Record) int64 {
 	if len(recs) == 0 {
 		return 0
 	}
-	last := recs[len(recs)-1]
-	n := int64(len(last.Fixed) + len(last.Tail))
-	return last.Offset + 8 + n + (8-n%8)%8
+	return recs[len(recs)-1].End()
 }
 
 func refName(kind string, ref int32) obj {

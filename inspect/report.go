@@ -106,7 +106,7 @@ func (r *Record) value(name string) int64 {
 
 // Size returns the bytes the record takes in the image: header, payload
 // and padding.
-func (r *Record) Size() int64 { return 8 + int64(r.Length+(8-r.Length%8)%8) }
+func (r *Record) Size() int64 { return image.RecordSize(r.Length) }
 
 // Inspect reads an image to its end and returns what it holds. When the
 // image is cut (inside a record, or between two, before its tail) or
@@ -139,7 +139,7 @@ func ended(recs []*image.Record) error {
 		if last.Type == image.TypeTail || last.Type == image.TypeError {
 			return nil
 		}
-		end = last.Offset + int64(8+len(last.Fixed)+len(last.Tail)+(8-(len(last.Fixed)+len(last.Tail))%8)%8)
+		end = last.End()
 	}
 	return &image.Error{Offset: end, Msg: "image ends without a tail or error record: cut short"}
 }

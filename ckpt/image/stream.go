@@ -23,6 +23,13 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // pad returns the padding after a payload of n bytes.
 func pad(n int) int { return (8 - n%8) % 8 }
 
+// RecordSize returns the bytes a record with an n-byte payload takes in an
+// image: header, payload and padding.
+func RecordSize(n int) int64 { return int64(headerSize + n + pad(n)) }
+
+// End returns the offset just past the record: where the next one starts.
+func (r *Record) End() int64 { return r.Offset + RecordSize(len(r.Fixed)+len(r.Tail)) }
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Error is a malformed image: where (the offset of the record's header)
