@@ -122,7 +122,7 @@ func execLines(k *kernel.Kernel, name string, lines []*scenario.Line, p *printer
 		o := scenario.Exec(k, l)
 		p.line(l, o, "")
 		if !o.Matches(l.Expect) {
-			return &scenario.Error{File: name, Line: l.Num, Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())}
+			return &scenario.Error{File: name, Line: l.Num, Msg: l.Mismatch(o)}
 		}
 	}
 	return nil

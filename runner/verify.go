@@ -117,11 +117,15 @@ func (v *verifier) fail(l *scenario.Line, what string, cause error) *Failure {
 // subtree otherwise (props.EqualSubtree). It returns nil or a
 // *props.DiffError.
 func EqualRestored(from, restored *kernel.View, pid int) error {
-	if len(from.Top) == 1 && from.Top[0] == pid {
+	if wholeWorld(from, pid) {
 		return props.Equal(from, restored)
 	}
 	return props.EqualSubtree(from, restored, pid)
 }
+
+// wholeWorld reports whether the container rooted at pid is all of the
+// world v shows.
+func wholeWorld(v *kernel.View, pid int) bool { return len(v.Top) == 1 && v.Top[0] == pid }
 
 // compare compares a view of the reference world with one of the migrating
 // world, over what the migrating world holds: the whole world, or after a
@@ -164,7 +168,7 @@ func (v *verifier) exec(l *scenario.Line) error {
 		return v.fail(l, what, v.compare(refView, migView))
 	}
 	if !a.Matches(l.Expect) {
-		return v.fail(l, fmt.Sprintf("%s: got %s, expected %s", l.Text, a, l.Want()), a.Err)
+		return v.fail(l, l.Mismatch(a), a.Err)
 	}
 	return nil
 }
@@ -179,7 +183,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	clock := FixedClock(DefaultTime)
 	img, cerr := takeCheckpoint(v.mig, pid, flags, clock)
 	if o := scenario.CheckpointOutcome(cerr); !o.Matches(l.Expect) {
-		what := fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())
+		what := l.Mismatch(o)
 		if cerr != nil {
 			what += " (" + cerr.Error() + ")"
 		}
@@ -204,7 +208,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 		return v.fail(l, fmt.Sprintf("%s: the restored kernel is inconsistent: %v", l.Text, err), err)
 	}
 	from, restored := v.mig.View(), k.View()
-	whole := len(from.Top) == 1 && from.Top[0] == pid
+	whole := wholeWorld(from, pid)
 	if err := EqualRestored(from, restored, pid); err != nil {
 		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the world it was taken from", l.Text), err)
 	}

@@ -92,6 +92,12 @@ func (l *Line) Want() string {
 	return l.Expect.Text
 }
 
+// Mismatch says that the line gave o where it expects something else:
+// "STATEMENT: got O, expected W".
+func (l *Line) Mismatch(o Outcome) string {
+	return fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())
+}
+
 // Replay runs the system call lines of s on k, in order, and skips its
 // checkpoint lines, which belong to a caller with a checkpoint engine. It
 // stops at the first line that does not give what it expects, with an
@@ -102,7 +108,7 @@ func Replay(k *kernel.Kernel, s *Script) error {
 			continue
 		}
 		if o := Exec(k, l); !o.Matches(l.Expect) {
-			return &Error{File: s.Name, Line: l.Num, Msg: fmt.Sprintf("%s: got %s, expected %s", l.Text, o, l.Want())}
+			return &Error{File: s.Name, Line: l.Num, Msg: l.Mismatch(o)}
 		}
 	}
 	return nil
