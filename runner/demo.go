@@ -1,12 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -68,7 +69,7 @@ func Demo(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s:%d: %w", s.Name, cp.Num, err)
 	}
-	rep, err := inspect.Inspect(strings.NewReader(string(img)))
+	rep, err := inspect.Inspect(bytes.NewReader(img))
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func execLines(k *kernel.Kernel, name string, lines []*scenario.Line, p *printer
 func writeSummary(w io.Writer, s inspect.Summary) {
 	fmt.Fprintf(w, "%d bytes, checksum %s\n", s.Total, s.Checksum)
 	var files []string
-	for _, t := range sortedKeys(s.Files) {
+	for _, t := range slices.Sorted(maps.Keys(s.Files)) {
 		files = append(files, fmt.Sprintf("%d %s", s.Files[t], t))
 	}
 	fmt.Fprintf(w, "  it holds %s and %s, %s, %s, %s (%s), %s holding %s, %s\n",
@@ -163,15 +164,6 @@ func sum(m map[string]int) int {
 		n += v
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // fact is one thing a restored world must have kept, rendered from a view
