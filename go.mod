@@ -1,4 +1,4 @@
-module ckptsim
+module github.com/ckptsim/ckptsim
 
 go 1.26
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // benchWorld is a container of 100 tasks: 50 share one file table of 100

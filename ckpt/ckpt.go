@@ -30,11 +30,11 @@ import (
 	"log/slog"
 	"time"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/objhash"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Checkpoint flags.

@@ -9,11 +9,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/ckpt/image"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // The hostile world's pids and fds, as hostileWorld builds them.

@@ -16,11 +16,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/ckpt/image"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // nestedFileTables returns the hostile world's records up to its first

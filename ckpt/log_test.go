@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // TestDebugLog: asked for, the log says, by area, what each system call

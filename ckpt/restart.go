@@ -10,14 +10,14 @@ import (
 	"slices"
 	"strings"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/objhash"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // restart is Restart's work, with the kernel locked. It builds the container

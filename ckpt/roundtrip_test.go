@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/ckpt/image"
-	"ckptsim/objhash"
-	"ckptsim/props"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // roundTrips are worlds for every object type and sharing pattern, each

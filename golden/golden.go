@@ -23,10 +23,10 @@ import (
 	"os"
 	"strings"
 
-	"ckptsim/inspect"
-	"ckptsim/runner"
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // Image is the image of one successful checkpoint of a script.

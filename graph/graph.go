@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Graph is an object graph: nodes and edges in a deterministic order.

@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"ckptsim/graph"
-	"ckptsim/internal/testworld"
-	"ckptsim/props"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/graph"
+	"github.com/ckptsim/ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // nodes lists a graph's nodes as "name [kind] label lines / ...".

@@ -4,8 +4,8 @@ import (
 	"io"
 	"strconv"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // objKinds are the graph's kinds of the image's shared-object types.

@@ -1,6 +1,6 @@
 package graph
 
-import "ckptsim/sim/vfs"
+import "github.com/ckptsim/ckptsim/sim/vfs"
 
 // model is a world's objects and their references, as FromView and
 // FromImage read them; draw turns it into a Graph. Objects are shared by

@@ -1,8 +1,8 @@
 package graph
 
 import (
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // FromScript runs a scenario script's system calls on a fresh kernel and

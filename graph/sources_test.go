@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/graph"
-	"ckptsim/internal/testworld"
-	"ckptsim/scenario"
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/graph"
+	"github.com/ckptsim/ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // TestFromScript runs a script, skipping its checkpoint lines, and graphs

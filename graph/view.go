@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/task"
 )
 
 // FromView returns the object graph of a world: every task of the view,

@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/inspect"
-	"ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/internal/testworld"
 )
 
 func report(t *testing.T, img []byte) *inspect.Report {

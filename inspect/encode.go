@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
 // EncodeOptions change what Encode writes.

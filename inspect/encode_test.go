@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/inspect"
-	"ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/internal/testworld"
 )
 
 // TestEncodeErrors edits the demo's JSON as a person might get it wrong:

@@ -9,7 +9,7 @@ import (
 	"io"
 	"strconv"
 
-	"ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
 // The JSON form of a report is an object:

@@ -11,13 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"ckptsim/ckpt"
-	"ckptsim/ckpt/image"
-	"ckptsim/inspect"
-	"ckptsim/internal/testworld"
-	"ckptsim/props"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // toJSON returns ShowJSON's output for an image, and its error.

@@ -1,6 +1,6 @@
 package inspect
 
-import "ckptsim/ckpt/image"
+import "github.com/ckptsim/ckptsim/ckpt/image"
 
 // refField is a field that names an objref, and the object type it names.
 type refField struct {

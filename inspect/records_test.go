@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/internal/testworld"
 )
 
 // imageOf is the image of the world a script builds, rooted at pid 1.

@@ -8,10 +8,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"ckptsim/ckpt"
-	"ckptsim/ckpt/image"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // shortLen is how many bytes of a tail part are shown before it is cut.

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"io"
 
-	"ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
 // Report is what an image holds: its records as read, in order, and a

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/inspect"
-	"ckptsim/internal/testworld"
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // show returns Show's output for an image, and its error.

@@ -3,8 +3,8 @@ package inspect
 import (
 	"sort"
 
-	"ckptsim/ckpt/image"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Summary counts what an image holds and checks its checksum.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
 // Show prints what an image holds: one line per record (its offset, type,

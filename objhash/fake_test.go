@@ -3,7 +3,7 @@ package objhash
 import (
 	"fmt"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // fobj is a fake kernel object with an explicit reference count and a list

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // Collect counts one reference to obj found inside the container being

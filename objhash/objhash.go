@@ -82,7 +82,7 @@ import (
 	"reflect"
 	"sync/atomic"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // Type identifies a kind of shared object. Type ids are written into images,

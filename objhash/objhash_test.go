@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // errnoOf returns the errno err carries, or 0 for nil, and fails the test

@@ -7,7 +7,7 @@ import (
 	"math"
 	"slices"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // Side is the half of checkpoint/restart that a table serves.

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"strings"
 
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // DiffError lists how one world differs from another, one line per

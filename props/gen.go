@@ -7,9 +7,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // World is a world a generator built: its kernel and the script of system

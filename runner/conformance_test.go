@@ -10,10 +10,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/runner"
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // TestConformanceScriptsMigrate verifies the Linux conformance scripts

@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/inspect"
-	"ckptsim/props"
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
 )
 
 // demoSource is the demo's world. Every "= RESULT" in it is what Linux

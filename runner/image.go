@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/inspect"
 )
 
 // ErrBadImage is CheckImage's error for an image that is not whole and

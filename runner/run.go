@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // RunOptions change what Run does; the zero value writes images to the

@@ -13,13 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/props"
-	"ckptsim/runner"
-	"ckptsim/scenario"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // pipeScript is SCENARIOS.md's example: a pipe with bytes in flight, shared

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
-	"ckptsim/props"
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // VerifyResult is what a passing verify reports.

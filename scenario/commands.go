@@ -5,9 +5,9 @@ import (
 	"sort"
 	"strings"
 
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // Name spaces of flag names, one per kind of argument, so that a name used

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // TestLinuxConformance runs every script of testdata/linux on the simulated

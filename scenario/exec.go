@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // Outcome is what a line's call returned: a value of the command's result

@@ -26,7 +26,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // Script is a parsed scenario script.

@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // headerSize is the size of a record header: type and length.

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // sample writes a small image: header, a file record with a path, a pipe

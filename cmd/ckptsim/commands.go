@@ -10,10 +10,10 @@ import (
 	"os"
 	"time"
 
-	"ckptsim/graph"
-	"ckptsim/inspect"
-	"ckptsim/runner"
-	"ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/graph"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
 )
 
 func init() {

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/graph"
-	"ckptsim/runner"
-	"ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/graph"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
 )
 
 // ckptsim runs the command in-process and returns its exit status and

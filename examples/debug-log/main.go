@@ -25,10 +25,10 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 func main() {

@@ -27,12 +27,12 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/scenario"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // script builds the world: a file open at an offset, shared by a parent and

@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/inspect"
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // TestJSONRoundTrip: the JSON form encodes back to the identical image.

@@ -28,12 +28,12 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/objhash"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // The tasks: the host, outside the container, and the container of the

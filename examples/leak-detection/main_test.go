@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/objhash"
-	"ckptsim/props"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // TestRefusedNamingObjects: the container shares a pipe and a file with

@@ -23,10 +23,10 @@ import (
 	"os"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/props"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // The container: a server that has read the first record of its state file

@@ -7,10 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/props"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // TestMigrate: the world arrives equivalent, through the pipe went exactly

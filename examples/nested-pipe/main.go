@@ -27,10 +27,10 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // The world's tasks, and what goes through the pipe.

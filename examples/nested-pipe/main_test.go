@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/inspect"
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // TestPipeSavedOnce: the pipe's state is in the image once, after the first

@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ckptsim/runner"
-	"ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/runner"
+	"github.com/ckptsim/ckptsim/scenario"
 )
 
 // minScripts is how many scripts the directory must hold at least.

@@ -23,12 +23,12 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/ckpt"
-	"ckptsim/inspect"
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kernel"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/inspect"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // The container's task and the editor outside it, the files, and what they

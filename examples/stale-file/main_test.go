@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // TestRestartChecksTheDisk: the image restarts on an unchanged disk, and is

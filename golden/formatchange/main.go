@@ -16,7 +16,7 @@ import (
 	"os"
 	"strings"
 
-	"ckptsim/internal/scratch"
+	"github.com/ckptsim/ckptsim/internal/scratch"
 )
 
 // change is one deliberate format change: textual edits that keep the code

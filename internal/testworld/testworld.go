@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/ckpt"
-	"ckptsim/scenario"
-	"ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // T is what the helpers need of a test: *testing.T and *rapid.T have it.

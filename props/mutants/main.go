@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"ckptsim/internal/scratch"
+	"github.com/ckptsim/ckptsim/internal/scratch"
 )
 
 type mutant struct {

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sort"
 
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Check verifies the kernel's invariants and returns an error listing every

@@ -3,10 +3,10 @@ package kernel
 import (
 	"fmt"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Core is the inside of a kernel, for the checkpoint/restart engine, which

@@ -3,9 +3,9 @@ package kernel
 import (
 	"math"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // fcntl commands and descriptor flags, with Linux's values.

@@ -23,10 +23,10 @@ import (
 	"strings"
 	"sync"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Version and the uts fields identify the simulated kernel, as a checkpoint

@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // ktMust(f())(t) returns f's value after checking that its error is nil.

@@ -10,9 +10,9 @@ import (
 
 	"pgregory.net/rapid"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // The model: just enough of a kernel to predict every result of the calls

@@ -1,9 +1,9 @@
 package kernel
 
 import (
-	"ckptsim/sim/errno"
-	"ckptsim/sim/task"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // Clone flags the simulator accepts, with Linux's values.

@@ -3,10 +3,10 @@ package kernel
 import (
 	"sort"
 
-	"ckptsim/sim/kref"
-	"ckptsim/sim/task"
-	"ckptsim/sim/vfs"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // View is a read-only snapshot of a kernel's world, for tools and tests:

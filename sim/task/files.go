@@ -1,9 +1,9 @@
 package task
 
 import (
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // FileTable is a table of file descriptors (Linux's files_struct): each slot

@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"strings"
 
-	"ckptsim/sim/kref"
-	"ckptsim/sim/x86cpu"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // CommLen is the size of a task's command name buffer, as Linux's

@@ -3,8 +3,8 @@ package vfs
 import (
 	"fmt"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // This file is the VFS side of checkpoint/restart: what each type of file

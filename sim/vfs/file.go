@@ -3,8 +3,8 @@ package vfs
 import (
 	"fmt"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // FileType identifies a kind of open file. Its values are written into

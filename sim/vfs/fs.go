@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // FS is an in-memory directory tree: the simulated disk.

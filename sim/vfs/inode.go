@@ -3,7 +3,7 @@ package vfs
 import (
 	"strings"
 
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // Inode is a file on the simulated disk: a directory, a regular file with

@@ -1,6 +1,6 @@
 package vfs
 
-import "ckptsim/sim/errno"
+import "github.com/ckptsim/ckptsim/sim/errno"
 
 // flockState is the set of flock locks on one inode. A lock belongs to an
 // open file description, not to a descriptor or a task: dup'd descriptors

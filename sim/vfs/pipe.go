@@ -3,8 +3,8 @@ package vfs
 import (
 	"fmt"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // Pipe geometry, as Linux's defaults: a ring of 16 page-sized buffers.

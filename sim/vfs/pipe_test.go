@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ckptsim/sim/errno"
-	"ckptsim/sim/kref"
-	"ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 func newPipe(t *testing.T, flags int) (r, w *vfs.File, reg *kref.Registry) {

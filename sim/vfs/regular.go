@@ -3,7 +3,7 @@ package vfs
 import (
 	"math"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 // MaxFileSize bounds a regular file's size. Contents are stored densely, so

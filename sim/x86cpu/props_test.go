@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"

@@ -25,7 +25,7 @@
 // Unmarshalling does not validate; the restart path calls Validate.
 package x86cpu
 
-import "ckptsim/sim/errno"
+import "github.com/ckptsim/ckptsim/sim/errno"
 
 // Sizes of the parts of the image and of the whole, in bytes.
 const (
