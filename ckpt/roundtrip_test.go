@@ -13,8 +13,8 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/objhash"
-	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/kref"
@@ -224,7 +224,7 @@ func TestRoundTrip(t *testing.T) {
 			img, err := checkpoint(t, k, 1, 0)
 			require.NoError(t, err)
 			k2 := restart(t, k, img)
-			require.NoError(t, props.Equal(k.View(), k2.View()))
+			require.NoError(t, equiv.Equal(k.View(), k2.View()))
 			lockstep(t, k, k2, rt.after)
 			require.NoError(t, k.Check())
 			require.NoError(t, k2.Check())
@@ -274,7 +274,7 @@ func TestStreamThroughPipe(t *testing.T) {
 	require.NoError(t, <-done)
 	require.NoError(t, k.Thaw(1))
 	require.Equal(t, 1, root)
-	require.NoError(t, props.EqualSubtree(k.View(), k2.View(), 1))
+	require.NoError(t, equiv.EqualSubtree(k.View(), k2.View(), 1))
 	lockstep(t, k, k2, roundTrips[6].after)
 }
 
@@ -307,7 +307,7 @@ func TestSubtree(t *testing.T) {
 	v2 := k2.View()
 	require.Equal(t, []int{2}, v2.Top)
 	require.Nil(t, v2.Task(1))
-	require.NoError(t, props.EqualSubtree(k.View(), v2, 2))
+	require.NoError(t, equiv.EqualSubtree(k.View(), v2, 2))
 	lockstep(t, k, k2, "read 3 0 9 = \"sub\"")
 }
 

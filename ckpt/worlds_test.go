@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ckptsim/ckptsim/ckpt"
-	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
@@ -46,7 +46,7 @@ func checkpoint(t testing.TB, k *kernel.Kernel, pid, flags int) ([]byte, error) 
 	var img bytes.Buffer
 	_, err := engine(k).Checkpoint(pid, &img, flags)
 	require.Equal(t, "", before.Diff(k.Registry().Snapshot()), "checkpoint changed reference counts")
-	require.NoError(t, props.Equal(view, k.View()), "checkpoint changed the world")
+	require.NoError(t, equiv.Equal(view, k.View()), "checkpoint changed the world")
 	require.NoError(t, k.Thaw(pid))
 	return img.Bytes(), err
 }

@@ -1,3 +1,7 @@
+// Package props holds the generators of random worlds, built through
+// system calls only, and (in its tests) the properties of checkpoint and
+// restart, chief among them that restart(checkpoint(W)) is W as package
+// equiv judges it. It uses rapid, so only tests import it.
 package props
 
 import (

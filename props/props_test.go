@@ -12,6 +12,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
@@ -74,7 +75,7 @@ func TestRoundTripIsIdentity(t *testing.T) {
 		if err := k2.Check(); err != nil {
 			t.Fatalf("the restored kernel is inconsistent: %v\n%s", err, w.Script())
 		}
-		if err := Equal(w.K.View(), k2.View()); err != nil {
+		if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
 			t.Fatalf("%v\nworld:\n%s", err, w.Script())
 		}
 	})
@@ -100,7 +101,7 @@ func TestCheckpointChangesNothing(t *testing.T) {
 		if diff := live.Diff(w.K.Registry().Snapshot()); diff != "" {
 			t.Fatalf("checkpoint of %d (%v) changed reference counts:\n%s\n%s", pid, err, diff, w.Script())
 		}
-		if err := Equal(view, w.K.View()); err != nil {
+		if err := equiv.Equal(view, w.K.View()); err != nil {
 			t.Fatalf("checkpoint of %d changed the world: %v\n%s", pid, err, w.Script())
 		}
 		if err := w.K.Check(); err != nil {
@@ -210,7 +211,7 @@ func TestMigrationIsInvisible(t *testing.T) {
 			}
 			b.Step()
 		}
-		if err := Equal(ref.K.View(), mig.K.View()); err != nil {
+		if err := equiv.Equal(ref.K.View(), mig.K.View()); err != nil {
 			t.Fatalf("after %d migrations: %v\nscript:\n%s", migrations, err, scriptText(script))
 		}
 	})

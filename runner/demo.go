@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/inspect"
-	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/kref"
@@ -38,7 +38,7 @@ var ErrDemoDiffers = errors.New("the restored world differs from the original")
 
 // Demo builds the demo world up to its checkpoint line, checkpoints it,
 // summarises the image, restarts it in a fresh kernel on a copy of the disk,
-// checks with props.Equal that the copy is the original world, prints what
+// checks with equiv.Equal that the copy is the original world, prints what
 // matched (each fact computed from both worlds' views), and runs the rest of
 // the script on the copy. It returns an error wrapping ErrDemoDiffers when
 // the worlds differ, and any other failure as it is.
@@ -87,11 +87,11 @@ func Demo(w io.Writer) error {
 	fmt.Fprintf(w, "\nRestarted in a fresh kernel on a copy of the disk: root pid %d; the kernel's consistency check %s.\n", root, check)
 
 	orig, copied := k.View(), k2.View()
-	equal := props.Equal(orig, copied)
+	equal := equiv.Equal(orig, copied)
 	if equal == nil {
-		fmt.Fprintln(w, "props.Equal: the restored world is the original. What matched, read from each world's view:")
+		fmt.Fprintln(w, "equiv.Equal: the restored world is the original. What matched, read from each world's view:")
 	} else {
-		fmt.Fprintf(w, "props.Equal: %v\n", equal)
+		fmt.Fprintf(w, "equiv.Equal: %v\n", equal)
 	}
 	differs := 0
 	fa, fb := facts(orig), facts(copied)

@@ -25,7 +25,7 @@ func TestDemo(t *testing.T) {
 		"checksum matches",
 		"it holds 3 live tasks and 1 zombie, 2 file tables, 3 fs states, 4 files (2 pipe, 2 regular), 1 pipe holding 9 bytes, 1 unlinked file",
 		"the kernel's consistency check passes",
-		"props.Equal: the restored world is the original",
+		"equiv.Equal: the restored world is the original",
 		"ok    tasks and tree     4 tasks: 1 init (2 worker; 3 init; 4 zombie, exit 7)",
 		"ok    fd numbers         pids 1,2: 0 1* 2 3 4; pid 3: 0 1* 2",
 		"ok    shared file table  2 tables; pids 1,2 share one (2 references)",

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/inspect"
-	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/errno"
@@ -175,13 +175,13 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// A failure's diff is the props.DiffError's lines, reachable with errors.As.
+// A failure's diff is the equiv.DiffError's lines, reachable with errors.As.
 func TestVerifyDiffIsTheDiffError(t *testing.T) {
 	_, err := runner.Verify(parse(t, "leak.scn", `spawn 1 init
 		pipe 1 = 0 1
 		fork 1 2
 		checkpoint 2 CHECKPOINT_SUBTREE`))
-	d, ok := errors.AsType[*props.DiffError](err)
+	d, ok := errors.AsType[*equiv.DiffError](err)
 	require.True(t, ok, "%v", err)
 	f, _ := errors.AsType[*runner.Failure](err)
 	assert.Equal(t, d.Lines, f.Diff)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
@@ -24,9 +24,9 @@ type Failure struct {
 	Line   int
 	What   string
 	// Diff lists how two worlds differ, one difference a line (the
-	// props.DiffError's lines), or is empty.
+	// equiv.DiffError's lines), or is empty.
 	Diff []string
-	// Err is the cause: the *props.DiffError, the refusal or the restart's
+	// Err is the cause: the *equiv.DiffError, the refusal or the restart's
 	// error; errors.Is and errors.As see through it.
 	Err error
 }
@@ -61,7 +61,7 @@ func (f *Failure) Unwrap() error { return f.Err }
 // copy of its disk. Every line must give its expected result on the
 // reference world and the same result on the migrating one. At a checkpoint
 // line the restored world must be equivalent to the one it was taken from
-// (props.Equal, or props.EqualSubtree when the container is not the whole
+// (equiv.Equal, or equiv.EqualSubtree when the container is not the whole
 // world, after which the migrating world holds only that container and is
 // compared with the reference only there: see compare) and to the
 // reference; a refused
@@ -101,11 +101,11 @@ type verifier struct {
 	res  VerifyResult
 }
 
-// fail makes the Failure of line l; a *props.DiffError cause gives its
+// fail makes the Failure of line l; a *equiv.DiffError cause gives its
 // lines as the diff.
 func (v *verifier) fail(l *scenario.Line, what string, cause error) *Failure {
 	f := &Failure{Script: v.s.Name, Line: l.Num, What: what, Err: cause}
-	if d, ok := errors.AsType[*props.DiffError](cause); ok {
+	if d, ok := errors.AsType[*equiv.DiffError](cause); ok {
 		f.Diff = d.Lines
 	}
 	return f
@@ -113,14 +113,14 @@ func (v *verifier) fail(l *scenario.Line, what string, cause error) *Failure {
 
 // EqualRestored compares a world restored from a checkpoint of the
 // container rooted at pid with the world it was taken from: the whole
-// world when the container was all of it (props.Equal), the container's
-// subtree otherwise (props.EqualSubtree). It returns nil or a
-// *props.DiffError.
+// world when the container was all of it (equiv.Equal), the container's
+// subtree otherwise (equiv.EqualSubtree). It returns nil or a
+// *equiv.DiffError.
 func EqualRestored(from, restored *kernel.View, pid int) error {
 	if wholeWorld(from, pid) {
-		return props.Equal(from, restored)
+		return equiv.Equal(from, restored)
 	}
-	return props.EqualSubtree(from, restored, pid)
+	return equiv.EqualSubtree(from, restored, pid)
 }
 
 // wholeWorld reports whether the container rooted at pid is all of the
@@ -137,12 +137,12 @@ func wholeWorld(v *kernel.View, pid int) bool { return len(v.Top) == 1 && v.Top[
 // init would; the container cannot tell.
 func (v *verifier) compare(ref, mig *kernel.View) error {
 	if v.root == 0 {
-		return props.Equal(ref, mig)
+		return equiv.Equal(ref, mig)
 	}
-	var diff props.DiffError
+	var diff equiv.DiffError
 	for _, pid := range mig.Top {
-		err := props.EqualSubtree(ref, mig, pid)
-		d, ok := errors.AsType[*props.DiffError](err)
+		err := equiv.EqualSubtree(ref, mig, pid)
+		d, ok := errors.AsType[*equiv.DiffError](err)
 		switch {
 		case ok:
 			diff.Lines = append(diff.Lines, d.Lines...)

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ckptsim/ckptsim/ckpt"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/objhash"
-	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
@@ -34,7 +34,7 @@ func TestRefusedNamingObjects(t *testing.T) {
 	}
 	require.Equal(t, []string{"pipe 3", "file 4"}, named)
 	require.Empty(t, refused.Changed, "a refused checkpoint must not change a reference count")
-	require.NoError(t, props.Equal(before, world.K.View()))
+	require.NoError(t, equiv.Equal(before, world.K.View()))
 	require.NoError(t, world.K.Check())
 }
 

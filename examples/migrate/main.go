@@ -9,7 +9,7 @@
 // of the source's disk (kernel.Config{DiskFrom: ...}), as two machines on
 // shared storage would. Restart enters the container into the destination
 // only after the tail's checksum matched, so a transfer cut short leaves
-// nothing there. Afterwards props.Equal finds the two worlds equivalent, and
+// nothing there. Afterwards equiv.Equal finds the two worlds equivalent, and
 // the same system calls give the same results on both: the restored
 // container carries on where the original stood.
 //
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/ckptsim/ckptsim/ckpt"
-	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -224,13 +224,13 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "Checkpoint in one goroutine, restart in the other, joined by an io.Pipe:\n")
 	fmt.Fprintf(w, "%d bytes of image went through in %d reads, and no file held them.\n\n", t.Bytes, t.Reads)
 
-	if err := props.Equal(world.K.View(), t.Dest.View()); err != nil {
+	if err := equiv.Equal(world.K.View(), t.Dest.View()); err != nil {
 		return fmt.Errorf("the destination differs from the source: %w", err)
 	}
 	if err := t.Dest.Check(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "props.Equal: the two worlds are equivalent (%d tasks; every descriptor, file,\n", len(t.Dest.View().Tasks))
+	fmt.Fprintf(w, "equiv.Equal: the two worlds are equivalent (%d tasks; every descriptor, file,\n", len(t.Dest.View().Tasks))
 	fmt.Fprintf(w, "pipe and reference count), and the destination passes its consistency check.\n\n")
 
 	fmt.Fprintf(w, "Both carry on. The same calls on each:\n\n")

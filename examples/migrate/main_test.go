@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ckptsim/ckptsim/ckpt"
-	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kref"
 )
@@ -29,7 +29,7 @@ func TestMigrate(t *testing.T) {
 	tr, err := migrate(world.K, server, 0)
 	require.NoError(t, err)
 	require.Equal(t, img.Len(), tr.Bytes, "the streamed image is the buffered one")
-	require.NoError(t, props.Equal(world.K.View(), tr.Dest.View()))
+	require.NoError(t, equiv.Equal(world.K.View(), tr.Dest.View()))
 	require.NoError(t, tr.Dest.Check())
 
 	steps := lockstep(world, tr.Dest)

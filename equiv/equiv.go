@@ -1,8 +1,14 @@
-// Package props holds what the property tests of ckptsim are made of: an
-// equivalence checker between two worlds in two kernels, generators that
-// build random worlds through system calls, and the properties themselves
-// (in the tests), chief among them that restart(checkpoint(W)) is W.
-package props
+// Package equiv is the equivalence checker between two worlds in two
+// kernels: it says whether a restored world is the one that was saved, by
+// isomorphism (the same task tree and fd numbers, the same sharing of
+// tables, files and pipes, the same bytes in flight, registers and
+// reference counts), and lists every difference when it is not.
+//
+// It is a plain package, with no test library in it, so that the ckptsim
+// command (verify, the demo) can use it; the generators of random worlds
+// and the properties that use this checker are in package props, for tests
+// only.
+package equiv
 
 import (
 	"bytes"
