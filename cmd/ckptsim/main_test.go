@@ -430,7 +430,7 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	for _, want := range []string{
 		"checksum matches",
-		"props.Equal: the restored world is the original",
+		"equiv.Equal: the restored world is the original",
 		"ok    shared file table  2 tables; pids 1,2 share one (2 references)",
 		`ok    pipe bytes         1 pipe: "in flight"`,
 		"The restored world goes on:",
