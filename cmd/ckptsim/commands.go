@@ -295,7 +295,7 @@ var demoCmd = &command{
 Builds a small built-in world (a file table shared through CLONE_FILES, a
 dup'd file, a pipe with bytes in flight between parent and child, an unlinked
 file still open, a zombie), checkpoints it, summarises the image, restarts it
-in a fresh kernel, checks with props.Equal that the copy is the same world,
+in a fresh kernel, checks with equiv.Equal that the copy is the same world,
 prints what matched, and runs the rest of the script on the copy. It needs no
 files. Exit status 0 when the worlds are equal.
 
