@@ -43,19 +43,12 @@ func smallOrLarge(t *rapid.T) *World {
 
 // save freezes the container rooted at pid, checkpoints it and thaws it.
 func save(k *kernel.Kernel, pid, flags int) ([]byte, error) {
-	if err := k.Freeze(pid); err != nil {
-		return nil, err
-	}
-	defer k.Thaw(pid)
-	var img bytes.Buffer
-	_, err := engine(k).Checkpoint(pid, &img, flags)
-	return img.Bytes(), err
+	return engine(k).Snapshot(pid, flags)
 }
 
 // load restarts an image in a fresh kernel on a copy of k's disk.
 func load(k *kernel.Kernel, img []byte) (*kernel.Kernel, error) {
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
-	_, err := engine(k2).Restart(bytes.NewReader(img), 0)
+	k2, _, err := engine(nil).RestartCopy(k, img, 0)
 	return k2, err
 }
 

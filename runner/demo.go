@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/scenario"
@@ -65,7 +66,7 @@ func Demo(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	img, err := takeCheckpoint(k, pid, flags, clock)
+	img, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(pid, flags)
 	if err != nil {
 		return fmt.Errorf("%s:%d: %w", s.Name, cp.Num, err)
 	}
@@ -76,7 +77,7 @@ func Demo(w io.Writer) error {
 	fmt.Fprintf(w, "\nCheckpoint of the container rooted at pid %d: ", pid)
 	writeSummary(w, rep.Summary)
 
-	k2, root, err := restart(k, img, clock)
+	k2, root, err := (&ckpt.Engine{Clock: clock}).RestartCopy(k, img, 0)
 	if err != nil {
 		return fmt.Errorf("%s:%d: restart: %w", s.Name, cp.Num, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
@@ -81,7 +82,7 @@ func runCheckpoint(k *kernel.Kernel, l *scenario.Line, opts RunOptions, clock fu
 	if err != nil {
 		return scenario.Outcome{}, "", err
 	}
-	img, cerr := takeCheckpoint(k, pid, flags, clock)
+	img, cerr := (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(pid, flags)
 	o := scenario.CheckpointOutcome(cerr)
 	if opts.OnCheckpoint != nil {
 		if err := opts.OnCheckpoint(l, k, img, cerr); err != nil {

@@ -15,10 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/scenario"
-	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // DefaultTime is the time written into the headers of the images that Run,
@@ -75,31 +73,6 @@ func IsImage(data []byte) bool {
 		return len(data) >= len(typ) && bytes.Equal(data[:len(typ)], typ)
 	}
 	return bytes.Equal(data[:len(typ)], typ) && bytes.Equal(data[hdr:hdr+len(magic)], magic[:])
-}
-
-// takeCheckpoint freezes the container rooted at pid, checkpoints it and
-// thaws it, as a checkpoint line asks. It returns the image written, which
-// for a refused checkpoint ends with an error record, and the refusal.
-func takeCheckpoint(k *kernel.Kernel, pid, flags int, clock func() time.Time) ([]byte, error) {
-	if err := k.Freeze(pid); err != nil {
-		return nil, err
-	}
-	var img bytes.Buffer
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(pid, &img, flags)
-	// Thaw even after a refusal: the world goes on either way.
-	if terr := k.Thaw(pid); err == nil && terr != nil {
-		err = terr
-	}
-	return img.Bytes(), err
-}
-
-// restart rebuilds an image in a fresh kernel whose disk is a copy of
-// from's: the disk the checkpointed world saw. It returns the new kernel
-// and the restored container's root pid.
-func restart(from *kernel.Kernel, img []byte, clock func() time.Time) (*kernel.Kernel, int, error) {
-	k := kernel.New(kernel.Config{DiskFrom: from})
-	root, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Restart(bytes.NewReader(img), 0)
-	return k, root, err
 }
 
 // checkpointArgs returns a checkpoint line's pid and flags. The parser has

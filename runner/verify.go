@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
@@ -181,7 +182,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 		return v.fail(l, err.Error(), err)
 	}
 	clock := FixedClock(DefaultTime)
-	img, cerr := takeCheckpoint(v.mig, pid, flags, clock)
+	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: clock}).Snapshot(pid, flags)
 	if o := scenario.CheckpointOutcome(cerr); !o.Matches(l.Expect) {
 		what := l.Mismatch(o)
 		if cerr != nil {
@@ -197,7 +198,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 		}
 		return nil
 	}
-	k, root, err := restart(v.mig, img, clock)
+	k, root, err := (&ckpt.Engine{Clock: clock}).RestartCopy(v.mig, img, 0)
 	switch {
 	case err != nil:
 		return v.fail(l, fmt.Sprintf("%s: restart of the %d-byte image failed: %v", l.Text, len(img), err), err)
