@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -262,9 +263,9 @@ func (r *Reader) read() (*Record, error) {
 	} else {
 		r.crc.Write(hdr[:])
 	}
-	body := make([]byte, length+int64(pad(int(length))))
-	if n, err := io.ReadFull(r.r, body); err != nil {
-		return nil, r.readError(off, rec.Type, headerSize+n, headerSize+len(body), err)
+	body, err := readBody(r.r, int(length)+pad(int(length)))
+	if err != nil {
+		return nil, r.readError(off, rec.Type, headerSize+len(body), headerSize+int(length)+pad(int(length)), err)
 	}
 	if rec.Type != TypeTail {
 		r.crc.Write(body)
@@ -280,6 +281,35 @@ func (r *Reader) read() (*Record, error) {
 		r.OnRecord(rec)
 	}
 	return rec, nil
+}
+
+// chunk is the most a reader allocates ahead of the bytes it has read: a
+// record's length is only a claim until its bytes arrive, and a cut or
+// hostile image may claim up to 16 MiB in a few bytes.
+const chunk = 64 << 10
+
+// readBody reads a payload of n bytes. Up to chunk bytes are read in one
+// go; a longer payload is read chunk by chunk into a buffer that grows with
+// what arrived, so the memory a record costs tracks the bytes present (at
+// most twice them), not its declared length. On error it returns what it
+// read so far.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= chunk {
+		body := make([]byte, n)
+		got, err := io.ReadFull(r, body)
+		return body[:got], err
+	}
+	body := make([]byte, 0, chunk)
+	for len(body) < n {
+		m := min(n-len(body), chunk)
+		body = slices.Grow(body, m)
+		got, err := io.ReadFull(r, body[len(body):len(body)+m])
+		body = body[:len(body)+got]
+		if err != nil {
+			return body, err
+		}
+	}
+	return body, nil
 }
 
 // readError describes a failed read: the image was cut short, or the

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -139,4 +140,34 @@ func TestStreamProperty(t *testing.T) {
 		require.NoError(t, recs[len(tails)].Decode(&tl))
 		require.Equal(t, recs[len(tails)].CRC, tl.CRC)
 	})
+}
+
+// bytesAllocated returns the bytes fn allocates on the heap.
+func bytesAllocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A record's declared length is a claim, not a fact: a GHOST record that
+// says 16 MiB follows in a 2.7 KB image used to make the reader allocate
+// the whole 16 MiB before it found the image cut short (6,000 times the
+// input; issue 11, fault 1). Memory must track the bytes present.
+func TestReaderAllocatesWhatArrivesNotWhatIsClaimed(t *testing.T) {
+	for _, present := range []int{0, 100, 2700, 200 << 10} {
+		var img bytes.Buffer
+		hdr := make([]byte, 8)
+		binary.LittleEndian.PutUint32(hdr, uint32(TypeGhost))
+		binary.LittleEndian.PutUint32(hdr[4:], uint32(SpecOf(TypeGhost).FixedSize()+MaxPath+MaxContents))
+		img.Write(hdr)
+		img.Write(make([]byte, present))
+		var err error
+		n := bytesAllocated(func() { _, err = NewReader(bytes.NewReader(img.Bytes())).Next() })
+		require.ErrorContains(t, err, "image cut short")
+		assert.LessOrEqual(t, n, uint64(3*present+256<<10),
+			"reading a cut record with %d bytes present allocated %d bytes", present, n)
+	}
 }
