@@ -221,3 +221,34 @@ func TestRestartRefusesThirdFileOnAPipe(t *testing.T) {
 	assert.ErrorIs(t, err, errno.EINVAL, "got %v", errName(err))
 	assert.Contains(t, err.Error(), fmt.Sprintf("image offset %d: FILE record: pipe %d: a third file on a pipe", recs[i].Offset, first.Pipe))
 }
+
+// A FILE record on a ghost whose Size or Changes disagree with the ghost's
+// own was restored with the ghost's values, so the restored world
+// checkpointed to different records (FILE.Size: 14 -> 15; issue 11, fault
+// 2). The image contradicts itself: EINVAL, naming both values.
+func TestRestartRefusesFileDisagreeingWithItsGhost(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*image.File)
+		want string
+	}{
+		{"size", func(f *image.File) { f.Size++ }, "size 17 and 1 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
+		{"changes", func(f *image.File) { f.Changes += 2 }, "size 16 and 3 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, img := hostileWorld(t)
+			recs := readRecords(t, img)
+			i := findRecord(t, recs, image.TypeFile, 0, func(r *image.Record) bool {
+				var f image.File
+				return r.Decode(&f) == nil && f.Ghost != 0
+			})
+			editFixed(t, recs, i, tc.edit)
+			k2 := kernel.New(kernel.Config{DiskFrom: k})
+			_, err := restartAtomically(t, k2, image.Encode(recs, true))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, errno.EINVAL, "got %v: %v", errName(err), err)
+			assert.Contains(t, err.Error(), fmt.Sprintf("image offset %d: FILE record: ", recs[i].Offset))
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}

@@ -176,7 +176,13 @@ func restoreRegular(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*Fi
 	switch {
 	case !in.IsRegular():
 		return nil, stale(d, "no longer a regular file")
-	case rec.Ghost == 0 && (in.Size() != rec.Size || in.changes != rec.Changes):
+	case in.Size() == rec.Size && in.changes == rec.Changes:
+	case rec.Ghost != 0:
+		// The ghost is the image's own: a mismatch is the image
+		// contradicting itself, not a disk that changed.
+		return nil, fmt.Errorf("the file says size %d and %d changes, its ghost %d (%s) size %d and %d changes: %w",
+			rec.Size, rec.Changes, rec.Ghost, d.Path(), in.Size(), in.changes, errno.EINVAL)
+	default:
 		return nil, stale(d, "changed since the checkpoint (size %d, %d changes; saved %d, %d)",
 			in.Size(), in.changes, rec.Size, rec.Changes)
 	}
