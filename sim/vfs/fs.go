@@ -74,6 +74,11 @@ const (
 // holds the last component, the component, its kind, and whether the path
 // ended in a slash.
 func (fs *FS) walk(root, cwd *Dentry, path string) (dir *Dentry, last string, kind lastKind, slash bool, err error) {
+	// A path ends at its first NUL, as the C string a task passes does:
+	// Linux's strncpy_from_user stops there, so no name holds a NUL.
+	if i := strings.IndexByte(path, 0); i >= 0 {
+		path = path[:i]
+	}
 	if path == "" {
 		return nil, "", 0, false, errno.ENOENT
 	}
