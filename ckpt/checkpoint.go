@@ -276,7 +276,9 @@ func (c *ctx) writeFd(files *task.FileTable, fd int) error {
 	if f.Lock() != 0 {
 		return fmt.Errorf("the file holds a flock lock: %w", errno.EBADF)
 	}
-	if owner, _ := f.Owner(); owner != 0 {
+	// The owner as the kernel reports it: one that named a task since
+	// reaped is no owner at all (F_GETOWN reads 0).
+	if owner := c.core.Owner(f); owner != 0 {
 		return fmt.Errorf("the file has an owner (F_SETOWN %d): %w", owner, errno.EBUSY)
 	}
 	if _, ok := f.Ops().(vfs.CheckpointOps); !ok {

@@ -380,6 +380,23 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// An owner that named a task since reaped reads 0 through F_GETOWN, and a
+// checkpoint must judge it as the kernel reports it: no owner. It used to
+// read the raw F_SETOWN pid and refuse with EBUSY (issue 11, fault 5).
+func TestReapedOwnerIsNoOwner(t *testing.T) {
+	k := world(t, `
+		spawn 1
+		fork 1 2
+		pipe 1 = 0 1
+		fcntl 1 1 F_SETOWN 2
+		exit 2 0
+		wait 1 2 = 0
+		fcntl 1 1 F_GETOWN = 0`)
+	img, err := checkpoint(t, k, 1, 0)
+	require.NoError(t, err)
+	require.NoError(t, equiv.Equal(k.View(), restart(t, k, img).View()))
+}
+
 // TestLeakDetectionNamesObjects checks that the error lists each leaking
 // object by type and objref, as a typed error.
 func TestLeakDetectionNamesObjects(t *testing.T) {

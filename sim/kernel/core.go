@@ -40,6 +40,10 @@ func (c *Core) NrOpen() int { return c.k.nrOpen }
 // PidMax returns pid_max: pids are below it.
 func (c *Core) PidMax() int { return c.k.pidMax }
 
+// Owner returns a file's F_SETOWN owner as F_GETOWN reports it: 0 once
+// the task it named has been reaped.
+func (c *Core) Owner(f *vfs.File) int { return c.k.getown(f) }
+
 // Task returns task pid, or nil.
 func (c *Core) Task(pid int) *task.Task { return c.k.tasks[pid] }
 

@@ -3,6 +3,7 @@ package vfs_test
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -138,7 +139,8 @@ func TestWriteFile(t *testing.T) {
 		{"/d/f/x", errno.ENOTDIR},
 		{"", errno.ENOENT},
 		{"/new/", errno.ENOENT},
-		{"/" + string(make([]byte, vfs.NAME_MAX+1)), errno.ENAMETOOLONG},
+		{"/" + strings.Repeat("n", vfs.NAME_MAX+1), errno.ENAMETOOLONG},
+		{"/\x00/d", errno.EISDIR}, // a path ends at its first NUL
 	} {
 		err := fs.WriteFile(tc.path, []byte("x"), 0644)
 		assert.ErrorIs(t, err, tc.want, "WriteFile(%q)", tc.path)
