@@ -1,22 +1,3 @@
-// Package scenario reads scenario scripts (.scn) and runs their system calls
-// on a simulated kernel.
-//
-// A script builds a world one system call per line and says where to
-// checkpoint; the format is the contract in SCENARIOS.md (docs/SCENARIOS.md
-// in this repository, with this package's additions). In short:
-//
-//	COMMAND PID ARG... [= RESULT]     # comment
-//
-// where RESULT is an integer, a flag set, a quoted string (for read), two
-// integers (for pipe), an errno name, or BLOCKED. Without "= RESULT" the call
-// must succeed.
-//
-// Parse checks everything it can before anything runs: known commands, the
-// number and kind of arguments, flag and errno names, the form of the
-// expected result. Its errors name the file and line. Exec runs one system
-// call line on a kernel and returns its Outcome, which Matches compares with
-// the line's expectation. Checkpoint lines are not system calls: the caller,
-// which has a checkpoint engine, runs them.
 package scenario
 
 import (
@@ -25,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 )
@@ -60,7 +42,7 @@ type ExpectKind int
 
 // The forms of expected results.
 const (
-	ExpectInt   ExpectKind = iota // an integer or flag set
+	ExpectInt   ExpectKind = iota // an integer, a flag set or an address
 	ExpectBytes                   // a quoted string: what read returns
 	ExpectPair                    // two integers: what pipe returns
 	ExpectErrno                   // an errno name, or BLOCKED
@@ -148,7 +130,7 @@ func tokenize(line string) ([]token, string, error) {
 			}
 			s, err := strconv.Unquote(line[i : j+1])
 			if err != nil {
-				return nil, "", fmt.Errorf("bad string %s: %v", line[i:j+1], err)
+				return nil, "", fmt.Errorf("bad string %s: %v", echo(line[i:j+1], false), err)
 			}
 			toks = append(toks, token{quoted: true, text: s})
 			i = j + 1
@@ -174,9 +156,8 @@ func parseLine(text string, num int) (*Line, error) {
 		return nil, fmt.Errorf("expected a command, found a string")
 	}
 	l.Cmd = toks[0].text
-	spec, ok := commands[l.Cmd]
-	if !ok {
-		return nil, fmt.Errorf("unknown command %q (expected one of %s)", l.Cmd, commandNames())
+	if _, known := forms[l.Cmd]; !known {
+		return nil, fmt.Errorf("unknown command %s (expected one of %s)", echo(l.Cmd, true), commandNames())
 	}
 	toks = toks[1:]
 	// "=> NAME" may come before "= RESULT" (it belongs to the command's
@@ -186,8 +167,8 @@ func parseLine(text string, num int) (*Line, error) {
 			continue
 		}
 		switch {
-		case l.Cmd != "checkpoint":
-			return nil, fmt.Errorf("only a checkpoint line takes \"=> NAME\"")
+		case !takesImage(l.Cmd):
+			return nil, fmt.Errorf("only a %s line takes \"=> NAME\"", imageCommands())
 		case i+1 >= len(toks) || toks[i+1].is("=") || toks[i+1].is("=>"):
 			return nil, fmt.Errorf("\"=>\" without an image NAME after it")
 		case i+2 < len(toks) && !toks[i+2].is("="):
@@ -196,7 +177,7 @@ func parseLine(text string, num int) (*Line, error) {
 		// A file name in the directory the caller chooses, not a path: a
 		// script must not write where it likes.
 		if name := toks[i+1].text; name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-			return nil, fmt.Errorf("image name %q: expected a file name, without \"/\"", name)
+			return nil, fmt.Errorf("image name %s: expected a file name, without \"/\"", echo(name, true))
 		}
 		l.Image = toks[i+1].text
 		toks = append(toks[:i:i], toks[i+2:]...)
@@ -212,17 +193,18 @@ func parseLine(text string, num int) (*Line, error) {
 	}
 	for _, t := range append(toks, expect...) {
 		if t.is("=>") {
-			return nil, fmt.Errorf("a checkpoint line takes one \"=> NAME\"")
+			return nil, fmt.Errorf("a %s line takes one \"=> NAME\"", l.Cmd)
 		}
 	}
 	for _, t := range toks {
 		l.Args = append(l.Args, Arg{Quoted: t.quoted, Text: t.text})
 	}
-	if err := spec.check(l.Args); err != nil {
-		return nil, fmt.Errorf("%s: %v (usage: %s)", l.Cmd, err, spec.usage)
+	c, err := match(l.Cmd, l.Args)
+	if err != nil {
+		return nil, err
 	}
 	if expect != nil {
-		if l.Expect, err = parseExpect(expect, spec.result); err != nil {
+		if l.Expect, err = parseExpect(expect, c.exec.result); err != nil {
 			return nil, fmt.Errorf("%s: %v", l.Cmd, err)
 		}
 	}
@@ -236,27 +218,28 @@ func parseExpect(toks []token, result resultKind) (*Expect, error) {
 		parts = append(parts, t.text)
 	}
 	e := &Expect{Text: strings.Join(parts, " ")}
+	found := echo(e.Text, true)
 	switch {
 	case len(toks) == 0:
 		return nil, fmt.Errorf("nothing after \"=\"")
 	case len(toks) == 1 && !toks[0].quoted && isErrnoName(toks[0].text):
 		en, ok := errno.ByName(toks[0].text)
 		if !ok {
-			return nil, fmt.Errorf("unknown errno %q", toks[0].text)
+			return nil, fmt.Errorf("unknown errno %s", echo(toks[0].text, true))
 		}
 		e.Kind, e.Errno = ExpectErrno, en
 		if toks[0].text != "BLOCKED" {
 			e.Text = en.Name()
 		}
-	case result == resultBytes:
+	case result == resultString:
 		if len(toks) != 1 || !toks[0].quoted {
-			return nil, fmt.Errorf("expected a quoted string or an errno after \"=\", found %q", e.Text)
+			return nil, fmt.Errorf("expected a quoted string or an errno after \"=\", found %s", found)
 		}
 		e.Kind, e.Bytes = ExpectBytes, []byte(toks[0].text)
 		e.Text = strconv.Quote(toks[0].text)
 	case result == resultPair:
 		if len(toks) != 2 || toks[0].quoted || toks[1].quoted {
-			return nil, fmt.Errorf("expected two descriptors or an errno after \"=\", found %q", e.Text)
+			return nil, fmt.Errorf("expected two descriptors or an errno after \"=\", found %s", found)
 		}
 		for i := range 2 {
 			n, err := parseInt(toks[i].text)
@@ -266,11 +249,20 @@ func parseExpect(toks []token, result resultKind) (*Expect, error) {
 			e.Pair[i] = n
 		}
 		e.Kind = ExpectPair
+	case result == resultAddr:
+		if len(toks) != 1 || toks[0].quoted {
+			return nil, fmt.Errorf("expected an address or an errno after \"=\", found %s", found)
+		}
+		n, err := parseInt(toks[0].text)
+		if err != nil {
+			return nil, err
+		}
+		e.Kind, e.Int = ExpectInt, n
 	default:
 		if len(toks) != 1 || toks[0].quoted {
-			return nil, fmt.Errorf("expected an integer or an errno after \"=\", found %q", e.Text)
+			return nil, fmt.Errorf("expected an integer or an errno after \"=\", found %s", found)
 		}
-		n, err := parseFlags(toks[0].text, allNames)
+		n, err := parseFlags(toks[0].text, resultNames)
 		if err != nil {
 			return nil, err
 		}
@@ -300,11 +292,11 @@ func isErrnoName(w string) bool {
 // leading-0 octal, with an optional leading minus.
 func parseInt(w string) (int64, error) {
 	if w == "" || strings.Contains(w, "_") {
-		return 0, fmt.Errorf("expected an integer, found %q", w)
+		return 0, fmt.Errorf("expected an integer, found %s", echo(w, true))
 	}
 	n, err := strconv.ParseInt(w, 0, 64)
 	if err != nil {
-		return 0, fmt.Errorf("expected an integer, found %q", w)
+		return 0, fmt.Errorf("expected an integer, found %s", echo(w, true))
 	}
 	return n, nil
 }
@@ -321,9 +313,9 @@ func parseFlags(w string, names map[string]int64) (int64, error) {
 		n, err := parseInt(part)
 		if err != nil {
 			if isName(part) {
-				return 0, fmt.Errorf("unknown flag %q", part)
+				return 0, fmt.Errorf("unknown flag %s", echo(part, true))
 			}
-			return 0, fmt.Errorf("expected an integer or flag names, found %q", w)
+			return 0, fmt.Errorf("expected an integer or flag names, found %s", echo(w, true))
 		}
 		v |= n
 	}
@@ -341,4 +333,31 @@ func (l *Line) String() string { return l.Text }
 func (l *Line) Pid() int {
 	n, _ := parseInt(l.Args[0].Text)
 	return int(n)
+}
+
+// maxEcho is how many bytes of a script's text an error message repeats.
+// A script line may be a megabyte long (a long write); its message must
+// still be one short line.
+const maxEcho = 64
+
+// echo returns text of a script for an error message: whole when it is
+// short, otherwise its first maxEcho bytes (cut at a character boundary)
+// followed by "..." and the whole length. With quote, the text (or its
+// beginning) is a Go quoted string.
+func echo(s string, quote bool) string {
+	if len(s) <= maxEcho {
+		if quote {
+			return strconv.Quote(s)
+		}
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	head := s[:cut]
+	if quote {
+		head = strconv.Quote(head)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", head, len(s))
 }
