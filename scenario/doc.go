@@ -41,7 +41,9 @@
 // its names at once. A command whose argument shape varies (read with a
 // count, or with a memory address and a count) is one entry per shape under
 // the same name: a line takes the first entry its arguments fit, and a
-// refused line shows every shape's usage. Then list the usage in
-// docs/SCENARIOS.md; the package's tests check that every entry runs, and
-// that its usage and flag names appear there.
+// refused line shows every shape's usage. Then list the usage (and any new
+// flag names) in docs/SCENARIOS.md, and add cases to commandCases in
+// commands_test.go: the tests fail until every entry has run with its
+// fewest and its most arguments, and until its usage and flag names appear
+// in the reference.
 package scenario
