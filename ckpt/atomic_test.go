@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -63,7 +62,7 @@ func TestRestartTwiceFailsWithEEXIST(t *testing.T) {
 	_, err = restartAtomically(t, k2, img)
 	require.ErrorIs(t, err, errno.EEXIST)
 	recs := readRecords(t, img)
-	i := findRecord(t, recs, image.TypeTask, 0, taskPid(hwRoot))
+	i := findRecord(t, recs, ckpt.RecTask, 0, taskPid(hwRoot))
 	assert.Contains(t, err.Error(), fmt.Sprintf("image offset %d: TASK record: pid %d is taken", recs[i].Offset, hwRoot))
 	assert.Equal(t, view, k2.View(), "the failed restart changed the world")
 }
@@ -188,17 +187,23 @@ func randomWorld(t *rapid.T) (*kernel.Kernel, []byte) {
 var interestingInts = []int64{0, 1, 2, -1, 3, 4, 5, 7, 8, 9, 11, 15, 16, 17, 255, 256, 4095, 4096, 65535, 65536,
 	1 << 20, 1 << 22, math.MaxInt32, math.MinInt32, math.MaxUint32, math.MaxInt64, math.MinInt64}
 
-// mutateField sets one field of the record's fixed part to an interesting
-// or random value, or to the old value plus or minus one.
+// mutateField sets one field of the record's fixed part, as its spec lays
+// it out (nested fields included), to an interesting or random value, or to
+// the old value plus or minus one.
 func mutateField(t *rapid.T, r *image.Record) {
-	v := newFixed(r.Type)
-	if v == nil || r.Decode(v) != nil {
-		// No fixed part (or it no longer decodes): mutate the tail.
+	s := image.SpecOf(r.Type)
+	if s == nil || len(s.Fields()) == 0 || len(r.Fixed) != s.FixedSize() {
+		// No fixed part (or it is the wrong size): mutate the tail.
 		flipBytes(t, r)
 		return
 	}
-	s := reflect.ValueOf(v).Elem()
-	f := s.Field(rapid.IntRange(0, s.NumField()-1).Draw(t, "field"))
+	f := s.Fields()[rapid.IntRange(0, len(s.Fields())-1).Draw(t, "field")]
+	r.Fixed = append([]byte(nil), r.Fixed...) // a duplicated record keeps its own
+	b := r.Fixed[f.Offset : f.Offset+f.Size]
+	if f.Bytes {
+		b[rapid.IntRange(0, len(b)-1).Draw(t, "byte")] = rapid.Byte().Draw(t, "value")
+		return
+	}
 	var n int64
 	switch rapid.IntRange(0, 3).Draw(t, "value kind") {
 	case 0:
@@ -206,30 +211,12 @@ func mutateField(t *rapid.T, r *image.Record) {
 	case 1:
 		n = rapid.Int64().Draw(t, "random")
 	case 2, 3:
-		old := int64(0)
-		switch f.Kind() {
-		case reflect.Int16, reflect.Int32, reflect.Int64:
-			old = f.Int()
-		case reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			old = int64(f.Uint())
-		}
-		n = old + rapid.SampledFrom([]int64{-1, 1}).Draw(t, "delta")
+		old, _ := f.Value(r.Fixed)
+		n = int64(old) + rapid.SampledFrom([]int64{-1, 1}).Draw(t, "delta")
 	}
-	switch f.Kind() {
-	case reflect.Int16, reflect.Int32, reflect.Int64:
-		f.SetInt(truncInt(n, f.Type().Bits()))
-	case reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		f.SetUint(uint64(n) & (math.MaxUint64 >> (64 - f.Type().Bits())))
-	case reflect.Array:
-		b := f.Slice(0, f.Len()).Bytes()
-		b[rapid.IntRange(0, len(b)-1).Draw(t, "byte")] = rapid.Byte().Draw(t, "value")
+	for i := range b {
+		b[i] = byte(n >> (8 * i))
 	}
-	require.NoError(t, r.SetFixed(v))
-}
-
-func truncInt(n int64, bits int) int64 {
-	shift := 64 - bits
-	return n << shift >> shift
 }
 
 // flipBytes changes one to three bytes of the record's fixed part or tail.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
 	"github.com/ckptsim/ckptsim/objhash"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
@@ -29,7 +30,8 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, now time.Tim
 			return 0, fmt.Errorf("pid %d is not frozen: %w", t.Pid(), errno.EBUSY)
 		}
 	}
-	c := &ctx{core: core, fs: core.FS(), root: root.FS().Root(), log: log, w: image.NewWriter(w)}
+	c := &ctx{core: core, log: log, w: image.NewWriter(w)}
+	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: root.FS().Root(), Owner: core.Owner})
 	c.w.OnRecord = func(off int64, t image.Type, n int) {
 		c.debug("image", "write", "offset", off, "record", t.String(), "length", n)
 	}
@@ -57,7 +59,7 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 			return err
 		}
 	}
-	c.objs = objhash.NewCheckpoint(objTypes)
+	c.objs = objhash.NewCheckpoint(object.Registry())
 	defer c.objs.Discard()
 	if err := c.writeTree(tasks); err != nil {
 		return err
@@ -75,7 +77,7 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 // objects and where the container holds them, when an object has
 // references from outside.
 func (c *ctx) detectLeaks(tasks []*task.Task) error {
-	c.objs = objhash.NewCheckpoint(objTypes)
+	c.objs = objhash.NewCheckpoint(object.Registry())
 	defer c.objs.Discard()
 	c.heldBy = map[int32]string{}
 	defer func() { c.heldBy = nil }()
@@ -83,11 +85,11 @@ func (c *ctx) detectLeaks(tasks []*task.Task) error {
 		if t.State() == task.Zombie {
 			continue
 		}
-		c.pid, c.fd = t.Pid(), -1
-		if err := c.collect(t.Files(), objFileTable, "the file table of pid %d", c.pid); err != nil {
+		c.places = []object.Place{object.At("pid", t.Pid())}
+		if err := c.Collect(t.Files(), task.ObjFileTable, object.Named("the file table")); err != nil {
 			return err
 		}
-		if err := c.collect(t.FS(), objFS, "the fs state of pid %d", c.pid); err != nil {
+		if err := c.Collect(t.FS(), task.ObjFS, object.Named("the fs state")); err != nil {
 			return err
 		}
 	}
@@ -100,15 +102,39 @@ func (c *ctx) detectLeaks(tasks []*task.Task) error {
 	return nil
 }
 
-// collect counts one reference to obj from inside the container and, on
-// the object's first encounter, notes where the container holds it, for
-// the message of a refusal.
-func (c *ctx) collect(obj any, t objhash.Type, where string, args ...any) error {
-	ref, first, err := c.objs.Collect(c, obj, t)
+// Collect implements object.Collector: it counts one reference to obj, held
+// at a place below the current one; on obj's first encounter its type's
+// Collect op runs there, and the place is noted for a refusal's message.
+func (c *ctx) Collect(obj any, t object.Type, at object.Place) error {
+	if c.heldBy == nil {
+		return wrongSide("Collect")
+	}
+	c.places = append(c.places, at)
+	defer func() { c.places = c.places[:len(c.places)-1] }()
+	ref, first, err := c.objs.Collect(object.Context(c), obj, objhash.Type(t))
 	if err == nil && first {
-		c.heldBy[ref] = fmt.Sprintf(where, args...)
+		c.heldBy[ref] = placeString(c.places)
 	}
 	return err
+}
+
+// placeString says where a reference is held, from the places of the
+// collect pass, the task's first: "pid 2 fd 1", "the pipe of pid 2 fd 0",
+// "the file table of pid 2". A named place that a deeper one follows goes
+// without saying ("pid 2 fd 1", not "the file table of pid 2 fd 1").
+func placeString(places []object.Place) string {
+	var s string
+	for i, p := range places {
+		switch {
+		case s == "":
+			s = p.String()
+		case p.N >= 0:
+			s += " " + p.String()
+		case i == len(places)-1:
+			s = p.What + " of " + s
+		}
+	}
+	return s
 }
 
 // leakError is a refusal by leak detection: objhash's list of the objects
@@ -139,43 +165,12 @@ func (e *leakError) Error() string {
 // (or EINVAL for an engine that counted wrong).
 func (e *leakError) Unwrap() error { return e.leaks }
 
-func collectFileTable(c *ctx, obj any) error {
-	files := obj.(*task.FileTable)
-	for _, fd := range files.Fds() {
-		f, _ := files.File(fd)
-		c.fd = fd
-		if err := c.collect(f, objFile, "pid %d fd %d", c.pid, fd); err != nil {
-			return err
-		}
-	}
-	c.fd = -1
-	return nil
-}
-
-func collectFile(c *ctx, obj any) error {
-	f := obj.(*vfs.File)
-	if d := f.Dentry(); d != nil && d.Unlinked() {
-		if err := c.collect(d, objGhost, "the unlinked file of pid %d fd %d", c.pid, c.fd); err != nil {
-			return err
-		}
-	}
-	if ops, ok := f.Ops().(vfs.CheckpointOps); ok {
-		return ops.Collect(c, f)
-	}
-	return nil
-}
-
-// CollectPipe implements vfs.CollectContext.
-func (c *ctx) CollectPipe(p *vfs.Pipe) error {
-	return c.collect(p, objPipe, "the pipe of pid %d fd %d", c.pid, c.fd)
-}
-
 func cString(dst []byte, s string) {
 	copy(dst, s)
 }
 
 func (c *ctx) writeHeader(flags int, now time.Time) error {
-	h := &image.Header{Magic: image.HeaderMagic, Major: image.VersionMajor, Minor: image.VersionMinor,
+	h := image.Header{Magic: image.HeaderMagic, Major: image.VersionMajor, Minor: image.VersionMinor,
 		Flags: uint32(flags), Time: now.UnixNano()}
 	cString(h.SimVersion[:], kernel.Version)
 	cString(h.Sysname[:], kernel.Sysname)
@@ -183,29 +178,29 @@ func (c *ctx) writeHeader(flags int, now time.Time) error {
 	cString(h.Release[:], kernel.Release)
 	cString(h.Version[:], "#1 ckptsim "+kernel.Version)
 	cString(h.Machine[:], kernel.Machine)
-	if err := c.w.Write(image.TypeHeader, h, nil); err != nil {
+	if err := image.HeaderKind.Write(c, &h); err != nil {
 		return err
 	}
-	return c.w.Write(image.TypeArch, &image.Arch{Arch: image.ArchX86_64,
-		RegsSize: x86cpu.RegsSize, FPUSize: x86cpu.FXSaveSize, DebugSize: x86cpu.DebugRegsSize}, nil)
+	return image.ArchKind.Write(c, &image.Arch{Arch: image.ArchX86_64,
+		RegsSize: x86cpu.RegsSize, FPUSize: x86cpu.FXSaveSize, DebugSize: x86cpu.DebugRegsSize})
 }
 
 // writeTree writes the task tree in preorder. The root's parent, outside
 // the container, is written as 0.
 func (c *ctx) writeTree(tasks []*task.Task) error {
-	if err := c.w.Write(image.TypeTree, &image.Tree{Tasks: uint32(len(tasks))}, nil); err != nil {
+	if err := TreeKind.Write(c, &TreeRecord{Tasks: uint32(len(tasks))}); err != nil {
 		return err
 	}
 	for i, t := range tasks {
-		rec := &image.Task{Pid: int32(t.Pid())}
+		rec := TaskRecord{Pid: int32(t.Pid())}
 		if i > 0 {
 			rec.PPid = int32(t.Parent().Pid())
 		}
 		if t.State() == task.Zombie {
-			rec.State, rec.ExitCode = 1, int32(t.ExitCode())
+			rec.State, rec.ExitCode = taskZombie, int32(t.ExitCode())
 		}
 		cString(rec.Comm[:], t.Comm())
-		if err := c.w.Write(image.TypeTask, rec, nil); err != nil {
+		if err := TaskKind.Write(c, &rec); err != nil {
 			return err
 		}
 	}
@@ -215,193 +210,53 @@ func (c *ctx) writeTree(tasks []*task.Task) error {
 // writeTask writes a task's file table and fs state (each saved on its
 // first encounter), then its registers.
 func (c *ctx) writeTask(t *task.Task) error {
-	c.pid = t.Pid()
-	var objs image.TaskObjs
+	var objs TaskObjsRecord
 	if t.State() != task.Zombie {
-		ref, err := c.checkpointObj(t.Files(), objFileTable)
-		if err != nil {
+		var err error
+		if objs.FileTable, err = c.Save(t.Files(), task.ObjFileTable); err != nil {
 			return err
 		}
-		objs.FileTable = ref
-		if objs.FS, err = c.checkpointObj(t.FS(), objFS); err != nil {
+		if objs.FS, err = c.Save(t.FS(), task.ObjFS); err != nil {
 			return err
 		}
 	}
-	if err := c.w.Write(image.TypeTaskObjs, &objs, nil); err != nil {
+	if err := TaskObjsKind.Write(c, &objs); err != nil {
 		return err
 	}
-	regs, _ := t.Regs().MarshalBinary()
-	return c.w.Write(image.TypeRegs, nil, regs)
+	regs := t.Regs()
+	return RegsKind.Write(c, &regs)
 }
 
-// checkpointObj saves obj on its first encounter, with an objref record
-// before its state, and returns its objref.
-func (c *ctx) checkpointObj(obj any, t objhash.Type) (int32, error) {
+// WriteRecord implements object.Saver.
+func (c *ctx) WriteRecord(s *image.Spec, fixed []byte, tail ...[]byte) error {
+	if c.w == nil {
+		return wrongSide("WriteRecord")
+	}
+	return c.w.WriteRecord(s, fixed, tail...)
+}
+
+// Save implements object.Saver: on obj's first encounter, an OBJREF record
+// and its type's Checkpoint op; its objref every time.
+func (c *ctx) Save(obj any, t object.Type) (int32, error) {
+	if c.w == nil {
+		return 0, wrongSide("Save")
+	}
 	first := false
-	ref, err := c.objs.CheckpointObj(c, obj, t, func(ref int32, t objhash.Type) error {
+	ref, err := c.objs.CheckpointObj(c, obj, objhash.Type(t), func(ref int32, _ objhash.Type) error {
 		first = true
-		c.debug("objects", "first encounter", "type", objTypes.Name(t), "objref", ref)
-		return c.writeObjref(ref, t)
+		c.debug("objects", "first encounter", "type", object.Name(t), "objref", ref)
+		return image.ObjrefKind.Write(c, &image.Objref{ObjType: uint32(t), Objref: ref})
 	})
 	if err == nil && !first {
-		c.debug("objects", "reference", "type", objTypes.Name(t), "objref", ref)
+		c.debug("objects", "reference", "type", object.Name(t), "objref", ref)
 	}
 	return ref, err
 }
 
-func (c *ctx) writeObjref(ref int32, t objhash.Type) error {
-	return c.w.Write(image.TypeObjref, &image.Objref{ObjType: uint32(t), Objref: ref}, nil)
-}
-
-func checkpointFileTable(c *ctx, obj any) error {
-	files := obj.(*task.FileTable)
-	fds := files.Fds()
-	if err := c.w.Write(image.TypeFileTable, &image.FileTable{Fds: uint32(len(fds))}, nil); err != nil {
-		return err
+// Objref implements object.Saver.
+func (c *ctx) Objref(obj any, t object.Type) (int32, error) {
+	if c.w == nil {
+		return 0, wrongSide("Objref")
 	}
-	for _, fd := range fds {
-		if err := c.writeFd(files, fd); err != nil {
-			return fmt.Errorf("fd %d: %w", fd, err)
-		}
-	}
-	return nil
-}
-
-// writeFd saves one descriptor: its file on first encounter, then the fd
-// record. It refuses, as the seeds do, a file holding a lock (EBADF), a file
-// with an owner (EBUSY), and a file whose type has no checkpoint operation
-// (EBADF).
-func (c *ctx) writeFd(files *task.FileTable, fd int) error {
-	f, _ := files.File(fd)
-	if f.Lock() != 0 {
-		return fmt.Errorf("the file holds a flock lock: %w", errno.EBADF)
-	}
-	// The owner as the kernel reports it: one that named a task since
-	// reaped is no owner at all (F_GETOWN reads 0).
-	if owner := c.core.Owner(f); owner != 0 {
-		return fmt.Errorf("the file has an owner (F_SETOWN %d): %w", owner, errno.EBUSY)
-	}
-	if _, ok := f.Ops().(vfs.CheckpointOps); !ok {
-		return fmt.Errorf("a %v file cannot be checkpointed: %w", f.Type(), errno.EBADF)
-	}
-	ref, err := c.checkpointObj(f, objFile)
-	if err != nil {
-		return err
-	}
-	rec := &image.Fd{Fd: int32(fd), File: ref}
-	if files.CloseOnExec(fd) {
-		rec.CloseOnExec = 1
-	}
-	return c.w.Write(image.TypeFd, rec, nil)
-}
-
-func checkpointFS(c *ctx, obj any) error {
-	fs := obj.(*task.FSState)
-	root, err := c.path(fs.Root())
-	if err != nil {
-		return err
-	}
-	cwd, err := c.path(fs.Cwd())
-	if err != nil {
-		return err
-	}
-	rec := &image.FS{RootLen: uint32(len(root)), CwdLen: uint32(len(cwd))}
-	return c.w.Write(image.TypeFS, rec, []byte(root+cwd))
-}
-
-// path returns d's path relative to the container's root. Linux lets a
-// task work below a directory whose path is longer than PATH_MAX, through
-// relative paths, but such a path cannot be saved: restart, like open(2),
-// takes no longer one. It is refused here, before the image holds it.
-func (c *ctx) path(d *vfs.Dentry) (string, error) {
-	p, ok := d.PathFrom(c.root)
-	if !ok {
-		return "", fmt.Errorf("%s is outside the container's root: %w", d.Path(), errno.EXDEV)
-	}
-	if len(p) > image.MaxPath {
-		return "", fmt.Errorf("a %d-byte path, longer than PATH_MAX (%q...): %w", len(p), p[:40], errno.ENAMETOOLONG)
-	}
-	return p, nil
-}
-
-// checkpointFile saves an open file: the fields every file has and its name
-// (a path, or the ghost of an unlinked file, saved first), then whatever its
-// type's checkpoint operation adds.
-func checkpointFile(c *ctx, obj any) error {
-	f := obj.(*vfs.File)
-	rec := &vfs.FileRecord{Type: f.Type(), Flags: f.Flags(), Mode: f.Mode(), Pos: f.Pos(), Version: f.Version()}
-	if d := f.Dentry(); d != nil && d.Unlinked() {
-		ref, err := c.checkpointObj(d, objGhost)
-		if err != nil {
-			return err
-		}
-		rec.Ghost = ref
-	} else if d != nil {
-		p, err := c.path(d)
-		if err != nil {
-			return err
-		}
-		rec.Path = p
-	}
-	return f.Ops().(vfs.CheckpointOps).Checkpoint(c, f, rec)
-}
-
-// WriteFile implements vfs.CheckpointContext.
-func (c *ctx) WriteFile(rec *vfs.FileRecord) error {
-	return c.w.Write(image.TypeFile, &image.File{
-		FileType: uint16(rec.Type), Flags: uint32(rec.Flags), Mode: uint32(rec.Mode),
-		Pipe: rec.Pipe, Ghost: rec.Ghost, Pos: rec.Pos, Version: rec.Version,
-		Size: rec.Size, Changes: rec.Changes,
-	}, []byte(rec.Path))
-}
-
-// LookupAddPipe implements vfs.CheckpointContext.
-func (c *ctx) LookupAddPipe(p *vfs.Pipe) (int32, bool, error) {
-	ref, first, err := c.objs.LookupAdd(p, objPipe)
-	if err == nil {
-		what := "reference"
-		if first {
-			what = "first encounter"
-		}
-		c.debug("objects", what, "type", "pipe", "objref", ref)
-	}
-	return ref, first, err
-}
-
-// WritePipe implements vfs.CheckpointContext: the pipe's objref record, its
-// state and its buffers, oldest first.
-func (c *ctx) WritePipe(ref int32, p *vfs.Pipe) error {
-	if err := c.writeObjref(ref, objPipe); err != nil {
-		return err
-	}
-	bufs := p.Buffers()
-	if err := c.w.Write(image.TypePipe, &image.Pipe{Buffers: uint32(len(bufs)), Bytes: uint32(p.Len())}, nil); err != nil {
-		return err
-	}
-	for _, b := range bufs {
-		rec := &image.PipeBuf{Offset: uint32(b.Offset)}
-		if b.Packet {
-			rec.Flags = pipeBufPacket
-		}
-		if err := c.w.Write(image.TypePipeBuf, rec, b.Data); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// pipeBufPacket is the PIPE_BUF flag of a buffer written in packet mode.
-const pipeBufPacket = 1
-
-// checkpointGhost saves an unlinked file: its mode, its last path and, for
-// a regular file, its contents and change counter.
-func checkpointGhost(c *ctx, obj any) error {
-	d := obj.(*vfs.Dentry)
-	p, err := c.path(d)
-	if err != nil {
-		return err
-	}
-	in := d.Inode()
-	rec := &image.Ghost{Mode: in.Mode(), PathLen: uint32(len(p)), Changes: in.Changes()}
-	return c.w.Write(image.TypeGhost, rec, append([]byte(p), in.Contents()...))
+	return c.objs.Add(obj, objhash.Type(t))
 }

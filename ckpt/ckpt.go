@@ -24,17 +24,16 @@ package ckpt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
 	"github.com/ckptsim/ckptsim/objhash"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
-	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Checkpoint flags.
@@ -79,86 +78,41 @@ func (e *Engine) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Object types of the object hash: the image's, which OBJREF records write.
-const (
-	objFileTable objhash.Type = image.ObjFileTable
-	objFS        objhash.Type = image.ObjFS
-	objFile      objhash.Type = image.ObjFile
-	objPipe      objhash.Type = image.ObjPipe
-	objGhost     objhash.Type = image.ObjGhost
-	// objPipeEnd is restart's own: the end of a pipe parked under the
-	// pipe's objref until its file comes up. Images never hold it; a type
-	// of its own keeps a parked end from being taken for a file or a
-	// FIFO's pipe under the same objref, and the reverse.
-	objPipeEnd objhash.Type = 6
-)
-
-// counted is what every shared kernel object offers the object hash.
-type counted interface {
-	Get()
-	Put()
-	Refs() int64
-}
-
-func grab(obj any) error  { obj.(counted).Get(); return nil }
-func drop(obj any)        { obj.(counted).Put() }
-func users(obj any) int64 { return obj.(counted).Refs() }
-func objOps(t objhash.Type, name string) objhash.Ops[*ctx] {
-	return objhash.Ops[*ctx]{Type: t, Name: name, Grab: grab, Drop: drop, Users: users}
-}
-
-// objTypes is the table of shared-object types and their operations. It is
-// filled by init, because the operations themselves use it.
-var objTypes *objhash.Registry[*ctx]
-
-func init() {
-	reg := objhash.NewRegistry[*ctx]()
-	fileTable := objOps(objFileTable, image.ObjTypeName(image.ObjFileTable))
-	fileTable.Checkpoint, fileTable.Restore, fileTable.Collect = checkpointFileTable, restoreFileTable, collectFileTable
-	fs := objOps(objFS, image.ObjTypeName(image.ObjFS))
-	fs.Checkpoint, fs.Restore = checkpointFS, restoreFS
-	file := objOps(objFile, image.ObjTypeName(image.ObjFile))
-	file.Checkpoint, file.Restore, file.Collect = checkpointFile, restoreFile, collectFile
-	// A pipe's state is written by the file that meets it first and read
-	// by the restore of that file, which creates the pipe (nested sharing):
-	// it has no Checkpoint or Restore of its own.
-	pipe := objOps(objPipe, image.ObjTypeName(image.ObjPipe))
-	ghost := objOps(objGhost, image.ObjTypeName(image.ObjGhost))
-	ghost.Checkpoint, ghost.Restore = checkpointGhost, restoreGhost
-	pipeEnd := objOps(objPipeEnd, "parked pipe end")
-	for _, ops := range []objhash.Ops[*ctx]{fileTable, fs, file, pipe, ghost, pipeEnd} {
-		if err := reg.Register(ops); err != nil {
-			panic(err)
-		}
-	}
-	objTypes = reg
-}
-
-// ctx is one checkpoint or restart in progress: the per-operation context
-// of the seeds' ckpt_ctx.
+// ctx is one checkpoint, collect pass or restart in progress: the
+// per-operation context of the seeds' ckpt_ctx, and the object.Context that
+// every object type's operations receive. It knows the stream, the object
+// table and the task tree; it knows nothing of any object type, whose
+// records and rules are the type's own (package object).
 type ctx struct {
 	core *kernel.Core
-	fs   *vfs.FS
-	// root is the container's root directory: paths are saved relative to
-	// it and resolved under it.
-	root *vfs.Dentry
-	objs *objhash.Table[*ctx]
+	objs *objhash.Table[object.Context]
 	w    *image.Writer // checkpoint
 	r    *image.Reader // restart
 	log  *slog.Logger
-	// pid is the task being saved, for errors that name it; fd the
-	// descriptor being collected, -1 when none.
-	pid, fd int
-	// heldBy says, during leak detection, where the container holds each
-	// object it has collected (by objref), for the refusal's message.
+	// locals is each package's state for this operation (object.Local).
+	locals map[any]any
+
+	// The collect pass: where each reference is held, from the task down
+	// (places), and where the container holds each object it met (heldBy,
+	// by objref), for a refusal's message.
+	places []object.Place
 	heldBy map[int32]string
-	// claimed holds the objrefs of the pipes whose parked end a file has
-	// taken (restart): a pipe has two ends, and a third file on it is an
-	// image no checkpoint writes.
-	claimed map[int32]bool
-	// fifoPipes maps each FIFO pipe this restart has created to its objref,
-	// to tell a FIFO this restart opened from one open in the kernel.
-	fifoPipes map[*vfs.Pipe]int32
+
+	// Restart: the last objref introduced, since objrefs come in order of
+	// first encounter; the objects introduced on the way to the record
+	// being looked for, which that record must use; and how deep objects
+	// nest right now.
+	lastObjref int32
+	pending    []pendingObj
+	depth      int
+}
+
+// pendingObj is an object restored on the way to a record that must refer
+// to it.
+type pendingObj struct {
+	objref int32
+	t      object.Type
+	at     *image.Record // its OBJREF record
 }
 
 func (c *ctx) debug(area, msg string, args ...any) {
@@ -166,6 +120,24 @@ func (c *ctx) debug(area, msg string, args ...any) {
 		return // silent: spare every record and object the arguments
 	}
 	c.log.Debug(msg, append([]any{"area", area}, args...)...)
+}
+
+// Local implements object.Locals.
+func (c *ctx) Local(key any, make func() any) any {
+	if v, ok := c.locals[key]; ok {
+		return v
+	}
+	if c.locals == nil {
+		c.locals = map[any]any{}
+	}
+	v := make()
+	c.locals[key] = v
+	return v
+}
+
+// wrongSide is the error of a contract call made on the other side.
+func wrongSide(call string) error {
+	return fmt.Errorf("ckpt: %s outside its side of checkpoint/restart: %w", call, errno.EINVAL)
 }
 
 // Error is a failed checkpoint or restart: which call, about what, and the
@@ -245,13 +217,4 @@ func (e *Engine) Restart(r io.Reader, flags int) (int, error) {
 		return 0, &Error{"restart", withErrno(err)}
 	}
 	return root, nil
-}
-
-// errAt adds a record's offset and type to an error about it.
-func errAt(rec *image.Record, err error) error {
-	var ie *image.Error
-	if errors.As(err, &ie) {
-		return err
-	}
-	return fmt.Errorf("image offset %d: %v record: %w", rec.Offset, rec.Type, err)
 }

@@ -3,6 +3,7 @@ package ckpt_test
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
@@ -104,13 +107,13 @@ func dumpRecords(recs []*image.Record) string {
 	var b strings.Builder
 	for i, r := range recs {
 		fmt.Fprintf(&b, "%3d @%-5d %-10v", i, r.Offset, r.Type)
-		if s := image.SpecOf(r.Type); s != nil && s.Fixed != nil {
+		if s := image.SpecOf(r.Type); s != nil && s.Fixed != nil && r.Type != ckpt.RecRegs {
 			v := newFixed(r.Type)
 			if err := r.Decode(v); err == nil {
 				fmt.Fprintf(&b, " %+v", derefFixed(v))
 			}
 		}
-		if len(r.Tail) > 0 && r.Type != image.TypeRegs {
+		if len(r.Tail) > 0 && r.Type != ckpt.RecRegs {
 			fmt.Fprintf(&b, " tail %q", clip(r.Tail, 40))
 		}
 		b.WriteByte('\n')
@@ -127,35 +130,8 @@ func clip(b []byte, n int) []byte {
 
 // newFixed returns a pointer to a new fixed struct of record type t.
 func newFixed(t image.Type) any {
-	switch t {
-	case image.TypeHeader:
-		return new(image.Header)
-	case image.TypeArch:
-		return new(image.Arch)
-	case image.TypeTail:
-		return new(image.Tail)
-	case image.TypeObjref:
-		return new(image.Objref)
-	case image.TypeTree:
-		return new(image.Tree)
-	case image.TypeTask:
-		return new(image.Task)
-	case image.TypeTaskObjs:
-		return new(image.TaskObjs)
-	case image.TypeFileTable:
-		return new(image.FileTable)
-	case image.TypeFd:
-		return new(image.Fd)
-	case image.TypeFS:
-		return new(image.FS)
-	case image.TypeFile:
-		return new(image.File)
-	case image.TypePipe:
-		return new(image.Pipe)
-	case image.TypePipeBuf:
-		return new(image.PipeBuf)
-	case image.TypeGhost:
-		return new(image.Ghost)
+	if s := image.SpecOf(t); s != nil && s.Fixed != nil {
+		return reflect.New(s.Fixed).Interface()
 	}
 	return nil
 }
@@ -164,7 +140,7 @@ func derefFixed(v any) any {
 	switch p := v.(type) {
 	case *image.Header:
 		return fmt.Sprintf("{Magic:%q Major:%d Minor:%d Flags:%#x}", p.Magic[:], p.Major, p.Minor, p.Flags)
-	case *image.Task:
+	case *ckpt.TaskRecord:
 		return fmt.Sprintf("{Pid:%d PPid:%d State:%d ExitCode:%d Comm:%q}", p.Pid, p.PPid, p.State, p.ExitCode, bytes.TrimRight(p.Comm[:], "\x00"))
 	case *image.Tail:
 		return fmt.Sprintf("{Magic:%q CRC:%#x}", p.Magic[:], p.CRC)
@@ -225,15 +201,13 @@ func restartAtomically(t testing.TB, k2 *kernel.Kernel, img []byte) (int, error)
 	return root, err
 }
 
-// editRegs decodes a REGS record's tail, edits it and encodes it again.
+// editRegs decodes a REGS record, edits it and encodes it again.
 func editRegs(t testing.TB, r *image.Record, edit func(*x86cpu.State)) {
 	t.Helper()
-	var s x86cpu.State
-	require.NoError(t, s.UnmarshalBinary(r.Tail))
-	edit(&s)
-	b, err := s.MarshalBinary()
+	s, err := ckpt.RegsKind.Decode(r)
 	require.NoError(t, err)
-	r.Tail = b
+	edit(&s)
+	r.Fixed = ckpt.RegsKind.Record(&s, nil).Fixed
 }
 
 // TestHostileWorldImage prints the hostile world's image, to help whoever
@@ -252,28 +226,28 @@ func TestHostileWorldImage(t *testing.T) {
 
 func taskPid(pid int32) func(*image.Record) bool {
 	return func(r *image.Record) bool {
-		var v image.Task
+		var v ckpt.TaskRecord
 		return r.Decode(&v) == nil && v.Pid == pid
 	}
 }
 
 func fdNum(fd int32) func(*image.Record) bool {
 	return func(r *image.Record) bool {
-		var v image.Fd
+		var v task.FdRecord
 		return r.Decode(&v) == nil && v.Fd == fd
 	}
 }
 
-func objrefOf(typ uint32) func(*image.Record) bool {
+func objrefOf(typ object.Type) func(*image.Record) bool {
 	return func(r *image.Record) bool {
 		var v image.Objref
-		return r.Decode(&v) == nil && v.ObjType == typ
+		return r.Decode(&v) == nil && v.ObjType == uint32(typ)
 	}
 }
 
 func fileOfType(ft vfs.FileType) func(*image.Record) bool {
 	return func(r *image.Record) bool {
-		var v image.File
+		var v vfs.FileRecord
 		return r.Decode(&v) == nil && vfs.FileType(v.FileType) == ft
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
@@ -36,9 +37,9 @@ func nestedFileTables(t testing.TB, depth int) []byte {
 	out.Write(image.Encode(recs, false))
 	for d := 1; d <= depth; d++ {
 		o := &image.Record{Type: image.TypeObjref}
-		require.NoError(t, o.SetFixed(&image.Objref{ObjType: image.ObjFileTable, Objref: int32(d)}))
-		ft := &image.Record{Type: image.TypeFileTable}
-		require.NoError(t, ft.SetFixed(&image.FileTable{Fds: 1}))
+		require.NoError(t, o.SetFixed(&image.Objref{ObjType: uint32(task.ObjFileTable), Objref: int32(d)}))
+		ft := &image.Record{Type: task.RecFileTable}
+		require.NoError(t, ft.SetFixed(&task.FileTableRecord{Fds: 1}))
 		out.Write(image.Encode([]*image.Record{o, ft}, false))
 	}
 	return out.Bytes()
@@ -98,15 +99,15 @@ func TestRestartRefusesObjectsOutOfPlace(t *testing.T) {
 	}{
 		{"before the header", func(recs []*image.Record) int { return 0 }, "found where a HEADER record was expected"},
 		{"between two tasks", func(recs []*image.Record) int {
-			return findRecord(t, recs, image.TypeTask, 0, taskPid(hwZombie))
+			return findRecord(t, recs, ckpt.RecTask, 0, taskPid(hwZombie))
 		}, "found where a TASK record was expected"},
 		{"between two fds", func(recs []*image.Record) int {
-			return findRecord(t, recs, image.TypeFd, 0, fdNum(hwFdDup))
+			return findRecord(t, recs, task.RecFd, 0, fdNum(hwFdDup))
 		}, "found where a FD record was expected"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs := cloneRecords(orig)
-			i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(image.ObjFS))
+			i := findRecord(t, recs, image.TypeObjref, 0, objrefOf(task.ObjFS))
 			fs := cloneRecords(recs[i : i+2])
 			recs = append(recs[:i:i], recs[i+2:]...)
 			j := tc.before(recs)
@@ -132,8 +133,8 @@ func TestRestartRefusesObjectsOutOfPlace(t *testing.T) {
 func TestRestartRefusesPipeObjrefNamingAFile(t *testing.T) {
 	k, img := hostileWorld(t)
 	recs := readRecords(t, img)
-	i := findRecord(t, recs, image.TypeFile, 1, fileOfType(vfs.TypePipe))
-	editFixed(t, recs, i, func(f *image.File) { f.Mode, f.Flags, f.Pipe = uint32(vfs.FMODE_READ), vfs.O_RDONLY, 3 })
+	i := findRecord(t, recs, vfs.RecFile, 1, fileOfType(vfs.TypePipe))
+	editFixed(t, recs, i, func(f *vfs.FileRecord) { f.Mode, f.Flags, f.Pipe = uint32(vfs.FMODE_READ), vfs.O_RDONLY, 3 })
 	k2 := kernel.New(kernel.Config{DiskFrom: k})
 	_, err := restartAtomically(t, k2, image.Encode(recs, true))
 	if err == nil {
@@ -168,9 +169,9 @@ func TestRestartRefusesPathWithNUL(t *testing.T) {
 func TestRestartRefusesRegularFileOnFIFOGhost(t *testing.T) {
 	k, img := hostileWorld(t)
 	recs := readRecords(t, img)
-	i := findRecord(t, recs, image.TypeGhost, 0, nil)
+	i := findRecord(t, recs, vfs.RecGhost, 0, nil)
 	recs[i].Tail = []byte("/ghost")
-	editFixed(t, recs, i, func(g *image.Ghost) { g.Mode, g.Changes = vfs.S_IFIFO|0o600, 0 })
+	editFixed(t, recs, i, func(g *vfs.GhostRecord) { g.Mode, g.Changes = vfs.S_IFIFO|0o600, 0 })
 	k2 := kernel.New(kernel.Config{DiskFrom: k})
 	_, err := restartAtomically(t, k2, image.Encode(recs, true))
 	require.Error(t, err)
@@ -188,9 +189,9 @@ func TestRestartRefusesRegularFileOnFIFOGhost(t *testing.T) {
 func TestRestartRefusesSecondPipeForOneFIFO(t *testing.T) {
 	k, img := hostileWorld(t)
 	recs := readRecords(t, img)
-	i := findRecord(t, recs, image.TypeFile, 2, fileOfType(vfs.TypeRegular))
-	editFixed(t, recs, i, func(f *image.File) {
-		*f = image.File{FileType: uint16(vfs.TypeFIFO), Mode: uint32(vfs.FMODE_READ | vfs.FMODE_WRITE), Flags: vfs.O_RDWR | vfs.O_LARGEFILE, Pipe: 20}
+	i := findRecord(t, recs, vfs.RecFile, 2, fileOfType(vfs.TypeRegular))
+	editFixed(t, recs, i, func(f *vfs.FileRecord) {
+		*f = vfs.FileRecord{FileType: vfs.TypeFIFO, Mode: uint32(vfs.FMODE_READ | vfs.FMODE_WRITE), Flags: vfs.O_RDWR | vfs.O_LARGEFILE, Pipe: 20}
 	})
 	recs[i].Tail = []byte("/fifo")
 	k2 := kernel.New(kernel.Config{DiskFrom: k})
@@ -200,26 +201,26 @@ func TestRestartRefusesSecondPipeForOneFIFO(t *testing.T) {
 	assert.NotContains(t, err.Error(), "already open in this kernel")
 }
 
-// A pipe has two ends: the first file restored on it creates both and
-// parks the other, the second claims the parked one. A third file on the
-// same pipe (here the ghost's second file edited into a write end of the
-// pipe) used to get the parked end again, so that two objrefs became one
-// file. It must be refused, naming the FILE record.
+// A pipe has two ends: the first file restored on it restores the pipe, and
+// each opens its end. A third file on the same pipe (here the ghost's
+// second file edited into a write end of the pipe) used to get the other
+// end's file again, so that two objrefs became one file. It must be
+// refused, naming the FILE record.
 func TestRestartRefusesThirdFileOnAPipe(t *testing.T) {
 	k, img := hostileWorld(t)
 	recs := readRecords(t, img)
-	var first image.File
-	require.NoError(t, recs[findRecord(t, recs, image.TypeFile, 0, fileOfType(vfs.TypePipe))].Decode(&first))
-	i := findRecord(t, recs, image.TypeFile, 2, fileOfType(vfs.TypeRegular))
-	editFixed(t, recs, i, func(f *image.File) {
-		*f = image.File{FileType: uint16(vfs.TypePipe), Mode: uint32(vfs.FMODE_WRITE), Flags: vfs.O_WRONLY, Pipe: first.Pipe}
+	var first vfs.FileRecord
+	require.NoError(t, recs[findRecord(t, recs, vfs.RecFile, 0, fileOfType(vfs.TypePipe))].Decode(&first))
+	i := findRecord(t, recs, vfs.RecFile, 2, fileOfType(vfs.TypeRegular))
+	editFixed(t, recs, i, func(f *vfs.FileRecord) {
+		*f = vfs.FileRecord{FileType: vfs.TypePipe, Mode: uint32(vfs.FMODE_WRITE), Flags: vfs.O_WRONLY, Pipe: first.Pipe}
 	})
 	recs[i].Tail = nil
 	k2 := kernel.New(kernel.Config{DiskFrom: k})
 	_, err := restartAtomically(t, k2, image.Encode(recs, true))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errno.EINVAL, "got %v", errName(err))
-	assert.Contains(t, err.Error(), fmt.Sprintf("image offset %d: FILE record: pipe %d: a third file on a pipe", recs[i].Offset, first.Pipe))
+	assert.Contains(t, err.Error(), fmt.Sprintf("image offset %d: FILE record: pipe %d: a second WRITE end", recs[i].Offset, first.Pipe))
 }
 
 // A FILE record on a ghost whose Size or Changes disagree with the ghost's
@@ -229,17 +230,17 @@ func TestRestartRefusesThirdFileOnAPipe(t *testing.T) {
 func TestRestartRefusesFileDisagreeingWithItsGhost(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		edit func(*image.File)
+		edit func(*vfs.FileRecord)
 		want string
 	}{
-		{"size", func(f *image.File) { f.Size++ }, "size 17 and 1 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
-		{"changes", func(f *image.File) { f.Changes += 2 }, "size 16 and 3 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
+		{"size", func(f *vfs.FileRecord) { f.Size++ }, "size 17 and 1 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
+		{"changes", func(f *vfs.FileRecord) { f.Changes += 2 }, "size 16 and 3 changes, its ghost 9 (/ghost (deleted)) size 16 and 1 changes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, img := hostileWorld(t)
 			recs := readRecords(t, img)
-			i := findRecord(t, recs, image.TypeFile, 0, func(r *image.Record) bool {
-				var f image.File
+			i := findRecord(t, recs, vfs.RecFile, 0, func(r *image.Record) bool {
+				var f vfs.FileRecord
 				return r.Decode(&f) == nil && f.Ghost != 0
 			})
 			editFixed(t, recs, i, tc.edit)

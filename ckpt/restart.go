@@ -2,15 +2,12 @@ package ckpt
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"path"
-	"slices"
-	"strings"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
 	"github.com/ckptsim/ckptsim/objhash"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
@@ -24,12 +21,13 @@ import (
 // detached from the kernel and attaches it only after the tail has been
 // checked; on error it releases everything it built.
 func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, error) {
-	c := &ctx{core: core, fs: core.FS(), root: core.FS().Root(), log: log, r: image.NewReader(r),
-		claimed: map[int32]bool{}, fifoPipes: map[*vfs.Pipe]int32{}}
+	c := &ctx{core: core, log: log, r: image.NewReader(r)}
+	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: core.FS().Root()})
+	task.SetLimits(c, task.Limits{NrOpen: core.NrOpen(), NoFile: core.NoFile()})
 	c.r.OnRecord = func(rec *image.Record) {
 		c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
 	}
-	c.objs = objhash.NewRestart(objTypes)
+	c.objs = objhash.NewRestart(object.Registry())
 	defer c.objs.Discard()
 	tasks, err := c.readContainer()
 	if err == nil {
@@ -71,87 +69,195 @@ func (c *ctx) readContainer() ([]*task.Task, error) {
 	return tasks, nil
 }
 
-// objectsBefore says which shared objects may have their first encounter
-// (an objref record and the object's state) right before a record of each
-// type, as FORMAT.md orders them: a task's file table and fs state before
-// its TASK_OBJS, a file before its FD, an unlinked file's ghost before its
-// FILE. Nowhere else: an objref record out of place is refused rather than
-// restored, which also bounds how deeply objects nest (file table, file,
-// ghost), however the image is made.
-var objectsBefore = map[image.Type][]objhash.Type{
-	image.TypeTaskObjs: {objFileTable, objFS},
-	image.TypeFd:       {objFile},
-	image.TypeFile:     {objGhost},
-}
+// maxNesting bounds how deeply objects may nest in an image (today a ghost
+// in a file in a file table: 3). The records' objref fields already allow
+// an object only right before a record that refers to it, which bounds the
+// nesting by the types' own structure; this is the engine's own guard,
+// should types ever refer to each other in a cycle.
+const maxNesting = 16
 
-// next returns the next record, which must be of type t. On the way it
-// restores every shared object whose objref record comes first, where the
-// format allows one, and it stops at an error record, which says why the
-// image is incomplete.
-func (c *ctx) next(t image.Type) (*image.Record, error) {
+// Expect implements object.Restorer and image.RecordReader: it returns the
+// next record, which must be of type t. On the way it restores every shared
+// object whose OBJREF record comes first, where the format allows one: an
+// object of a type that one of t's objref fields names (a file before its
+// FD, a ghost before its FILE). Nowhere else: an objref record out of place
+// is refused rather than restored. Objects are introduced in canonical
+// order (objref n+1 after n) and only for the record they precede: t must
+// refer to each. It stops at an error record, which says why the image is
+// incomplete.
+func (c *ctx) Expect(t image.Type) (*image.Record, error) {
+	if c.r == nil {
+		return nil, wrongSide("Expect")
+	}
+	var introduced []pendingObj
 	for {
-		rec, err := c.r.Next()
-		if err == io.EOF {
-			return nil, &image.Error{Offset: c.r.Offset(), Msg: fmt.Sprintf("image ends where a %v record was expected", t)}
-		}
+		rec, err := c.nextRecord(t.String())
 		if err != nil {
 			return nil, err
 		}
 		switch rec.Type {
 		case t:
-			return rec, nil
-		case image.TypeError:
-			return nil, errAt(rec, fmt.Errorf("the image is incomplete, its checkpoint failed: %q: %w", rec.Tail, errno.EINVAL))
+			return rec, c.used(rec, introduced)
 		case image.TypeObjref:
-			if err := c.restoreObjref(rec, t); err != nil {
+			o, err := c.restoreBefore(rec, t)
+			if err != nil {
 				return nil, err
 			}
+			introduced = append(introduced, o)
 		default:
 			return nil, rec.Errorf("found where a %v record was expected", t)
 		}
 	}
 }
 
-// restoreObjref restores the shared object whose objref record rec is, met
-// on the way to a record of type before.
-func (c *ctx) restoreObjref(rec *image.Record, before image.Type) error {
-	var o image.Objref
-	if err := rec.Decode(&o); err != nil {
-		return err
+// nextRecord reads the next record, turning the end of the stream and an
+// error record into the errors they are.
+func (c *ctx) nextRecord(want string) (*image.Record, error) {
+	rec, err := c.r.Next()
+	if err == io.EOF {
+		return nil, &image.Error{Offset: c.r.Offset(), Msg: fmt.Sprintf("image ends where a %s record was expected", want)}
 	}
-	// The image's object types, not the table's: restart's parked pipe
-	// ends have a type of their own that no image may name.
-	t := objhash.Type(o.ObjType)
-	if image.ObjTypeName(o.ObjType) == "" {
-		return rec.Errorf("objref %d of unknown object type %d", o.Objref, o.ObjType)
+	if err != nil {
+		return nil, err
 	}
-	if !slices.Contains(objectsBefore[before], t) {
-		return rec.Errorf("objref %d, a %s, found where a %v record was expected", o.Objref, objTypes.Name(t), before)
+	if rec.Type == image.TypeError {
+		return nil, rec.Wrap(fmt.Errorf("the image is incomplete, its checkpoint failed: %q: %w", rec.Tail, errno.EINVAL))
 	}
-	c.debug("objects", "first encounter", "type", objTypes.Name(t), "objref", o.Objref)
-	if _, err := c.objs.RestoreObj(c, o.Objref, t); err != nil {
-		return errAt(rec, err)
+	return rec, nil
+}
+
+// restoreBefore restores the object whose OBJREF record rec is, met on the
+// way to a record of type before, which must allow it.
+func (c *ctx) restoreBefore(rec *image.Record, before image.Type) (pendingObj, error) {
+	o, err := image.ObjrefKind.Decode(rec)
+	if err != nil {
+		return pendingObj{}, err
+	}
+	t := object.Type(o.ObjType)
+	if o.ObjType > 0xffff || !object.Known(t) {
+		return pendingObj{}, rec.Errorf("objref %d of unknown object type %d", o.Objref, o.ObjType)
+	}
+	if !refersBefore(before, t) {
+		return pendingObj{}, rec.Errorf("objref %d, a %s, found where a %v record was expected", o.Objref, object.Name(t), before)
+	}
+	_, err = c.restoreObj(rec, o.Objref, t)
+	return pendingObj{objref: o.Objref, t: t, at: rec}, err
+}
+
+// refersBefore reports whether records of type r may be preceded by a new
+// object of type t: one of r's objref fields names t, and not as an object
+// whose state follows.
+func refersBefore(r image.Type, t object.Type) bool {
+	for _, f := range image.SpecOf(r).Refs() {
+		if f.Meaning.Ref == t && !f.Meaning.After {
+			return true
+		}
+	}
+	return false
+}
+
+// used checks that rec refers to every object introduced right before it:
+// a checkpoint introduces an object where it is first met, so an object
+// that the next record does not use is not one a checkpoint wrote.
+func (c *ctx) used(rec *image.Record, introduced []pendingObj) error {
+	for _, o := range introduced {
+		found := false
+		for _, f := range image.SpecOf(rec.Type).Refs() {
+			if v, _ := f.Value(rec.Fixed); f.Meaning.Ref == o.t && !f.Meaning.After && int32(v) == o.objref {
+				found = true
+			}
+		}
+		if !found {
+			return o.at.Errorf("objref %d, a %s, is not used by the %v record it comes before", o.objref, object.Name(o.t), rec.Type)
+		}
 	}
 	return nil
 }
 
-// fetch returns the object of a reference: an objref restored before.
-func (c *ctx) fetch(rec *image.Record, ref int32, t objhash.Type) (any, error) {
-	obj, err := c.objs.Fetch(ref, t)
-	if err != nil {
-		return nil, errAt(rec, err)
+// restoreObj restores an object whose OBJREF record rec, naming objref and
+// type t, has just been read: objrefs come in order of first encounter,
+// and objects nest at most maxNesting deep.
+func (c *ctx) restoreObj(rec *image.Record, objref int32, t object.Type) (any, error) {
+	if objref != c.lastObjref+1 {
+		return nil, rec.Errorf("objref %d out of order: objrefs count from 1 in order of first encounter, and the next is %d",
+			objref, c.lastObjref+1)
 	}
-	c.debug("objects", "reference", "type", objTypes.Name(t), "objref", ref)
+	c.lastObjref = objref
+	if c.depth++; c.depth > maxNesting {
+		return nil, rec.Errorf("objref %d: objects nested more than %d deep", objref, maxNesting)
+	}
+	defer func() { c.depth-- }()
+	c.debug("objects", "first encounter", "type", object.Name(t), "objref", objref)
+	obj, err := c.objs.RestoreObj(c, objref, objhash.Type(t))
+	if err != nil {
+		return nil, rec.Wrap(err)
+	}
 	return obj, nil
 }
 
-func (c *ctx) readHeader() error {
-	rec, err := c.next(image.TypeHeader)
-	if err != nil {
-		return err
+// RestoreNext implements object.Restorer: the object whose state comes
+// next, right after the record that first refers to it.
+func (c *ctx) RestoreNext(objref int32, t object.Type) (any, error) {
+	if c.r == nil {
+		return nil, wrongSide("RestoreNext")
 	}
-	var h image.Header
-	if err := rec.Decode(&h); err != nil {
+	want := fmt.Sprintf("OBJREF of %s %d", object.Name(t), objref)
+	rec, err := c.nextRecord(want)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Type != image.TypeObjref {
+		return nil, rec.Errorf("found where the %s was expected", want)
+	}
+	o, err := image.ObjrefKind.Decode(rec)
+	if err != nil {
+		return nil, err
+	}
+	if o.ObjType != uint32(t) || o.Objref != objref {
+		return nil, rec.Errorf("objref %d of type %d where the %s was expected", o.Objref, o.ObjType, want)
+	}
+	return c.restoreObj(rec, objref, t)
+}
+
+// Fetch implements object.Restorer: a reference to an object restored
+// before. An objref that names nothing yet is the image's fault (EINVAL).
+func (c *ctx) Fetch(objref int32, t object.Type) (any, error) {
+	obj, ok, err := c.Find(objref, t)
+	if err == nil && !ok {
+		err = fmt.Errorf("objref %d names no %s restored before: %w", objref, object.Name(t), errno.EINVAL)
+	}
+	return obj, err
+}
+
+// Find implements object.Restorer.
+func (c *ctx) Find(objref int32, t object.Type) (any, bool, error) {
+	if c.r == nil {
+		return nil, false, wrongSide("Find")
+	}
+	if objref <= 0 {
+		return nil, false, fmt.Errorf("objref %d for a %s: %w", objref, object.Name(t), errno.EINVAL)
+	}
+	obj, ok, err := c.objs.Find(objref, objhash.Type(t))
+	if ok {
+		c.debug("objects", "reference", "type", object.Name(t), "objref", objref)
+	}
+	return obj, ok, err
+}
+
+// Insert implements object.Restorer.
+func (c *ctx) Insert(obj any, objref int32, t object.Type) error {
+	if c.r == nil {
+		return wrongSide("Insert")
+	}
+	return c.objs.Insert(obj, objref, objhash.Type(t))
+}
+
+// Registry implements object.Restorer.
+func (c *ctx) Registry() *kref.Registry { return c.core.Registry() }
+
+func (c *ctx) readHeader() error {
+	h, rec, err := image.HeaderKind.Read(c)
+	if err != nil {
 		return err
 	}
 	switch {
@@ -163,11 +269,8 @@ func (c *ctx) readHeader() error {
 	case h.Flags&^CHECKPOINT_SUBTREE != 0:
 		return rec.Errorf("unknown checkpoint flags %#x", h.Flags)
 	}
-	if rec, err = c.next(image.TypeArch); err != nil {
-		return err
-	}
-	var a image.Arch
-	if err := rec.Decode(&a); err != nil {
+	a, rec, err := image.ArchKind.Read(c)
+	if err != nil {
 		return err
 	}
 	if a.Arch != image.ArchX86_64 || a.RegsSize != x86cpu.RegsSize || a.FPUSize != x86cpu.FXSaveSize || a.DebugSize != x86cpu.DebugRegsSize {
@@ -181,12 +284,8 @@ func (c *ctx) readHeader() error {
 // pids, parents, names and states. The tree must be in preorder: each
 // task's parent is the task before it or one of that task's ancestors.
 func (c *ctx) readTree() ([]*task.Task, error) {
-	rec, err := c.next(image.TypeTree)
+	tree, rec, err := TreeKind.Read(c)
 	if err != nil {
-		return nil, err
-	}
-	var tree image.Tree
-	if err := rec.Decode(&tree); err != nil {
 		return nil, err
 	}
 	if tree.Tasks == 0 || int64(tree.Tasks) >= int64(c.core.PidMax()) {
@@ -196,12 +295,8 @@ func (c *ctx) readTree() ([]*task.Task, error) {
 	var stack []*task.Task // the ancestors of the next task, in preorder
 	seen := map[int32]bool{}
 	for range tree.Tasks {
-		rec, err := c.next(image.TypeTask)
+		tr, rec, err := TaskKind.Read(c)
 		if err != nil {
-			return tasks, err
-		}
-		var tr image.Task
-		if err := rec.Decode(&tr); err != nil {
 			return tasks, err
 		}
 		comm, err := commOf(tr.Comm)
@@ -210,15 +305,15 @@ func (c *ctx) readTree() ([]*task.Task, error) {
 			return tasks, rec.Errorf("pid %d: %v", tr.Pid, err)
 		case seen[tr.Pid]:
 			return tasks, rec.Errorf("pid %d appears twice", tr.Pid)
-		case tr.State > 1:
+		case tr.State > taskZombie:
 			return tasks, rec.Errorf("pid %d: state %d", tr.Pid, tr.State)
-		case tr.State == 1 && (tr.ExitCode < 0 || tr.ExitCode > 255), tr.State == 0 && tr.ExitCode != 0:
+		case tr.State == taskZombie && (tr.ExitCode < 0 || tr.ExitCode > 255), tr.State == taskLive && tr.ExitCode != 0:
 			return tasks, rec.Errorf("pid %d: exit code %d", tr.Pid, tr.ExitCode)
-		case len(tasks) == 0 && (tr.PPid != 0 || tr.State != 0):
+		case len(tasks) == 0 && (tr.PPid != 0 || tr.State != taskLive):
 			return tasks, rec.Errorf("the root, pid %d, must be live and have parent 0", tr.Pid)
 		}
 		if err := c.core.PidFree(int(tr.Pid)); err != nil {
-			return tasks, errAt(rec, err)
+			return tasks, rec.Wrap(err)
 		}
 		seen[tr.Pid] = true
 		for len(stack) > 0 && int32(stack[len(stack)-1].Pid()) != tr.PPid {
@@ -228,7 +323,7 @@ func (c *ctx) readTree() ([]*task.Task, error) {
 			return tasks, rec.Errorf("pid %d: parent %d is not an ancestor in preorder", tr.Pid, tr.PPid)
 		}
 		t := task.New(c.core.Registry(), int(tr.Pid), comm, nil, nil, x86cpu.Default())
-		if tr.State == 1 {
+		if tr.State == taskZombie {
 			t.Exit(int(tr.ExitCode))
 		}
 		if len(stack) > 0 {
@@ -254,14 +349,10 @@ func commOf(b [image.CommLen]byte) (string, error) {
 
 // readTask reads a task's objects and registers. A live task gets its file
 // table and fs state (restored on their first encounter, taken from the
-// object hash on later ones); a zombie has neither.
+// object table on later ones); a zombie has neither.
 func (c *ctx) readTask(t *task.Task) error {
-	rec, err := c.next(image.TypeTaskObjs)
+	objs, rec, err := TaskObjsKind.Read(c)
 	if err != nil {
-		return err
-	}
-	var objs image.TaskObjs
-	if err := rec.Decode(&objs); err != nil {
 		return err
 	}
 	if t.State() == task.Zombie {
@@ -269,41 +360,35 @@ func (c *ctx) readTask(t *task.Task) error {
 			return rec.Errorf("a zombie with a file table or fs state")
 		}
 	} else {
-		files, err := c.fetch(rec, objs.FileTable, objFileTable)
+		files, err := c.Fetch(objs.FileTable, task.ObjFileTable)
 		if err != nil {
-			return err
+			return rec.Wrap(err)
 		}
-		fs, err := c.fetch(rec, objs.FS, objFS)
+		fs, err := c.Fetch(objs.FS, task.ObjFS)
 		if err != nil {
-			return err
+			return rec.Wrap(err)
 		}
 		files.(*task.FileTable).Get()
 		t.SetFiles(files.(*task.FileTable))
 		fs.(*task.FSState).Get()
 		t.SetFS(fs.(*task.FSState))
 	}
-	if rec, err = c.next(image.TypeRegs); err != nil {
+	regs, rec, err := RegsKind.Read(c)
+	if err != nil {
 		return err
 	}
-	var regs x86cpu.State
-	if err := regs.UnmarshalBinary(rec.Tail); err != nil {
-		return errAt(rec, err)
-	}
 	if err := regs.Validate(); err != nil {
-		return errAt(rec, err)
+		return rec.Wrap(err)
 	}
 	t.SetRegs(regs)
 	return nil
 }
 
 // readTail checks the tail: its magic and the checksum of everything before.
+// Restart reads nothing past it: a stream may carry more after an image.
 func (c *ctx) readTail() error {
-	rec, err := c.next(image.TypeTail)
+	tail, rec, err := image.TailKind.Read(c)
 	if err != nil {
-		return err
-	}
-	var tail image.Tail
-	if err := rec.Decode(&tail); err != nil {
 		return err
 	}
 	if tail.Magic != image.TailMagic {
@@ -313,316 +398,4 @@ func (c *ctx) readTail() error {
 		return rec.Errorf("checksum %#08x, the image's bytes give %#08x: the image is corrupt", tail.CRC, rec.CRC)
 	}
 	return nil
-}
-
-func restoreFileTable(c *ctx) (any, error) {
-	rec, err := c.next(image.TypeFileTable)
-	if err != nil {
-		return nil, err
-	}
-	var ft image.FileTable
-	if err := rec.Decode(&ft); err != nil {
-		return nil, err
-	}
-	if int64(ft.Fds) > int64(c.core.NrOpen()) {
-		return nil, errAt(rec, fmt.Errorf("%d descriptors, nr_open is %d: %w", ft.Fds, c.core.NrOpen(), errno.EMFILE))
-	}
-	files := task.NewFileTable(c.core.Registry())
-	last := int32(-1)
-	for range ft.Fds {
-		if err := c.restoreFd(files, &last); err != nil {
-			files.Put()
-			return nil, err
-		}
-	}
-	return files, nil
-}
-
-// restoreFd reads one descriptor (restoring its file on the way, on its
-// first encounter) and installs the file at the saved number, with its
-// close-on-exec bit. Numbers must increase and stay below RLIMIT_NOFILE.
-func (c *ctx) restoreFd(files *task.FileTable, last *int32) error {
-	rec, err := c.next(image.TypeFd)
-	if err != nil {
-		return err
-	}
-	var fd image.Fd
-	if err := rec.Decode(&fd); err != nil {
-		return err
-	}
-	switch {
-	case fd.Fd <= *last:
-		return rec.Errorf("fd %d after fd %d: descriptors must increase", fd.Fd, *last)
-	case int64(fd.Fd) >= int64(c.core.NoFile()):
-		return errAt(rec, fmt.Errorf("fd %d is beyond RLIMIT_NOFILE %d: %w", fd.Fd, c.core.NoFile(), errno.EMFILE))
-	case fd.CloseOnExec > 1:
-		return rec.Errorf("fd %d: close-on-exec %d", fd.Fd, fd.CloseOnExec)
-	}
-	*last = fd.Fd
-	obj, err := c.fetch(rec, fd.File, objFile)
-	if err != nil {
-		return fmt.Errorf("fd %d: %w", fd.Fd, err)
-	}
-	f := obj.(*vfs.File)
-	f.Get()
-	files.Install(int(fd.Fd), f, fd.CloseOnExec == 1)
-	return nil
-}
-
-func restoreFS(c *ctx) (any, error) {
-	rec, err := c.next(image.TypeFS)
-	if err != nil {
-		return nil, err
-	}
-	var fs image.FS
-	if err := rec.Decode(&fs); err != nil {
-		return nil, err
-	}
-	if int64(fs.RootLen)+int64(fs.CwdLen) != int64(len(rec.Tail)) {
-		return nil, rec.Errorf("paths of %d and %d bytes in a %d-byte tail", fs.RootLen, fs.CwdLen, len(rec.Tail))
-	}
-	var dirs [2]*vfs.Dentry
-	for i, p := range []string{string(rec.Tail[:fs.RootLen]), string(rec.Tail[fs.RootLen:])} {
-		d, err := c.lookup(p)
-		if err == nil && !d.Inode().IsDir() {
-			err = fmt.Errorf("%s is not a directory: %w", p, errno.ENOTDIR)
-		}
-		if err != nil {
-			return nil, errAt(rec, err)
-		}
-		dirs[i] = d
-	}
-	return task.NewFSState(c.core.Registry(), dirs[0], dirs[1]), nil
-}
-
-// lookup resolves a saved path under the container's root. A saved path is
-// canonical: absolute, no empty, "." or ".." components, no trailing slash.
-// Anything else was not written by a checkpoint, and is refused rather than
-// resolved, which also keeps every path inside the container's root.
-func (c *ctx) lookup(p string) (*vfs.Dentry, error) {
-	if err := canonical(p); err != nil {
-		return nil, err
-	}
-	d, err := c.fs.Lookup(c.root, c.root, p)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return d, nil
-}
-
-func canonical(p string) error {
-	if p == "/" {
-		return nil
-	}
-	// A NUL cannot be in a Linux path, so none was saved.
-	if len(p) > image.MaxPath || !strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.IndexByte(p, 0) >= 0 {
-		return fmt.Errorf("path %q is not a canonical path inside the container: %w", p, errno.EINVAL)
-	}
-	return nil
-}
-
-// restoreFile recreates an open file: it reads the file record, finds the
-// file's inode by its path or ghost, and has the file's type recreate it.
-func restoreFile(c *ctx) (any, error) {
-	rec, err := c.next(image.TypeFile)
-	if err != nil {
-		return nil, err
-	}
-	var fr image.File
-	if err := rec.Decode(&fr); err != nil {
-		return nil, err
-	}
-	r := &vfs.FileRecord{Type: vfs.FileType(fr.FileType), Flags: int(fr.Flags), Mode: vfs.FMode(fr.Mode),
-		Pos: fr.Pos, Version: fr.Version, Path: string(rec.Tail), Ghost: fr.Ghost,
-		Size: fr.Size, Changes: fr.Changes, Pipe: fr.Pipe}
-	if err := checkFileRecord(r); err != nil {
-		return nil, errAt(rec, err)
-	}
-	var d *vfs.Dentry
-	switch {
-	case r.Ghost != 0:
-		obj, err := c.fetch(rec, r.Ghost, objGhost)
-		if err != nil {
-			return nil, err
-		}
-		d = obj.(*vfs.Dentry)
-		// The ghost and the file are both the image's: a mismatch is the
-		// image contradicting itself, not a disk that changed.
-		if in := d.Inode(); r.Type == vfs.TypeRegular && !in.IsRegular() || r.Type == vfs.TypeFIFO && !in.IsFIFO() {
-			return nil, rec.Errorf("a %v file on ghost %d, %s, whose mode is %#o", r.Type, r.Ghost, d.Path(), in.Mode())
-		}
-	case r.Path != "":
-		if d, err = c.lookup(r.Path); err != nil {
-			return nil, errAt(rec, err)
-		}
-	}
-	f, err := vfs.RestoreFile(c, c.fs, r, d)
-	if err != nil {
-		return nil, errAt(rec, err)
-	}
-	return f, nil
-}
-
-// checkFileRecord checks that the fields of a file record fit its type.
-func checkFileRecord(r *vfs.FileRecord) error {
-	named := r.Type == vfs.TypeRegular || r.Type == vfs.TypeDirectory || r.Type == vfs.TypeFIFO
-	piped := r.Type == vfs.TypePipe || r.Type == vfs.TypeFIFO
-	switch {
-	case r.Type < vfs.TypeRegular || r.Type > vfs.TypeFIFO:
-		return fmt.Errorf("file type %d: %w", r.Type, errno.EINVAL)
-	case named && (r.Path == "") == (r.Ghost == 0):
-		return fmt.Errorf("a %v file needs a path or a ghost, not both: %w", r.Type, errno.EINVAL)
-	case !named && (r.Path != "" || r.Ghost != 0):
-		return fmt.Errorf("a pipe end with a name: %w", errno.EINVAL)
-	case r.Ghost < 0 || r.Type == vfs.TypeDirectory && r.Ghost != 0:
-		return fmt.Errorf("ghost objref %d for a %v: %w", r.Ghost, r.Type, errno.EINVAL)
-	case piped != (r.Pipe != 0) || r.Pipe < 0:
-		return fmt.Errorf("pipe objref %d for a %v file: %w", r.Pipe, r.Type, errno.EINVAL)
-	case r.Type != vfs.TypeRegular && (r.Size != 0 || r.Changes != 0):
-		return fmt.Errorf("size or change counter for a %v file: %w", r.Type, errno.EINVAL)
-	case r.Mode&^(vfs.FMODE_READ|vfs.FMODE_WRITE|vfs.FMODE_LSEEK|vfs.FMODE_PREAD|vfs.FMODE_PWRITE) != 0:
-		return fmt.Errorf("mode bits %v: %w", r.Mode, errno.EINVAL)
-	}
-	return nil
-}
-
-// Registry implements vfs.RestoreContext.
-func (c *ctx) Registry() *kref.Registry { return c.core.Registry() }
-
-// restored looks an objref up on the restart side: false when it is not
-// there yet, the object when it is, an error when it names another kind of
-// object.
-func (c *ctx) restored(ref int32, t objhash.Type) (any, bool, error) {
-	if ref <= 0 {
-		return nil, false, fmt.Errorf("objref %d: %w", ref, errno.EINVAL)
-	}
-	obj, err := c.objs.Fetch(ref, t)
-	if errors.Is(err, errno.EINVAL) {
-		// As in the seeds: an unknown objref is a first encounter.
-		return nil, false, nil
-	}
-	return obj, err == nil, err
-}
-
-// ClaimParkedEnd implements vfs.RestoreContext. Each parked end is
-// claimed once: the pipe's first file created both ends, the second takes
-// the parked one, and there is no third.
-func (c *ctx) ClaimParkedEnd(pipe int32) (*vfs.File, bool, error) {
-	obj, ok, err := c.restored(pipe, objPipeEnd)
-	if !ok {
-		return nil, false, err
-	}
-	if c.claimed[pipe] {
-		return nil, false, fmt.Errorf("pipe %d: a third file on a pipe whose two ends are restored: %w", pipe, errno.EINVAL)
-	}
-	c.claimed[pipe] = true
-	c.debug("objects", "reference", "type", "pipe", "objref", pipe)
-	return obj.(*vfs.File), true, nil
-}
-
-// Park implements vfs.RestoreContext.
-func (c *ctx) Park(pipe int32, f *vfs.File) error { return c.objs.Insert(f, pipe, objPipeEnd) }
-
-// FIFOPipe implements vfs.RestoreContext.
-func (c *ctx) FIFOPipe(pipe int32) (*vfs.Pipe, bool, error) {
-	obj, ok, err := c.restored(pipe, objPipe)
-	if !ok {
-		return nil, false, err
-	}
-	c.debug("objects", "reference", "type", "pipe", "objref", pipe)
-	return obj.(*vfs.Pipe), true, nil
-}
-
-// AddFIFOPipe implements vfs.RestoreContext.
-func (c *ctx) AddFIFOPipe(pipe int32, p *vfs.Pipe) error {
-	if err := c.objs.Insert(p, pipe, objPipe); err != nil {
-		return err
-	}
-	c.fifoPipes[p] = pipe
-	return nil
-}
-
-// FIFOPipeObjref implements vfs.RestoreContext.
-func (c *ctx) FIFOPipeObjref(p *vfs.Pipe) (int32, bool) {
-	ref, ok := c.fifoPipes[p]
-	return ref, ok
-}
-
-// ReadPipe implements vfs.RestoreContext: the pipe's objref record, which
-// must name this pipe, then its state and buffers.
-func (c *ctx) ReadPipe(pipe int32) ([]vfs.PipeBuffer, error) {
-	rec, err := c.r.Expect(image.TypeObjref)
-	if err != nil {
-		return nil, err
-	}
-	var o image.Objref
-	if err := rec.Decode(&o); err != nil {
-		return nil, err
-	}
-	if o.ObjType != uint32(objPipe) || o.Objref != pipe {
-		return nil, rec.Errorf("objref %d of type %d where the state of pipe %d was expected", o.Objref, o.ObjType, pipe)
-	}
-	c.debug("objects", "first encounter", "type", "pipe", "objref", pipe)
-	if rec, err = c.r.Expect(image.TypePipe); err != nil {
-		return nil, err
-	}
-	var p image.Pipe
-	if err := rec.Decode(&p); err != nil {
-		return nil, err
-	}
-	if p.Buffers > vfs.PipeBuffers || p.Bytes > vfs.PipeCapacity {
-		return nil, rec.Errorf("%d buffers of %d bytes in all: a pipe holds at most %d buffers, %d bytes",
-			p.Buffers, p.Bytes, vfs.PipeBuffers, vfs.PipeCapacity)
-	}
-	bufs := make([]vfs.PipeBuffer, 0, p.Buffers)
-	total := 0
-	for range p.Buffers {
-		rec, err := c.r.Expect(image.TypePipeBuf)
-		if err != nil {
-			return nil, err
-		}
-		var b image.PipeBuf
-		if err := rec.Decode(&b); err != nil {
-			return nil, err
-		}
-		if b.Flags&^pipeBufPacket != 0 || int64(b.Offset)+int64(len(rec.Tail)) > vfs.PageSize {
-			return nil, rec.Errorf("buffer of %d bytes at offset %d with flags %#x", len(rec.Tail), b.Offset, b.Flags)
-		}
-		bufs = append(bufs, vfs.PipeBuffer{Offset: int(b.Offset), Data: rec.Tail, Packet: b.Flags&pipeBufPacket != 0})
-		total += len(rec.Tail)
-	}
-	if total != int(p.Bytes) {
-		return nil, rec.Errorf("buffers hold %d bytes, the pipe record says %d", total, p.Bytes)
-	}
-	return bufs, nil
-}
-
-// restoreGhost recreates an unlinked file: an inode with the saved mode,
-// contents and change counter, whose name (in its saved directory) is not
-// linked into the tree.
-func restoreGhost(c *ctx) (any, error) {
-	rec, err := c.next(image.TypeGhost)
-	if err != nil {
-		return nil, err
-	}
-	var g image.Ghost
-	if err := rec.Decode(&g); err != nil {
-		return nil, err
-	}
-	if int64(g.PathLen) > int64(len(rec.Tail)) || g.PathLen > image.MaxPath {
-		return nil, rec.Errorf("a %d-byte path in a %d-byte tail", g.PathLen, len(rec.Tail))
-	}
-	p, contents := string(rec.Tail[:g.PathLen]), rec.Tail[g.PathLen:]
-	if err := canonical(p); err != nil || p == "/" {
-		return nil, rec.Errorf("ghost path %q", p)
-	}
-	dir, err := c.lookup(path.Dir(p))
-	if err != nil {
-		return nil, errAt(rec, err)
-	}
-	d, err := c.fs.NewGhost(dir, path.Base(p), g.Mode, contents, g.Changes)
-	if err != nil {
-		return nil, errAt(rec, err)
-	}
-	return d, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 var (
@@ -264,7 +265,7 @@ func checkCompatPolicy(t *testing.T, c golden.Checkpoint) {
 	assert.Error(t, checkCompat(c, version(image.VersionMajor+1, 0), image.VersionMajor, image.VersionMinor))
 	moved := edit(func(recs []*image.Record) {
 		for _, r := range recs {
-			if r.Type == image.TypePipeBuf {
+			if r.Type == vfs.RecPipeBuf {
 				r.Tail = []byte("lo, World")
 			}
 		}
@@ -313,8 +314,8 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 
 	// A field of the new image differs: the record and the field, old and new.
 	moved := edit(func(recs []*image.Record) []*image.Record {
-		i := find(recs, image.TypePipe)
-		var p image.Pipe
+		i := find(recs, vfs.RecPipe)
+		var p vfs.PipeRecord
 		require.NoError(t, recs[i].Decode(&p))
 		p.Bytes++
 		require.NoError(t, recs[i].SetFixed(&p))
@@ -326,7 +327,7 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 
 	// Two records trade places: one removed, one added where it went.
 	swapped := edit(func(recs []*image.Record) []*image.Record {
-		i := find(recs, image.TypeTaskObjs)
+		i := find(recs, ckpt.RecTaskObjs)
 		recs[i], recs[i+1] = recs[i+1], recs[i]
 		return recs
 	})
@@ -338,7 +339,7 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 	// PIPE record two bytes longer, with a field the text shows): the
 	// diff comes from the golden Show text.
 	widened := edit(func(recs []*image.Record) []*image.Record {
-		i := find(recs, image.TypePipe)
+		i := find(recs, vfs.RecPipe)
 		recs[i].Fixed = append(recs[i].Fixed, 0, 0)
 		return recs
 	})

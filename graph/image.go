@@ -4,12 +4,15 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
+	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // objKinds are the graph's kinds of the image's shared-object types.
-var objKinds = map[uint32]Kind{image.ObjFileTable: KindFileTable, image.ObjFS: KindFS, image.ObjFile: KindFile, image.ObjPipe: KindPipe, image.ObjGhost: KindGhost}
+var objKinds = map[object.Type]Kind{task.ObjFileTable: KindFileTable, task.ObjFS: KindFS, vfs.ObjFile: KindFile, vfs.ObjPipe: KindPipe, vfs.ObjGhost: KindGhost}
 
 // FromImage returns the object graph of the container an image holds,
 // its objects labelled with their objrefs. It reads the image's structure
@@ -77,8 +80,8 @@ func (b *imageBuilder) record(rec *image.Record) error {
 		b.ended = true
 	case image.TypeError:
 		return rec.Errorf("the checkpoint failed: %s", rec.Tail)
-	case image.TypeTask:
-		var t image.Task
+	case ckpt.RecTask:
+		var t ckpt.TaskRecord
 		if err := rec.Decode(&t); err != nil {
 			return err
 		}
@@ -89,37 +92,37 @@ func (b *imageBuilder) record(rec *image.Record) error {
 		if err := rec.Decode(&o); err != nil {
 			return err
 		}
-		if objKinds[o.ObjType] == "" {
+		if objKinds[object.Type(o.ObjType)] == "" {
 			return rec.Errorf("unknown object type %d", o.ObjType)
 		}
 		b.pending = append(b.pending, &o)
-	case image.TypeFileTable:
-		ref, err := b.state(rec, image.ObjFileTable)
+	case task.RecFileTable:
+		ref, err := b.state(rec, task.ObjFileTable)
 		if err != nil {
 			return err
 		}
 		b.table = &mTable{obj: refName("files", ref)}
 		b.objs[ref] = b.table
-	case image.TypeFd:
+	case task.RecFd:
 		return b.fd(rec)
-	case image.TypeFS:
+	case task.RecFS:
 		return b.fs(rec)
-	case image.TypeFile:
+	case vfs.RecFile:
 		return b.file(rec)
-	case image.TypePipe:
-		ref, err := b.state(rec, image.ObjPipe)
+	case vfs.RecPipe:
+		ref, err := b.state(rec, vfs.ObjPipe)
 		if err != nil {
 			return err
 		}
 		b.pipe = b.pipeRef(ref)
-	case image.TypePipeBuf:
+	case vfs.RecPipeBuf:
 		if b.pipe == nil {
 			return rec.Errorf("not after a PIPE record")
 		}
 		b.pipe.bytes += len(rec.Tail)
-	case image.TypeGhost:
+	case vfs.RecGhost:
 		return b.ghost(rec)
-	case image.TypeTaskObjs:
+	case ckpt.RecTaskObjs:
 		return b.taskObjs(rec)
 	}
 	return nil
@@ -127,9 +130,9 @@ func (b *imageBuilder) record(rec *image.Record) error {
 
 // state pops the OBJREF record that the state record rec completes, which
 // must be of object type t, and returns its objref.
-func (b *imageBuilder) state(rec *image.Record, t uint32) (int32, error) {
+func (b *imageBuilder) state(rec *image.Record, t object.Type) (int32, error) {
 	n := len(b.pending)
-	if n == 0 || b.pending[n-1].ObjType != t {
+	if n == 0 || object.Type(b.pending[n-1].ObjType) != t {
 		return 0, rec.Errorf("not after an OBJREF record of a %s", objKinds[t])
 	}
 	o := b.pending[n-1]
@@ -160,7 +163,7 @@ func (b *imageBuilder) pipeRef(ref int32) *mPipe {
 }
 
 func (b *imageBuilder) fd(rec *image.Record) error {
-	var fd image.Fd
+	var fd task.FdRecord
 	if err := rec.Decode(&fd); err != nil {
 		return err
 	}
@@ -176,11 +179,11 @@ func (b *imageBuilder) fd(rec *image.Record) error {
 }
 
 func (b *imageBuilder) fs(rec *image.Record) error {
-	ref, err := b.state(rec, image.ObjFS)
+	ref, err := b.state(rec, task.ObjFS)
 	if err != nil {
 		return err
 	}
-	var fs image.FS
+	var fs task.FSRecord
 	if err := rec.Decode(&fs); err != nil {
 		return err
 	}
@@ -192,11 +195,11 @@ func (b *imageBuilder) fs(rec *image.Record) error {
 }
 
 func (b *imageBuilder) file(rec *image.Record) error {
-	ref, err := b.state(rec, image.ObjFile)
+	ref, err := b.state(rec, vfs.ObjFile)
 	if err != nil {
 		return err
 	}
-	var r image.File
+	var r vfs.FileRecord
 	if err := rec.Decode(&r); err != nil {
 		return err
 	}
@@ -222,11 +225,11 @@ func (b *imageBuilder) file(rec *image.Record) error {
 }
 
 func (b *imageBuilder) ghost(rec *image.Record) error {
-	ref, err := b.state(rec, image.ObjGhost)
+	ref, err := b.state(rec, vfs.ObjGhost)
 	if err != nil {
 		return err
 	}
-	var g image.Ghost
+	var g vfs.GhostRecord
 	if err := rec.Decode(&g); err != nil {
 		return err
 	}
@@ -241,7 +244,7 @@ func (b *imageBuilder) ghost(rec *image.Record) error {
 // taskObjs gives the next task, in the tree's order, its file table and fs
 // state.
 func (b *imageBuilder) taskObjs(rec *image.Record) error {
-	var o image.TaskObjs
+	var o ckpt.TaskObjsRecord
 	if err := rec.Decode(&o); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ckptsim/ckptsim/internal/testworld"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/task"
 )
 
 // TestFromScript runs a script, skipping its checkpoint lines, and graphs
@@ -57,7 +58,7 @@ func TestFromImageErrors(t *testing.T) {
 		return image.Encode(edit(cp), true)
 	}
 	setFd := func(rec *image.Record, file int32) *image.Record {
-		var fd image.Fd
+		var fd task.FdRecord
 		require.NoError(t, rec.Decode(&fd))
 		fd.File = file
 		out := *rec
@@ -73,7 +74,7 @@ func TestFromImageErrors(t *testing.T) {
 	}{
 		{"cut short", img[:860], "image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes"},
 		{"no tail", img[:4664], "image offset 4664: image ends without a TAIL record"},
-		{"error record", flocked, "image offset 480: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: the file holds a flock lock: EBADF (bad file descriptor)"},
+		{"error record", flocked, "image offset 496: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"},
 		{"a descriptor of an unknown file", edited(func(r []*image.Record) []*image.Record {
 			r[11] = setFd(r[11], 42)
 			return r

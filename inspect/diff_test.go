@@ -8,9 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/internal/testworld"
+	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 func report(t *testing.T, img []byte) *inspect.Report {
@@ -50,8 +53,8 @@ func TestDiff(t *testing.T) {
 	}{
 		{"identical", func(recs []*image.Record) []*image.Record { return recs }, nil},
 		{"a field changed", func(recs []*image.Record) []*image.Record {
-			i := indexOf(recs, image.TypeFile, 0)
-			var f image.File
+			i := indexOf(recs, vfs.RecFile, 0)
+			var f vfs.FileRecord
 			require.NoError(t, recs[i].Decode(&f))
 			f.Pos++
 			require.NoError(t, recs[i].SetFixed(&f))
@@ -61,7 +64,7 @@ func TestDiff(t *testing.T) {
 			"~ TAIL       record 46 at offset 4664 -> record 46 at offset 4664\n      CRC: 0x7b3019dc(matches) -> 0xbc8627b9(matches)",
 		}},
 		{"a record removed", func(recs []*image.Record) []*image.Record {
-			i := indexOf(recs, image.TypeFd, 1)
+			i := indexOf(recs, task.RecFd, 1)
 			return append(recs[:i:i], recs[i+1:]...)
 		}, []string{
 			// The file table's count is left as it was: the diff shows
@@ -70,7 +73,7 @@ func TestDiff(t *testing.T) {
 			"~ TAIL       record 46 at offset 4664 -> record 45 at offset 4640",
 		}},
 		{"two records swapped", func(recs []*image.Record) []*image.Record {
-			i := indexOf(recs, image.TypeTaskObjs, 0)
+			i := indexOf(recs, ckpt.RecTaskObjs, 0)
 			recs[i], recs[i+1] = recs[i+1], recs[i]
 			return recs
 		}, []string{
@@ -115,9 +118,9 @@ func TestWriteDiff(t *testing.T) {
 func TestDiffShow(t *testing.T) {
 	img := imageOf(t, testworld.Demo)
 	other := edited(t, img, func(recs []*image.Record) []*image.Record {
-		i := indexOf(recs, image.TypeFd, 1)
+		i := indexOf(recs, task.RecFd, 1)
 		recs = append(recs[:i:i], recs[i+1:]...)
-		j := indexOf(recs, image.TypePipeBuf, 0)
+		j := indexOf(recs, vfs.RecPipeBuf, 0)
 		recs[j].Tail = []byte("in a flight")
 		return recs
 	})

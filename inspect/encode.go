@@ -82,7 +82,7 @@ func strictDecode(data []byte, v any) error {
 
 var typeByName = func() map[string]image.Type {
 	m := map[string]image.Type{}
-	for _, s := range image.Specs {
+	for _, s := range image.Specs() {
 		m[s.Name] = s.Type
 	}
 	return m

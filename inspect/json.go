@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
@@ -160,7 +161,7 @@ func (r *Record) json() *jsonRecord {
 	if len(r.Tail) > 0 {
 		jr.Tail = &jsonTail{r.Tail}
 	}
-	if r.Type == image.TypeRegs {
+	if r.Type == ckpt.RecRegs {
 		// The tail is hex; the registers people look for are here.
 		for _, p := range r.Parts {
 			jr.symbol(p.Name, p.Text)

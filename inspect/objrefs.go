@@ -1,23 +1,8 @@
 package inspect
 
-import "github.com/ckptsim/ckptsim/ckpt/image"
-
-// refField is a field that names an objref, and the object type it names.
-type refField struct {
-	t       image.Type
-	name    string
-	objType uint64
-}
-
-// refFields are the fields that name objrefs. An objref of 0 names
-// nothing (a zombie's file table, a file that is no pipe end).
-var refFields = []refField{
-	{image.TypeTaskObjs, "FileTable", image.ObjFileTable},
-	{image.TypeTaskObjs, "FS", image.ObjFS},
-	{image.TypeFd, "File", image.ObjFile},
-	{image.TypeFile, "Pipe", image.ObjPipe},
-	{image.TypeFile, "Ghost", image.ObjGhost},
-}
+import (
+	"github.com/ckptsim/ckptsim/ckpt/image"
+)
 
 // intro is where an OBJREF record introduces an objref.
 type intro struct {
@@ -27,8 +12,9 @@ type intro struct {
 
 // markObjrefs marks every objref field. Checkpoint writes an object's
 // OBJREF record on its first encounter, just before the reference that met
-// it, except for a pipe, whose state follows the FILE record of the first
-// file open on it. So the first field naming an objref is its first
+// it, except for an object whose state follows the record that first refers
+// to it (a pipe after the FILE record of the first file open on it: the
+// spec's After). So the first field naming an objref is its first
 // encounter when the objref was introduced before it (after it, for a
 // pipe); every later one is a reference. Anything else is dangling.
 func markObjrefs(recs []*Record) {
@@ -55,22 +41,23 @@ func markObjrefs(recs []*Record) {
 			}
 			continue
 		}
-		for _, rf := range refFields {
-			if rf.t != r.Type {
-				continue
-			}
-			f := r.Field(rf.name)
+		spec := image.SpecOf(r.Type)
+		if spec == nil {
+			continue
+		}
+		for _, rf := range spec.Refs() {
+			f := r.Field(rf.Name)
 			ref := f.Int()
 			if ref == 0 {
 				continue
 			}
 			in, ok := intros[ref]
 			switch {
-			case !ok || in.objType != rf.objType:
+			case !ok || in.objType != uint64(rf.Meaning.Ref):
 				f.Mark = MarkDangling
 			case named[ref]:
 				f.Mark = MarkRef
-			case in.index < r.Index || rf.objType == image.ObjPipe:
+			case in.index < r.Index || rf.Meaning.After:
 				f.Mark = MarkFirst
 			default:
 				f.Mark = MarkDangling

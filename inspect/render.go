@@ -10,6 +10,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
@@ -44,17 +45,17 @@ func symbol(r *Record, f *Field) string {
 		}
 	case image.TypeObjref:
 		if f.Name == "ObjType" {
-			return image.ObjTypeName(uint32(v))
+			return image.ObjTypeName(image.ObjType(v))
 		}
-	case image.TypeTask:
+	case ckpt.RecTask:
 		if f.Name == "State" {
 			return map[uint64]string{0: "live", 1: "zombie"}[v]
 		}
-	case image.TypeFd:
+	case task.RecFd:
 		if f.Name == "CloseOnExec" && v == 1 {
 			return "cloexec"
 		}
-	case image.TypeFile:
+	case vfs.RecFile:
 		switch f.Name {
 		case "FileType":
 			return vfs.FileType(v).String()
@@ -63,11 +64,11 @@ func symbol(r *Record, f *Field) string {
 		case "Mode":
 			return vfs.FMode(v).String()
 		}
-	case image.TypePipeBuf:
+	case vfs.RecPipeBuf:
 		if f.Name == "Flags" && v == 1 {
 			return "packet"
 		}
-	case image.TypeGhost:
+	case vfs.RecGhost:
 		if f.Name == "Mode" {
 			return vfs.FormatMode(uint32(v))
 		}
@@ -81,27 +82,28 @@ func tailParts(r *Record) []Part {
 	switch r.Type {
 	case image.TypeError:
 		return []Part{{"message", quoteShort(t)}}
-	case image.TypeRegs:
+	case ckpt.RecRegs:
+		// The registers are fields now; show the usual few, as before.
 		var s x86cpu.State
-		if err := s.UnmarshalBinary(t); err != nil {
+		if err := s.UnmarshalBinary(r.fixed()); err != nil {
 			return []Part{{"regs", err.Error()}}
 		}
 		hex := func(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 		return []Part{{"rip", hex(s.Regs.Rip)}, {"rsp", hex(s.Regs.Rsp)}, {"rax", hex(s.Regs.Rax)},
 			{"cs", hex(s.Regs.Cs)}, {"eflags", hex(s.Regs.Eflags)}}
-	case image.TypeFS:
+	case task.RecFS:
 		root, cwd := r.value("RootLen"), r.value("CwdLen")
 		if root+cwd == int64(len(t)) {
 			return []Part{{"root", quoteShort(t[:root])}, {"cwd", quoteShort(t[root:])}}
 		}
-	case image.TypeFile:
+	case vfs.RecFile:
 		if len(t) == 0 {
 			return nil
 		}
 		return []Part{{"path", quoteShort(t)}}
-	case image.TypePipeBuf:
+	case vfs.RecPipeBuf:
 		return []Part{{"data", quoteShort(t)}}
-	case image.TypeGhost:
+	case vfs.RecGhost:
 		if n := r.value("PathLen"); n <= int64(len(t)) {
 			return []Part{{"path", quoteShort(t[:n])}, {"contents", quoteShort(t[n:])}}
 		}

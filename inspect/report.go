@@ -190,3 +190,16 @@ func putUint(b []byte, v uint64) {
 		binary.LittleEndian.PutUint64(b, v)
 	}
 }
+
+// fixed returns the record's fixed part, encoded again from its fields.
+func (r *Record) fixed() []byte {
+	b := make([]byte, image.SpecOf(r.Type).FixedSize())
+	for _, f := range r.Fields {
+		if f.IsArray() {
+			copy(b[f.Offset:f.Offset+f.Size], f.Bytes)
+		} else {
+			putUint(b[f.Offset:f.Offset+f.Size], f.Bits)
+		}
+	}
+	return b
+}

@@ -146,9 +146,10 @@ func TestShowErrorRecord(t *testing.T) {
 	out, err := show(t, img)
 	require.NoError(t, err, "an image that ends in an error record is well formed")
 	assert.Contains(t, out, "     464  FILE_TABLE      8  Fds=1\n"+
-		`     480  ERROR         110  message="pid 1: objhash: checkpoint file table objref 1: fd 0: the fi"... (110 bytes)`+"\n")
+		"     480  OBJREF          8  ObjType=3(file) Objref=2(first)\n"+
+		`     496  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhas"... (145 bytes)`+"\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
-	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: the file holds a flock lock: EBADF (bad file descriptor)"`)
+	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`)
 }
 
 func TestShowChecksumMismatch(t *testing.T) {

@@ -3,7 +3,9 @@ package inspect
 import (
 	"sort"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
@@ -53,23 +55,23 @@ func summarize(rep *Report) Summary {
 	sizes := map[image.Type]*TypeSize{}
 	for _, r := range rep.Records {
 		switch r.Type {
-		case image.TypeTask:
+		case ckpt.RecTask:
 			if r.value("State") == 1 {
 				s.Zombies++
 			} else {
 				s.Tasks++
 			}
-		case image.TypeFileTable:
+		case task.RecFileTable:
 			s.FileTables++
-		case image.TypeFS:
+		case task.RecFS:
 			s.FSStates++
-		case image.TypeFile:
+		case vfs.RecFile:
 			s.Files[vfs.FileType(r.value("FileType")).String()]++
-		case image.TypePipe:
+		case vfs.RecPipe:
 			s.Pipes++
-		case image.TypePipeBuf:
+		case vfs.RecPipeBuf:
 			s.PipeBytes += int64(len(r.Tail))
-		case image.TypeGhost:
+		case vfs.RecGhost:
 			s.Ghosts++
 		case image.TypeError:
 			s.Error = string(r.Tail)

@@ -8,7 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Show prints what an image holds: one line per record (its offset, type,
@@ -43,6 +45,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 func (r *Record) text() string {
 	var parts []string
 	for _, f := range r.Fields {
+		if r.Type == ckpt.RecRegs {
+			break // shown by their usual few, as parts
+		}
 		if strings.HasPrefix(f.Name, "Pad") && f.Bits == 0 {
 			continue // zero, as the format requires: noise
 		}
@@ -66,9 +71,9 @@ func (f *Field) text(t image.Type) string {
 	}
 	s := strconv.FormatInt(f.Int(), 10)
 	switch {
-	case t == image.TypeFile && f.Name == "Flags", t == image.TypeGhost && f.Name == "Mode":
+	case t == vfs.RecFile && f.Name == "Flags", t == vfs.RecGhost && f.Name == "Mode":
 		s = "0" + strconv.FormatUint(f.Bits, 8)
-	case t == image.TypeFile && f.Name == "Mode", t == image.TypeTail && f.Name == "CRC":
+	case t == vfs.RecFile && f.Name == "Mode", t == image.TypeTail && f.Name == "CRC":
 		s = "0x" + strconv.FormatUint(f.Bits, 16)
 	}
 	if f.Symbol != "" {

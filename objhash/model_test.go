@@ -411,8 +411,10 @@ func TestTablesMatchAModel(t *testing.T) {
 				}
 				var want errno.Errno
 				switch {
-				case m.rsDiscarded || ref <= 0 || !registered(ty) || !in:
+				case m.rsDiscarded || ref <= 0 || !registered(ty):
 					want = errno.EINVAL
+				case !in:
+					want = errno.ENOENT // ErrNoObjref
 				case e.t != ty:
 					want = errno.ENOMSG
 				}

@@ -248,15 +248,15 @@ func TestRestartNestedSharing(t *testing.T) {
 	fileOps := fakeOps(func() *fctx { return c }, "file", tFile)
 	const inodeRef = 3
 	fileOps.Restore = func(c *fctx) (any, error) {
-		obj, err := c.tab.Fetch(inodeRef, tFile)
-		if err == nil {
+		obj, ok, err := c.tab.Find(inodeRef, tFile)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			// The other end, parked: it gets a reference for its caller.
 			o := obj.(*fobj)
 			o.refs++
 			return o, nil
-		}
-		if !errors.Is(err, errno.EINVAL) {
-			return nil, err
 		}
 		rd, wr := &fobj{name: "rd", refs: 1}, &fobj{name: "wr", refs: 1}
 		created = append(created, rd, wr)
@@ -345,7 +345,11 @@ func TestRestoreObjErrors(t *testing.T) {
 	assert.ErrorIs(t, err, errno.ENOMSG)
 	assert.EqualError(t, err, "objhash: fetch objref 6: is a pipe, not a file: ENOMSG (no message of desired type)")
 	_, err = c.tab.Fetch(7, tFile)
-	assert.ErrorIs(t, err, errno.EINVAL)
+	assert.ErrorIs(t, err, ErrNoObjref, "not EINVAL: a missing object is not a bad argument")
+	assert.NotErrorIs(t, err, errno.EINVAL)
+	_, ok, err := c.tab.Find(7, tFile)
+	assert.NoError(t, err)
+	assert.False(t, ok)
 
 	c.tab.Discard()
 	assert.Zero(t, a.refs)

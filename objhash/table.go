@@ -187,6 +187,22 @@ func (t *Table[C]) Lookup(obj any, typ Type) (objref int32, ok bool, err error) 
 	return t.entries.at(i).objref, true, nil
 }
 
+// Add returns obj's objref, adding obj to the table if it is new, without
+// saving it: for an object whose state comes after the record that refers
+// to it (nested sharing: a pipe after the first file open on it), which
+// CheckpointObj then writes on its first call. Its errors are LookupAdd's.
+func (t *Table[C]) Add(obj any, typ Type) (int32, error) {
+	ops, err := t.checkpointArgs("add", obj, typ)
+	if err != nil {
+		return 0, err
+	}
+	i, err := t.findOrAdd("add", obj, ops)
+	if err != nil {
+		return 0, err
+	}
+	return t.entries.at(i).objref, nil
+}
+
 // LookupAdd returns obj's objref, adding obj to the table if it is new. It is
 // for callers that write an object's state themselves: first is true when
 // the caller must now write it, and the object counts as checkpointed from
@@ -348,23 +364,41 @@ func (t *Table[C]) Insert(obj any, objref int32, typ Type) error {
 	return nil
 }
 
-// Fetch returns the object entered under objref. It fails with EINVAL for an
-// objref not in the table and with ENOMSG for one entered under another
-// type, which in an image is a record naming the wrong kind of object.
+// ErrNoObjref is the error of Fetch for an objref that no object has: it
+// is distinct from the EINVAL of a malformed call, so that a missing object
+// is never mistaken for a bad argument, nor the reverse. It carries ENOENT.
+var ErrNoObjref = fmt.Errorf("no such objref: %w", errno.ENOENT)
+
+// Fetch returns the object entered under objref. It fails with ErrNoObjref
+// for an objref not in the table and with ENOMSG for one entered under
+// another type, which in an image is a record naming the wrong kind of
+// object.
 func (t *Table[C]) Fetch(objref int32, typ Type) (any, error) {
+	obj, ok, err := t.Find(objref, typ)
+	if err == nil && !ok {
+		ops, _ := t.reg.Ops(typ)
+		err = fmt.Errorf("objhash: %s (wanted a %s): %w", restartWhat("fetch", objref, ""), ops.Name, ErrNoObjref)
+	}
+	return obj, err
+}
+
+// Find is Fetch for an objref that may not have been restored yet: it
+// reports false, and no error, when no object has it. Its other errors are
+// Fetch's.
+func (t *Table[C]) Find(objref int32, typ Type) (any, bool, error) {
 	ops, err := t.restartArgs("fetch", objref, typ)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	i, ok := t.byRef[objref]
 	if !ok {
-		return nil, fail(restartWhat("fetch", objref, ""), errno.EINVAL, "no such objref (wanted a %s)", ops.Name)
+		return nil, false, nil
 	}
 	e := t.entries.at(i)
 	if e.typ != ops.Type {
-		return nil, fail(restartWhat("fetch", objref, ""), errno.ENOMSG, "is a %s, not a %s", t.reg.Name(e.typ), ops.Name)
+		return nil, false, fail(restartWhat("fetch", objref, ""), errno.ENOMSG, "is a %s, not a %s", t.reg.Name(e.typ), ops.Name)
 	}
-	return e.obj, nil
+	return e.obj, true, nil
 }
 
 // RestoreObj creates the object whose objref record has just been read, with

@@ -2,48 +2,8 @@ package image
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 )
-
-// Field is one field of a record type's fixed part.
-type Field struct {
-	Name   string
-	Offset int // from the start of the payload
-	Size   int
-	Kind   string // u16, i32, [16]byte, ...
-	Doc    string
-}
-
-// Fields lists the fields of the record type's fixed part.
-func (s *Spec) Fields() []Field {
-	if s.Fixed == nil {
-		return nil
-	}
-	var out []Field
-	for i := range s.Fixed.NumField() {
-		f := s.Fixed.Field(i)
-		out = append(out, Field{
-			Name: f.Name, Offset: int(f.Offset), Size: int(f.Type.Size()),
-			Kind: kindName(f.Type), Doc: f.Tag.Get("doc"),
-		})
-	}
-	return out
-}
-
-func kindName(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Array:
-		return fmt.Sprintf("[%d]%s", t.Len(), kindName(t.Elem()))
-	case reflect.Uint8:
-		return "byte"
-	case reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return fmt.Sprintf("u%d", t.Bits())
-	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return fmt.Sprintf("i%d", t.Bits())
-	}
-	return t.String()
-}
 
 // Markdown returns the format's documentation: the framing, the version
 // policy, and every record type with its fields. FORMAT.md is this text;
@@ -56,8 +16,9 @@ func Markdown() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The ckptsim image format, version %d.%d\n\n", VersionMajor, VersionMinor)
-	b.WriteString(`<!-- Generated from ckpt/image/records.go by TestFormatDoc; run
-     go test ./ckpt/image -update   to rewrite it after changing the records. -->
+	b.WriteString(`<!-- Generated from the record definitions (image.Define, in the package of
+     each type of object) by TestFormatDoc in package ckpt; run
+     go test ./ckpt -run TestFormatDoc -update   to rewrite it. -->
 
 An image is a stream of records, written and read strictly in sequence (no
 seeking), so that it can flow from one kernel's checkpoint straight into
@@ -95,7 +56,16 @@ when the file is met for the first time: OBJREF (type file), the ghost of an
 unlinked file (OBJREF, GHOST), then FILE. A pipe's state follows the FILE
 record of the first file open on it: OBJREF (type pipe), PIPE, PIPE_BUF...
 Objrefs count from 1 in order of first encounter, so the same world always
-gives the same image.
+gives the same image. Each record type's section says where its records go.
+
+Restart accepts only canonical images, those a checkpoint could have
+written: each OBJREF record introduces the next objref (n+1 after n), right
+before the record that first refers to it (a record's objref fields say
+which object types may come before it), and that record must refer to it;
+an object whose state follows the record that first refers to it (a pipe)
+is introduced right after that record. So the world an accepted image
+restores checkpoints back to the same image. Restart reads nothing after
+the TAIL record: a stream may carry more after an image.
 
 ## Versions
 
@@ -141,7 +111,7 @@ How a change is made, and checked:
    the world their script builds; those of another major must be refused,
    naming both versions.
 4. ` + "`make golden`" + ` rewrites the golden images and their Show text in
-   golden/testdata/golden, and ` + "`go test ./ckpt/image -update`" + ` rewrites
+   golden/testdata/golden, and ` + "`go test ./ckpt -run TestFormatDoc -update`" + ` rewrites
    this file; review both diffs.
 
 ` + "`make format-change`" + ` shows the harness at work: it widens a field, and
@@ -151,8 +121,11 @@ what the golden test says of each.
 ## Record types
 
 `)
-	for _, s := range Specs {
+	for _, s := range Specs() {
 		fmt.Fprintf(&b, "### %d %s\n\n%s\n\n", s.Type, s.Name, s.Doc)
+		if s.Place != "" {
+			fmt.Fprintf(&b, "Where: %s\n\n", s.Place)
+		}
 		if fields := s.Fields(); len(fields) > 0 {
 			fmt.Fprintf(&b, "Fixed part, %d bytes:\n\n| offset | size | type | field | meaning |\n| --- | --- | --- | --- | --- |\n", s.FixedSize())
 			for _, f := range fields {
@@ -160,8 +133,8 @@ what the golden test says of each.
 			}
 			b.WriteString("\n")
 		}
-		if s.Tail != "" {
-			fmt.Fprintf(&b, "Tail: %s, %d to %d bytes.\n\n", s.Tail, s.MinTail, s.MaxTail)
+		if s.Tail.Doc != "" {
+			fmt.Fprintf(&b, "Tail: %s, %d to %d bytes.\n\n", s.Tail.Doc, s.Tail.Min, s.Tail.Max)
 		}
 	}
 	return b.String()

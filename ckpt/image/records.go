@@ -28,9 +28,7 @@
 // disagree. The version policy is in FORMAT.md too.
 package image
 
-import (
-	"reflect"
-)
+import "time"
 
 // Type is a record type.
 type Type uint32
@@ -82,34 +80,6 @@ const (
 
 // Architecture ids of the arch record.
 const ArchX86_64 = 1
-
-// The types of shared objects, as OBJREF records name them. The numbers are
-// part of the format.
-const (
-	ObjFileTable = 1
-	ObjFS        = 2
-	ObjFile      = 3
-	ObjPipe      = 4
-	ObjGhost     = 5
-)
-
-// ObjTypeName returns a shared object type's name, such as "file table",
-// or "" for a number that names none.
-func ObjTypeName(t uint32) string {
-	switch t {
-	case ObjFileTable:
-		return "file table"
-	case ObjFS:
-		return "fs state"
-	case ObjFile:
-		return "file"
-	case ObjPipe:
-		return "pipe"
-	case ObjGhost:
-		return "ghost"
-	}
-	return ""
-}
 
 // Header opens every image.
 type Header struct {
@@ -233,70 +203,19 @@ type Ghost struct {
 	Changes uint64 `doc:"a regular file's change counter"`
 }
 
-// Spec describes one record type.
-type Spec struct {
-	Type Type
-	Name string
-	Doc  string
-	// Fixed is the Go type of the fixed part, nil when there is none.
-	Fixed reflect.Type
-	// Tail describes the variable tail, "" when there is none; MinTail and
-	// MaxTail bound its length.
-	Tail             string
-	MinTail, MaxTail int
-}
-
-// FixedSize returns the length of the fixed part.
-func (s *Spec) FixedSize() int {
-	if s.Fixed == nil {
-		return 0
-	}
-	return int(s.Fixed.Size())
-}
-
-func fixed[T any]() reflect.Type { return reflect.TypeFor[T]() }
-
-// Specs lists every record type, in the order FORMAT.md documents them.
-var Specs = []*Spec{
-	{Type: TypeHeader, Name: "HEADER", Doc: "Opens the image.", Fixed: fixed[Header]()},
-	{Type: TypeArch, Name: "ARCH", Doc: "The register layout of the tasks' state.", Fixed: fixed[Arch]()},
-	{Type: TypeTail, Name: "TAIL", Doc: "Closes a complete image.", Fixed: fixed[Tail]()},
-	{Type: TypeError, Name: "ERROR", Doc: "Written instead of the tail when checkpoint fails part-way.",
-		Tail: "the error message", MaxTail: MaxMessage},
-	{Type: TypeObjref, Name: "OBJREF", Doc: "First encounter of a shared object: its state follows.", Fixed: fixed[Objref]()},
-	{Type: TypeTree, Name: "TREE", Doc: "Starts the task tree.", Fixed: fixed[Tree]()},
-	{Type: TypeTask, Name: "TASK", Doc: "One task, in preorder.", Fixed: fixed[Task]()},
-	{Type: TypeTaskObjs, Name: "TASK_OBJS", Doc: "A task's file table and fs state.", Fixed: fixed[TaskObjs]()},
-	{Type: TypeRegs, Name: "REGS", Doc: "A task's user register state.",
-		Tail: "user_regs_struct (216 bytes), FXSAVE area (512), debug registers (64), little-endian", MinTail: RegsSize, MaxTail: RegsSize},
-	{Type: TypeFileTable, Name: "FILE_TABLE", Doc: "A file table's state.", Fixed: fixed[FileTable]()},
-	{Type: TypeFd, Name: "FD", Doc: "One descriptor of a file table.", Fixed: fixed[Fd]()},
-	{Type: TypeFS, Name: "FS", Doc: "An fs state.", Fixed: fixed[FS](),
-		Tail: "root path, then working directory path", MinTail: 2, MaxTail: 2 * MaxPath},
-	{Type: TypeFile, Name: "FILE", Doc: "An open file.", Fixed: fixed[File](),
-		Tail: "path, for a linked regular file, directory or FIFO", MaxTail: MaxPath},
-	{Type: TypePipe, Name: "PIPE", Doc: "A pipe's state.", Fixed: fixed[Pipe]()},
-	{Type: TypePipeBuf, Name: "PIPE_BUF", Doc: "One buffer of a pipe.", Fixed: fixed[PipeBuf](),
-		Tail: "the buffer's unread bytes", MinTail: 1, MaxTail: PageSize},
-	{Type: TypeGhost, Name: "GHOST", Doc: "An unlinked file still open.", Fixed: fixed[Ghost](),
-		Tail: "its last path, then its contents", MinTail: 2, MaxTail: MaxPath + MaxContents},
-}
-
-var specByType = func() map[Type]*Spec {
-	m := make(map[Type]*Spec, len(Specs))
-	for _, s := range Specs {
-		m[s.Type] = s
-	}
-	return m
-}()
-
-// SpecOf returns the spec of a record type, or nil for an unknown one.
-func SpecOf(t Type) *Spec { return specByType[t] }
-
-// String returns the record type's name, such as "FILE_TABLE".
-func (t Type) String() string {
-	if s := SpecOf(t); s != nil {
-		return s.Name
-	}
-	return "type " + itoa(int64(t))
-}
+// The record types of the stream itself, with their kinds, for the
+// engine and tools. The other record types are
+// defined, with Define, by the packages whose objects they save.
+var (
+	HeaderKind = Define[Header](Spec{Type: TypeHeader, Name: "HEADER", Doc: "Opens the image.",
+		Meaning: map[string]Meaning{"Flags": {Names: map[uint64]string{1: "CHECKPOINT_SUBTREE"}},
+			"Time": {Format: func(v uint64) string { return time.Unix(0, int64(v)).UTC().Format(time.RFC3339Nano) }}}})
+	ArchKind = Define[Arch](Spec{Type: TypeArch, Name: "ARCH", Doc: "The register layout of the tasks' state.",
+		Meaning: map[string]Meaning{"Arch": {Names: map[uint64]string{ArchX86_64: "x86-64"}}}})
+	TailKind = Define[Tail](Spec{Type: TypeTail, Name: "TAIL", Doc: "Closes a complete image.",
+		Meaning: map[string]Meaning{"CRC": {Hex: true}}})
+	ErrorKind = Define[NoFixed](Spec{Type: TypeError, Name: "ERROR", Doc: "Written instead of the tail when checkpoint fails part-way.",
+		Tail: TailSpec{Doc: "the error message", Max: MaxMessage, Parts: []TailPart{{Name: "message"}}}})
+	ObjrefKind = Define[Objref](Spec{Type: TypeObjref, Name: "OBJREF", Doc: "First encounter of a shared object: its state follows.",
+		Meaning: map[string]Meaning{"ObjType": {Format: func(v uint64) string { return ObjTypeName(ObjType(v)) }}}})
+)

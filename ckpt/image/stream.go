@@ -1,17 +1,13 @@
 package image
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
 	"hash/crc32"
 	"io"
-	"reflect"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 )
@@ -30,8 +26,6 @@ func RecordSize(n int) int64 { return int64(headerSize + n + pad(n)) }
 
 // End returns the offset just past the record: where the next one starts.
 func (r *Record) End() int64 { return r.Offset + RecordSize(len(r.Fixed)+len(r.Tail)) }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Error is a malformed image: where (the offset of the record's header)
 // and what. It wraps EINVAL.
@@ -57,7 +51,9 @@ type Writer struct {
 	off int64
 	crc hash.Hash32
 	err error
-	buf bytes.Buffer
+	// small holds a record's header, fixed part, short tail and padding,
+	// written in one piece; a long tail goes to the stream as it is.
+	small []byte
 	// OnRecord, when set, is called after each record is written, with its
 	// offset and type, for debug logs.
 	OnRecord func(off int64, t Type, length int)
@@ -71,44 +67,71 @@ func NewWriter(w io.Writer) *Writer {
 // Offset returns the number of bytes written so far.
 func (w *Writer) Offset() int64 { return w.off }
 
-// Write writes one record: fixed (a pointer to, or value of, the type's
-// fixed struct; nil when it has none) then tail. The first error sticks:
-// later writes return it.
-func (w *Writer) Write(t Type, fixed any, tail []byte) error {
+// copyMax is the longest tail copied into a record's first piece; a longer
+// one (pipe bytes, file contents) is written from the caller's memory.
+const copyMax = 512
+
+// WriteRecord writes one record of type s: the encoded fixed part, then
+// the tail in the pieces given. It checks the fixed part's length and the
+// tail's bounds. The first error sticks: later writes return it.
+func (w *Writer) WriteRecord(s *Spec, fixed []byte, tail ...[]byte) error {
 	if w.err != nil {
 		return w.err
 	}
-	s := SpecOf(t)
-	if s == nil {
-		return fmt.Errorf("image: writing unknown record type %d", t)
+	if SpecOf(s.Type) != s {
+		return fmt.Errorf("image: writing unregistered record type %d", s.Type)
 	}
-	w.buf.Reset()
-	var hdr [headerSize]byte
-	w.buf.Write(hdr[:])
-	if fixed != nil {
-		if reflect.Indirect(reflect.ValueOf(fixed)).Type() != s.Fixed {
-			return fmt.Errorf("image: %v record with a %T", t, fixed)
+	if len(fixed) != s.FixedSize() {
+		return fmt.Errorf("image: %v record with a %d-byte fixed part, not %d", s.Type, len(fixed), s.FixedSize())
+	}
+	tailLen := 0
+	for _, t := range tail {
+		tailLen += len(t)
+	}
+	if tailLen < s.Tail.Min || tailLen > s.Tail.Max {
+		return fmt.Errorf("image: %v record with a %d-byte tail, allowed %d..%d", s.Type, tailLen, s.Tail.Min, s.Tail.Max)
+	}
+	n := len(fixed) + tailLen
+	off := w.off
+	b := binary.LittleEndian.AppendUint32(w.small[:0], uint32(s.Type))
+	b = binary.LittleEndian.AppendUint32(b, uint32(n))
+	b = append(b, fixed...)
+	if tailLen <= copyMax {
+		for _, t := range tail {
+			b = append(b, t...)
 		}
-		if err := binary.Write(&w.buf, binary.LittleEndian, fixed); err != nil {
+		tail = nil
+	}
+	if tail == nil {
+		b = append(b, zeros[:pad(n)]...)
+	}
+	w.small = b
+	if err := w.emit(s.Type, off, b); err != nil {
+		return err
+	}
+	if tail != nil {
+		for _, t := range tail {
+			if err := w.emit(s.Type, off, t); err != nil {
+				return err
+			}
+		}
+		if err := w.emit(s.Type, off, zeros[:pad(n)]); err != nil {
 			return err
 		}
-	} else if s.Fixed != nil {
-		return fmt.Errorf("image: %v record without its fixed part", t)
 	}
-	if len(tail) < s.MinTail || len(tail) > s.MaxTail {
-		return fmt.Errorf("image: %v record with a %d-byte tail, allowed %d..%d", t, len(tail), s.MinTail, s.MaxTail)
+	if w.OnRecord != nil {
+		w.OnRecord(off, s.Type, n)
 	}
-	w.buf.Write(tail)
-	n := w.buf.Len() - headerSize
-	w.buf.Write(make([]byte, pad(n)))
-	b := w.buf.Bytes()
-	binary.LittleEndian.PutUint32(b[0:], uint32(t))
-	binary.LittleEndian.PutUint32(b[4:], uint32(n))
-	return w.emit(t, b, n)
+	return nil
 }
 
-func (w *Writer) emit(t Type, b []byte, n int) error {
-	off := w.off
+var zeros [8]byte
+
+// emit writes one piece of the record of type t that starts at off.
+func (w *Writer) emit(t Type, off int64, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
 	if _, err := w.w.Write(b); err != nil {
 		w.err = fmt.Errorf("image: writing %v record at offset %d: %w", t, off, err)
 		return w.err
@@ -117,16 +140,13 @@ func (w *Writer) emit(t Type, b []byte, n int) error {
 	if t != TypeTail {
 		w.crc.Write(b)
 	}
-	if w.OnRecord != nil {
-		w.OnRecord(off, t, n)
-	}
 	return nil
 }
 
 // WriteTail closes the image with a tail record holding the CRC32C of
 // every byte written before it.
 func (w *Writer) WriteTail() error {
-	return w.Write(TypeTail, &Tail{Magic: TailMagic, CRC: w.crc.Sum32()}, nil)
+	return TailKind.Write(w, &Tail{Magic: TailMagic, CRC: w.crc.Sum32()})
 }
 
 // WriteError ends an incomplete image with an error record saying why. It
@@ -136,7 +156,7 @@ func (w *Writer) WriteError(msg string) error {
 	if len(msg) > MaxMessage {
 		msg = msg[:MaxMessage]
 	}
-	return w.Write(TypeError, nil, []byte(msg))
+	return ErrorKind.Write(w, &NoFixed{}, []byte(msg))
 }
 
 // Record is one record as read.
@@ -149,30 +169,18 @@ type Record struct {
 	CRC uint32
 }
 
+// Wrap adds the record's offset and type to an error about it, unless the
+// error already is an *Error naming a record.
+func (r *Record) Wrap(err error) error {
+	if _, ok := errors.AsType[*Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("image offset %d: %v record: %w", r.Offset, r.Type, err)
+}
+
 // Errorf returns an *Error about this record.
 func (r *Record) Errorf(format string, args ...any) error {
 	return &Error{Offset: r.Offset, Type: r.Type, Msg: fmt.Sprintf(format, args...)}
-}
-
-// Decode fills v, a pointer to the record type's fixed struct, and checks
-// that every field named Pad... is zero, as the format requires.
-func (r *Record) Decode(v any) error {
-	s := SpecOf(r.Type)
-	if reflect.TypeOf(v).Elem() != s.Fixed {
-		return fmt.Errorf("image: decoding %v record into %T", r.Type, v)
-	}
-	if err := binary.Read(bytes.NewReader(r.Fixed), binary.LittleEndian, v); err != nil {
-		return r.Errorf("%v", err)
-	}
-	// Straight from the struct, not through Fields: this runs for every
-	// record restart reads, and Fields formats documentation.
-	rv := reflect.ValueOf(v).Elem()
-	for i := range rv.NumField() {
-		if name := s.Fixed.Field(i).Name; strings.HasPrefix(name, "Pad") && !rv.Field(i).IsZero() {
-			return r.Errorf("%s is not zero", name)
-		}
-	}
-	return nil
 }
 
 // Reader reads records from a stream, never seeking.
@@ -255,8 +263,8 @@ func (r *Reader) read() (*Record, error) {
 		return nil, &Error{Offset: off, Msg: fmt.Sprintf("unknown record type %d", rec.Type)}
 	}
 	fixed := int64(s.FixedSize())
-	if length < fixed+int64(s.MinTail) || length > fixed+int64(s.MaxTail) {
-		return nil, rec.Errorf("length %d, allowed %d..%d", length, fixed+int64(s.MinTail), fixed+int64(s.MaxTail))
+	if length < fixed+int64(s.Tail.Min) || length > fixed+int64(s.Tail.Max) {
+		return nil, rec.Errorf("length %d, allowed %d..%d", length, fixed+int64(s.Tail.Min), fixed+int64(s.Tail.Max))
 	}
 	if rec.Type == TypeTail {
 		rec.CRC = r.crc.Sum32()

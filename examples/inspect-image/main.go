@@ -6,7 +6,8 @@
 // first encounter or a later reference. Its JSON form keeps every raw value,
 // one record per line, so that inspect.Encode rebuilds the identical image
 // from it; edit a line first and the image carries exactly that change.
-// Here the edit points a descriptor at an objref that no record introduces.
+// Here the edit points a descriptor (one that refers to a file met before)
+// at an objref that no record introduces.
 // Inspect marks it dangling; restart, which validates every record before
 // using it, refuses it with an error naming the record's offset. Restart
 // reads in sequence and checks the tail's checksum last, so the edit is
@@ -112,7 +113,9 @@ type Edit struct {
 func editJSON(js string) (*Edit, error) {
 	lines := strings.Split(js, "\n")
 	for i, l := range lines {
-		if !strings.Contains(l, `"type":"FD"`) {
+		// A descriptor that refers to its file by reference: one whose file
+		// is introduced right before it must refer to that file.
+		if !strings.Contains(l, `"type":"FD"`) || !strings.Contains(l, `"File":"ref"`) {
 			continue
 		}
 		start := strings.Index(l, `"File":`)
@@ -126,7 +129,7 @@ func editJSON(js string) (*Edit, error) {
 		e.JSON = strings.Join(lines, "\n")
 		return e, nil
 	}
-	return nil, errors.New("no FD record in the JSON")
+	return nil, errors.New("no FD record referring to a file already met in the JSON")
 }
 
 // encode turns JSON back into an image, recomputing the checksum or not.
@@ -210,7 +213,7 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nA hand edit of the first FD record's line:\n  - %s\n  + %s\n", edit.Before, edit.After)
+	fmt.Fprintf(w, "\nA hand edit of the first FD record that refers to a file met before:\n  - %s\n  + %s\n", edit.Before, edit.After)
 	fixed, err := encode(edit.JSON, true)
 	if err != nil {
 		return err

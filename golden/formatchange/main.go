@@ -30,19 +30,19 @@ type edit struct{ file, old, new string }
 
 var changes = []change{
 	{"widen", "the PIPE record's Bytes field widened from 32 to 64 bits (after a pad, to keep it aligned)", []edit{
-		{"ckpt/image/records.go", "	Bytes   uint32 `doc:\"bytes in the pipe, the sum of the buffers'\"`", "	Pad     uint32 `doc:\"zero\"`\n	Bytes   uint64 `doc:\"bytes in the pipe, the sum of the buffers'\"`"},
-		{"ckpt/checkpoint.go", "Bytes: uint32(p.Len())", "Bytes: uint64(p.Len())"},
+		{"sim/vfs/pipe_checkpoint.go", "	Bytes   uint32 `doc:\"bytes in the pipe, the sum of the buffers'\"`", "	Pad     uint32 `doc:\"zero\"`\n	Bytes   uint64 `doc:\"bytes in the pipe, the sum of the buffers'\"`"},
+		{"sim/vfs/pipe_checkpoint.go", "Bytes: uint32(p.Len())", "Bytes: uint64(p.Len())"},
 	}},
 	{"reorder", "a task's REGS record written before its TASK_OBJS", []edit{
-		{"ckpt/checkpoint.go", `	if err := c.w.Write(image.TypeTaskObjs, &objs, nil); err != nil {
+		{"ckpt/checkpoint.go", `	if err := TaskObjsKind.Write(c, &objs); err != nil {
 		return err
 	}
-	regs, _ := t.Regs().MarshalBinary()
-	return c.w.Write(image.TypeRegs, nil, regs)`, `	regs, _ := t.Regs().MarshalBinary()
-	if err := c.w.Write(image.TypeRegs, nil, regs); err != nil {
+	regs := t.Regs()
+	return RegsKind.Write(c, &regs)`, `	regs := t.Regs()
+	if err := RegsKind.Write(c, &regs); err != nil {
 		return err
 	}
-	return c.w.Write(image.TypeTaskObjs, &objs, nil)`},
+	return TaskObjsKind.Write(c, &objs)`},
 	}},
 }
 

@@ -2,103 +2,243 @@ package vfs
 
 import (
 	"fmt"
+	"path"
+	"strings"
 
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/ckpt/object"
 	"github.com/ckptsim/ckptsim/sim/errno"
-	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
-// This file is the VFS side of checkpoint/restart: what each type of file
-// saves and how it comes back, kept here beside the file types as Linux
-// keeps f_op->checkpoint beside each file_operations. The engine (package
-// ckpt) owns the image and the object hash; it reaches file types only
-// through the interfaces below.
+// This file is the VFS side of checkpoint/restart: the open file as an
+// object (its FILE record, the refusals every file shares, the table of
+// file types that restore themselves), paths as an image saves them, and
+// regular files and directories. Pipes and FIFOs are in pipe_checkpoint.go,
+// unlinked files in ghost.go. The engine (package ckpt) reaches all of it
+// through package object's contract, as Linux reaches f_op->checkpoint.
 
-// FileRecord is what a checkpoint saves of one open file: the fields every
-// file has, which the engine fills in (with the name the file was opened
-// through), and the fields of its type, which the type's Checkpoint
-// operation fills in.
-type FileRecord struct {
-	Type    FileType
-	Flags   int
-	Mode    FMode
-	Pos     int64
-	Version uint64
+// The object types of this package: their numbers in OBJREF records.
+const (
+	ObjFile  object.Type = 3
+	ObjPipe  object.Type = 4
+	ObjGhost object.Type = 5
+)
 
-	// Path is the name a linked regular file, directory or FIFO was opened
-	// through, relative to the container's root; "" otherwise.
-	Path string
-	// Ghost is an unlinked file's ghost objref: the inode, saved once.
-	Ghost int32
-	// Size and Changes are a regular file's when it was saved, so that
-	// restart can refuse one that has changed since.
-	Size    int64
-	Changes uint64
-	// Pipe is a pipe end's or FIFO's pipe objref.
-	Pipe int32
+// Container is what the VFS side needs to know of the container being
+// saved or restored; the engine sets it with SetContainer before anything
+// else.
+type Container struct {
+	FS *FS
+	// Root is the container's root directory: paths are saved relative to
+	// it and resolved under it.
+	Root *Dentry
+	// Owner returns a file's owner as F_GETOWN reports it (0 once the task
+	// it named is gone); checkpoint only.
+	Owner func(f *File) int
 }
+
+var containerKey = object.Key[Container]{Name: "vfs container"}
+
+// SetContainer tells the VFS side of one checkpoint or restart about the
+// container.
+func SetContainer(ctx object.Locals, c Container) { *object.Local(ctx, &containerKey) = c }
+
+func containerOf(ctx object.Locals) *Container { return object.Local(ctx, &containerKey) }
+
+// SavedPath returns d's path as an image saves it, relative to the
+// container's root. Linux lets a task work below a directory whose path is
+// longer than PATH_MAX, through relative paths, but no image can name it:
+// restart, like open(2), takes no longer one. It is refused here, before the
+// image holds it (ENAMETOOLONG); a path outside the root is EXDEV.
+func SavedPath(ctx object.Locals, d *Dentry) (string, error) {
+	p, ok := d.PathFrom(containerOf(ctx).Root)
+	if !ok {
+		return "", fmt.Errorf("%s is outside the container's root: %w", d.Path(), errno.EXDEV)
+	}
+	if len(p) > image.MaxPath {
+		return "", fmt.Errorf("a %d-byte path, longer than PATH_MAX (%q...): %w", len(p), p[:40], errno.ENAMETOOLONG)
+	}
+	return p, nil
+}
+
+// LookupSaved resolves a path an image saved, under the container's root. A
+// saved path is canonical: absolute, no empty, "." or ".." components, no
+// trailing slash, no NUL. Anything else was not written by a checkpoint,
+// and is refused (EINVAL) rather than resolved, which also keeps every path
+// inside the container's root.
+func LookupSaved(ctx object.Locals, p string) (*Dentry, error) {
+	if err := canonical(p); err != nil {
+		return nil, err
+	}
+	c := containerOf(ctx)
+	d, err := c.FS.Lookup(c.Root, c.Root, p)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return d, nil
+}
+
+func canonical(p string) error {
+	if p == "/" {
+		return nil
+	}
+	if len(p) > image.MaxPath || !strings.HasPrefix(p, "/") || path.Clean(p) != p || strings.Contains(p, "/../") ||
+		strings.HasSuffix(p, "/..") || strings.IndexByte(p, 0) >= 0 {
+		return fmt.Errorf("path %q is not a canonical path inside the container: %w", p, errno.EINVAL)
+	}
+	return nil
+}
+
+// FileRecord is the FILE record's fixed part: the fields every open file
+// has, and, from format 1.0, those of the types that came first (a pipe's
+// objref, a ghost's, a regular file's size and change counter). A type
+// added later leaves those zero and writes a record of its own after this
+// one. The tail is the path the file was opened through.
+type FileRecord struct {
+	FileType FileType `doc:"file type (1 regular, 2 directory, 3 pipe, 4 FIFO, ...)"`
+	Pad      uint16   `doc:"zero"`
+	Flags    uint32   `doc:"status flags, as F_GETFL reports them"`
+	Mode     uint32   `doc:"mode bits: 1 read, 2 write, 4 lseek, 8 pread, 0x10 pwrite"`
+	Pipe     int32    `doc:"pipe end or FIFO: objref of its pipe; else 0"`
+	Ghost    int32    `doc:"unlinked file: objref of its ghost inode; else 0"`
+	Pad2     uint32   `doc:"zero"`
+	Pos      int64    `doc:"file position"`
+	Version  uint64   `doc:"version counter: lseeks that moved the position"`
+	Size     int64    `doc:"regular file: its size when saved; else 0"`
+	Changes  uint64   `doc:"regular file: its change counter when saved; else 0"`
+}
+
+// The record types of this package; their numbers are part of the format.
+const (
+	RecFile    image.Type = 30
+	RecPipe    image.Type = 31
+	RecPipeBuf image.Type = 32
+	RecGhost   image.Type = 33
+)
+
+// FileKind is the FILE record.
+var FileKind = image.Define[FileRecord](image.Spec{
+	Type: RecFile, Name: "FILE", Doc: "An open file.", Object: ObjFile,
+	Place: "after the file's OBJREF (and its ghost's records, for an unlinked file), before the FD record that first refers to it.",
+	Meaning: map[string]image.Meaning{
+		"FileType": {Format: func(v uint64) string { return FileType(v).String() }},
+		"Flags":    {Format: func(v uint64) string { return FormatOpenFlags(int(v)) }},
+		"Mode":     {Format: func(v uint64) string { return FMode(v).String() }},
+		"Pipe":     {Ref: ObjPipe, After: true},
+		"Ghost":    {Ref: ObjGhost},
+	},
+	Tail:  image.TailSpec{Doc: "path, for a linked regular file, directory or FIFO", Max: image.MaxPath, Parts: []image.TailPart{{Name: "path"}}},
+	Count: image.Count{Name: "files", By: "FileType"},
+})
 
 // CheckpointOps are a file type's checkpoint operations, Linux's
 // f_op->checkpoint and ->collect. A type whose FileOperations lack them
 // cannot be checkpointed (EBADF).
 type CheckpointOps interface {
-	// Checkpoint fills in the type's fields of rec, whose common fields are
-	// set, writes it with ctx.WriteFile, and saves any object the file
-	// holds that is shared with other files (a pipe).
-	Checkpoint(ctx CheckpointContext, f *File, rec *FileRecord) error
-	// Collect reports, for leak detection, every shared object the file
+	// Checkpoint writes the file's records: rec, whose common fields are
+	// set, with the type's own fields filled in (WriteFileRecord), and any
+	// record of its own after it, saving the objects the file shares with
+	// others (a pipe) through ctx.
+	Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error
+	// Collect counts, for leak detection, every shared object the file
 	// holds.
-	Collect(ctx CollectContext, f *File) error
+	Collect(ctx object.Collector, f *File) error
 }
 
-// CheckpointContext is a checkpoint in progress, as a file type sees it.
-type CheckpointContext interface {
-	// WriteFile writes the file's record.
-	WriteFile(rec *FileRecord) error
-	// LookupAddPipe returns the pipe's objref, and whether this is its
-	// first encounter, when its state must be saved with WritePipe right
-	// after the record of the file that met it.
-	LookupAddPipe(p *Pipe) (objref int32, first bool, err error)
-	// WritePipe saves a pipe's state: its objref record, then its buffers.
-	WritePipe(objref int32, p *Pipe) error
+// WriteFileRecord writes a file's FILE record, with its path.
+func WriteFileRecord(ctx object.Saver, rec *FileRecord, path string) error {
+	return FileKind.Write(ctx, rec, []byte(path))
 }
 
-// CollectContext is a leak-detection pass, as a file type sees it.
-type CollectContext interface {
-	// CollectPipe counts one reference to p from inside the container.
-	CollectPipe(p *Pipe) error
+// FileType describes one type of open file to restart.
+type FileTypeOps struct {
+	Type FileType
+	Name string
+	// Named files have a name: a path, or the ghost of an unlinked one
+	// when Unlinkable; the others have neither.
+	Named, Unlinkable bool
+	// Piped files name their pipe in the FILE record; Sized files their
+	// size and change counter. Fields a type does not use must be zero.
+	Piped, Sized bool
+	// Restore recreates an open file of this type from its FILE record,
+	// whose common fields are checked, and d, the dentry its name or ghost
+	// gives (nil when not Named); it reads any record of the type's own
+	// that follows. The file comes back with one reference.
+	Restore func(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error)
 }
 
-// RestoreContext is a restart in progress, as a file type sees it.
-type RestoreContext interface {
-	// Registry is where new objects are counted.
-	Registry() *kref.Registry
-	// ClaimParkedEnd returns the end of a pipe parked under the pipe's
-	// objref by the restore of its other end; false when the pipe is not
-	// restored yet. An end can be claimed once: a second claim is an error.
-	ClaimParkedEnd(pipe int32) (*File, bool, error)
-	// Park leaves f, the end of pipe that no file has claimed yet, in the
-	// object hash for its later reference; the hash takes a reference.
-	Park(pipe int32, f *File) error
-	// FIFOPipe returns the restored pipe of a FIFO; false when it is not
-	// restored yet.
-	FIFOPipe(pipe int32) (*Pipe, bool, error)
-	// AddFIFOPipe enters a FIFO's restored pipe in the object hash.
-	AddFIFOPipe(pipe int32, p *Pipe) error
-	// FIFOPipeObjref returns the objref under which this restart entered
-	// a FIFO's pipe; false for a pipe it did not create.
-	FIFOPipeObjref(p *Pipe) (int32, bool)
-	// ReadPipe reads a pipe's saved state: its objref record, then its
-	// buffers.
-	ReadPipe(pipe int32) ([]PipeBuffer, error)
+var fileTypes = map[FileType]*FileTypeOps{}
+
+// RegisterFileType enters a type of open file for restart. Types outside
+// this package (sockets) call it at init; it panics on a type number taken.
+func RegisterFileType(t FileTypeOps) {
+	if fileTypes[t.Type] != nil || t.Type == 0 || t.Name == "" || t.Restore == nil {
+		panic(fmt.Sprintf("vfs: file type %d %q registered twice or incomplete", t.Type, t.Name))
+	}
+	fileTypes[t.Type] = &t
 }
 
-// restorers recreate an open file of each type; d is the inode's dentry,
-// found by the engine from the record's path or ghost, nil for a pipe end.
-var restorers = map[FileType]func(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error){
-	TypeRegular:   restoreRegular,
-	TypeDirectory: restoreDirectory,
-	TypePipe:      restorePipeEnd,
-	TypeFIFO:      restoreFIFO,
+func (t FileType) String() string {
+	if ops := fileTypes[t]; ops != nil {
+		return ops.Name
+	}
+	return fmt.Sprintf("file type %d", int(t))
+}
+
+func init() {
+	object.Register(object.Ops{Type: ObjFile, Name: "file",
+		Checkpoint: checkpointFile, Restore: restoreFile, Collect: collectFile})
+	RegisterFileType(FileTypeOps{Type: TypeRegular, Name: "regular", Named: true, Unlinkable: true, Sized: true, Restore: restoreRegular})
+	RegisterFileType(FileTypeOps{Type: TypeDirectory, Name: "directory", Named: true, Restore: restoreDirectory})
+}
+
+// checkpointFile saves an open file: the fields every file has and its name
+// (a path, or the ghost of an unlinked file, saved first), then whatever its
+// type adds. It refuses, as the seeds do, a file holding a lock (EBADF), a
+// file with an owner (EBUSY), and a file whose type has no checkpoint
+// operations (EBADF).
+func checkpointFile(ctx object.Saver, obj any) error {
+	f := obj.(*File)
+	if f.lock != 0 {
+		return fmt.Errorf("the file holds a flock lock: %w", errno.EBADF)
+	}
+	if owner := containerOf(ctx).Owner(f); owner != 0 {
+		return fmt.Errorf("the file has an owner (F_SETOWN %d): %w", owner, errno.EBUSY)
+	}
+	ops, ok := f.ops.(CheckpointOps)
+	if !ok {
+		return fmt.Errorf("a %v file cannot be checkpointed: %w", f.Type(), errno.EBADF)
+	}
+	rec := &FileRecord{FileType: f.Type(), Flags: uint32(f.flags), Mode: uint32(f.mode), Pos: f.pos, Version: f.version}
+	var p string
+	if d := f.dentry; d != nil && d.unlinked {
+		ref, err := ctx.Save(d, ObjGhost)
+		if err != nil {
+			return err
+		}
+		rec.Ghost = ref
+	} else if d != nil {
+		var err error
+		if p, err = SavedPath(ctx, d); err != nil {
+			return err
+		}
+	}
+	return ops.Checkpoint(ctx, f, rec, p)
+}
+
+// collectFile counts the ghost of an unlinked file, then whatever the
+// file's type holds.
+func collectFile(ctx object.Collector, obj any) error {
+	f := obj.(*File)
+	if d := f.dentry; d != nil && d.unlinked {
+		if err := ctx.Collect(d, ObjGhost, object.Named("the unlinked file")); err != nil {
+			return err
+		}
+	}
+	if ops, ok := f.ops.(CheckpointOps); ok {
+		return ops.Collect(ctx, f)
+	}
+	return nil
 }
 
 // dangerousFlags would create or truncate a file if a restart honoured
@@ -106,41 +246,84 @@ var restorers = map[FileType]func(ctx RestoreContext, fs *FS, rec *FileRecord, d
 // with.
 const dangerousFlags = O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY
 
-// RestoreFile recreates an open file from its record: through its type's
-// restore operation, then the fields every file has. It refuses flags that
-// could create or truncate, and a record whose flags, mode or position the
-// new file cannot take (EINVAL).
-func RestoreFile(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
-	restore := restorers[rec.Type]
-	if restore == nil {
-		return nil, fmt.Errorf("unknown file type %d: %w", rec.Type, errno.EINVAL)
-	}
-	if rec.Flags&dangerousFlags != 0 {
-		return nil, fmt.Errorf("flags %s could create or truncate: %w", FormatOpenFlags(rec.Flags), errno.EINVAL)
-	}
-	if (d == nil) != (rec.Type == TypePipe) {
-		return nil, fmt.Errorf("a %v file needs a name, a pipe none: %w", rec.Type, errno.EINVAL)
-	}
-	f, err := restore(ctx, fs, rec, d)
+// restoreFile recreates an open file: it reads the FILE record, checks the
+// fields every file has and that the type uses exactly the fields it owns,
+// finds the inode by path or ghost, has the file's type recreate the file,
+// and gives it the saved flags, position and version.
+func restoreFile(ctx object.Restorer) (any, error) {
+	rec, r, err := FileKind.Read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := restoreCommon(f, rec); err != nil {
+	path := string(r.Tail)
+	ops := fileTypes[rec.FileType]
+	if err := checkFileRecord(ops, &rec, path); err != nil {
+		return nil, r.Wrap(err)
+	}
+	var d *Dentry
+	switch {
+	case rec.Ghost != 0:
+		obj, err := ctx.Fetch(rec.Ghost, ObjGhost)
+		if err != nil {
+			return nil, r.Wrap(err)
+		}
+		d = obj.(*Dentry)
+		// The ghost and the file are both the image's: a mismatch is the
+		// image contradicting itself, not a disk that changed.
+		if in := d.inode; rec.FileType == TypeRegular && !in.IsRegular() || rec.FileType == TypeFIFO && !in.IsFIFO() {
+			return nil, r.Errorf("a %v file on ghost %d, %s, whose mode is %#o", rec.FileType, rec.Ghost, d.Path(), in.Mode())
+		}
+	case path != "":
+		if d, err = LookupSaved(ctx, path); err != nil {
+			return nil, r.Wrap(err)
+		}
+	}
+	f, err := ops.Restore(ctx, &rec, d)
+	if err != nil {
+		return nil, r.Wrap(err)
+	}
+	if err := restoreCommon(f, &rec); err != nil {
 		f.Put()
-		return nil, err
+		return nil, r.Wrap(err)
 	}
 	return f, nil
+}
+
+// checkFileRecord checks that a FILE record's fields fit its type: a known
+// type, flags that create or truncate nothing, known mode bits, a name
+// exactly when the type has one, and zero in every field of the other
+// types.
+func checkFileRecord(ops *FileTypeOps, rec *FileRecord, path string) error {
+	switch {
+	case ops == nil:
+		return fmt.Errorf("file type %d: %w", rec.FileType, errno.EINVAL)
+	case int(rec.Flags)&dangerousFlags != 0:
+		return fmt.Errorf("flags %s could create or truncate: %w", FormatOpenFlags(int(rec.Flags)), errno.EINVAL)
+	case FMode(rec.Mode)&^(FMODE_READ|FMODE_WRITE|FMODE_LSEEK|FMODE_PREAD|FMODE_PWRITE) != 0:
+		return fmt.Errorf("mode bits %v: %w", FMode(rec.Mode), errno.EINVAL)
+	case ops.Named && (path == "") == (rec.Ghost == 0):
+		return fmt.Errorf("a %v file needs a path or a ghost, not both: %w", rec.FileType, errno.EINVAL)
+	case !ops.Named && (path != "" || rec.Ghost != 0):
+		return fmt.Errorf("a %v file with a name: %w", rec.FileType, errno.EINVAL)
+	case rec.Ghost < 0 || rec.Ghost != 0 && !ops.Unlinkable:
+		return fmt.Errorf("ghost objref %d for a %v file: %w", rec.Ghost, rec.FileType, errno.EINVAL)
+	case ops.Piped != (rec.Pipe != 0) || rec.Pipe < 0:
+		return fmt.Errorf("pipe objref %d for a %v file: %w", rec.Pipe, rec.FileType, errno.EINVAL)
+	case !ops.Sized && (rec.Size != 0 || rec.Changes != 0):
+		return fmt.Errorf("size or change counter for a %v file: %w", rec.FileType, errno.EINVAL)
+	}
+	return nil
 }
 
 // restoreCommon gives a new file the saved status flags, position and
 // version, after checking that its mode is the saved one.
 func restoreCommon(f *File, rec *FileRecord) error {
-	if f.mode != rec.Mode {
-		return fmt.Errorf("saved mode %v, the reopened file has %v: %w", rec.Mode, f.mode, errno.EINVAL)
+	if f.mode != FMode(rec.Mode) {
+		return fmt.Errorf("saved mode %v, the reopened file has %v: %w", FMode(rec.Mode), f.mode, errno.EINVAL)
 	}
-	if err := f.SetFlags(rec.Flags); err != nil || f.flags != rec.Flags {
+	if err := f.SetFlags(int(rec.Flags)); err != nil || f.flags != int(rec.Flags) {
 		return fmt.Errorf("status flags %s cannot be restored (got %s): %w",
-			FormatOpenFlags(rec.Flags), FormatOpenFlags(f.flags), errno.EINVAL)
+			FormatOpenFlags(int(rec.Flags)), FormatOpenFlags(f.flags), errno.EINVAL)
 	}
 	switch {
 	case f.mode&FMODE_LSEEK != 0:
@@ -161,17 +344,20 @@ func stale(d *Dentry, format string, args ...any) error {
 
 // Checkpoint saves a regular file's size and change counter besides the
 // common fields.
-func (regularOps) Checkpoint(ctx CheckpointContext, f *File, rec *FileRecord) error {
+func (regularOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
 	in := f.dentry.inode
 	rec.Size, rec.Changes = in.Size(), in.changes
-	return ctx.WriteFile(rec)
+	return WriteFileRecord(ctx, rec, path)
 }
 
 // Collect: a regular file holds no shared object; its name is saved by path,
 // which leak detection does not count.
-func (regularOps) Collect(ctx CollectContext, f *File) error { return nil }
+func (regularOps) Collect(ctx object.Collector, f *File) error { return nil }
 
-func restoreRegular(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
+// restoreRegular reopens a regular file, refusing one that changed since
+// the checkpoint (ESTALE) or, for an unlinked file, a record that
+// contradicts its ghost (EINVAL).
+func restoreRegular(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error) {
 	in := d.inode
 	switch {
 	case !in.IsRegular():
@@ -186,142 +372,20 @@ func restoreRegular(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*Fi
 		return nil, stale(d, "changed since the checkpoint (size %d, %d changes; saved %d, %d)",
 			in.Size(), in.changes, rec.Size, rec.Changes)
 	}
-	return fs.OpenDentry(d, rec.Flags), nil
+	return containerOf(ctx).FS.OpenDentry(d, int(rec.Flags)), nil
 }
 
 // Checkpoint saves a directory by its common fields and path.
-func (dirOps) Checkpoint(ctx CheckpointContext, f *File, rec *FileRecord) error {
-	return ctx.WriteFile(rec)
+func (dirOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
+	return WriteFileRecord(ctx, rec, path)
 }
 
 // Collect: a directory holds no shared object.
-func (dirOps) Collect(ctx CollectContext, f *File) error { return nil }
+func (dirOps) Collect(ctx object.Collector, f *File) error { return nil }
 
-func restoreDirectory(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
+func restoreDirectory(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error) {
 	if !d.inode.IsDir() {
 		return nil, stale(d, "no longer a directory")
 	}
-	return fs.OpenDentry(d, rec.Flags), nil
-}
-
-// Checkpoint saves a pipe end or FIFO with its pipe, by nested sharing: the
-// pipe gets an objref of its own, and its bytes are saved once, right after
-// the record of the first file open on it.
-func (pipeOps) Checkpoint(ctx CheckpointContext, f *File, rec *FileRecord) error {
-	ref, first, err := ctx.LookupAddPipe(f.pipe)
-	if err != nil {
-		return err
-	}
-	rec.Pipe = ref
-	if err := ctx.WriteFile(rec); err != nil {
-		return err
-	}
-	if first {
-		return ctx.WritePipe(ref, f.pipe)
-	}
-	return nil
-}
-
-// Collect counts the pipe.
-func (pipeOps) Collect(ctx CollectContext, f *File) error { return ctx.CollectPipe(f.pipe) }
-
-// restorePipeEnd recreates one end of a pipe. The first end restored
-// creates the pipe as pipe(2) does, with both ends; it takes the one it
-// needs and parks the other in the object hash under the pipe's objref,
-// where the restore of the other end finds it. An end no file claims is
-// dropped with the hash, as when that end had been closed.
-func restorePipeEnd(ctx RestoreContext, fs *FS, rec *FileRecord, _ *Dentry) (*File, error) {
-	if rec.Mode != FMODE_READ && rec.Mode != FMODE_WRITE {
-		return nil, fmt.Errorf("pipe end with mode %v: %w", rec.Mode, errno.EINVAL)
-	}
-	if f, ok, err := ctx.ClaimParkedEnd(rec.Pipe); err != nil || ok {
-		if ok {
-			if f.mode != rec.Mode {
-				return nil, fmt.Errorf("pipe %d: both ends saved as %v: %w", rec.Pipe, rec.Mode, errno.EINVAL)
-			}
-			f.Get()
-		}
-		return f, err
-	}
-	bufs, err := ctx.ReadPipe(rec.Pipe)
-	if err != nil {
-		return nil, err
-	}
-	r, w := NewPipeFiles(ctx.Registry(), 0)
-	defer r.Put()
-	defer w.Put()
-	if err := r.pipe.SetBuffers(bufs); err != nil {
-		return nil, err
-	}
-	mine, other := r, w
-	if rec.Mode == FMODE_WRITE {
-		mine, other = w, r
-	}
-	if err := ctx.Park(rec.Pipe, other); err != nil {
-		return nil, err
-	}
-	mine.Get()
-	return mine, nil
-}
-
-// restoreFIFO opens a FIFO again without waiting for a peer. The first file
-// restored on it gives the FIFO its saved pipe, which must not be open in
-// the restarting kernel; later ones open the same pipe.
-func restoreFIFO(ctx RestoreContext, fs *FS, rec *FileRecord, d *Dentry) (*File, error) {
-	if !d.inode.IsFIFO() {
-		return nil, stale(d, "no longer a FIFO")
-	}
-	p, ok, err := ctx.FIFOPipe(rec.Pipe)
-	switch {
-	case err != nil:
-		return nil, err
-	case ok && d.inode.pipe != p:
-		return nil, fmt.Errorf("%s: pipe %d belongs to another FIFO: %w", d.Path(), rec.Pipe, errno.EINVAL)
-	case ok:
-		return fs.OpenFIFOEnd(d, rec.Flags)
-	case d.inode.pipe != nil:
-		if ref, mine := ctx.FIFOPipeObjref(d.inode.pipe); mine {
-			return nil, fmt.Errorf("%s: the FIFO's pipe is objref %d, not %d: %w", d.Path(), ref, rec.Pipe, errno.EINVAL)
-		}
-		return nil, fmt.Errorf("%s: the FIFO is already open in this kernel: %w", d.Path(), errno.EBUSY)
-	}
-	bufs, err := ctx.ReadPipe(rec.Pipe)
-	if err != nil {
-		return nil, err
-	}
-	f, err := fs.OpenFIFOEnd(d, rec.Flags)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.pipe.SetBuffers(bufs); err != nil {
-		f.Put()
-		return nil, err
-	}
-	if err := ctx.AddFIFOPipe(rec.Pipe, f.pipe); err != nil {
-		f.Put()
-		return nil, err
-	}
-	return f, nil
-}
-
-// NewGhost recreates an unlinked file that a checkpoint saved: an inode
-// with the given mode (a regular file or a FIFO), contents and change
-// counter, named name in parent but not linked there, as if it had been
-// unlinked already. The caller holds the dentry's one reference.
-func (fs *FS) NewGhost(parent *Dentry, name string, mode uint32, contents []byte, changes uint64) (*Dentry, error) {
-	if t := mode & S_IFMT; t != S_IFREG && t != S_IFIFO || mode&^(S_IFMT|PermMask) != 0 {
-		return nil, fmt.Errorf("ghost with mode %#o: %w", mode, errno.EINVAL)
-	}
-	if mode&S_IFMT == S_IFIFO && (len(contents) > 0 || changes != 0) {
-		return nil, fmt.Errorf("ghost FIFO with contents: %w", errno.EINVAL)
-	}
-	if !parent.inode.IsDir() || name == "" || len(name) > NAME_MAX {
-		return nil, fmt.Errorf("ghost name %q: %w", name, errno.EINVAL)
-	}
-	in := fs.newInode(mode)
-	in.data = append([]byte(nil), contents...)
-	in.changes = changes
-	d := &Dentry{name: name, inode: in, parent: parent, unlinked: true}
-	d.Init(fs.reg, kref.Dentry, d)
-	return d, nil
+	return containerOf(ctx).FS.OpenDentry(d, int(rec.Flags)), nil
 }

@@ -1,14 +1,14 @@
 package vfs
 
 import (
-	"fmt"
-
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kref"
 )
 
 // FileType identifies a kind of open file. Its values are written into
-// checkpoint images, so they never change.
+// checkpoint images, so they never change. Its name (String) is the one
+// the type registered for restart (RegisterFileType), where every type of
+// file is known, those of other packages too.
 type FileType uint16
 
 // The file types.
@@ -18,20 +18,6 @@ const (
 	TypePipe      FileType = 3
 	TypeFIFO      FileType = 4
 )
-
-func (t FileType) String() string {
-	switch t {
-	case TypeRegular:
-		return "regular"
-	case TypeDirectory:
-		return "directory"
-	case TypePipe:
-		return "pipe"
-	case TypeFIFO:
-		return "fifo"
-	}
-	return fmt.Sprintf("file type %d", int(t))
-}
 
 // FileOperations are what one type of file does (Linux's f_op). The kernel
 // and the checkpoint engine reach a file's behaviour only through them.

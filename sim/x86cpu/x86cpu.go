@@ -104,33 +104,33 @@ const RequiredFlags = FlagFixed | FlagIF
 // selectors are 64-bit slots like the rest, as in Linux; only the low 16 bits
 // of a valid selector are used.
 type Regs struct {
-	R15     uint64
-	R14     uint64
-	R13     uint64
-	R12     uint64
-	Rbp     uint64
-	Rbx     uint64
-	R11     uint64
-	R10     uint64
-	R9      uint64
-	R8      uint64
-	Rax     uint64
-	Rcx     uint64
-	Rdx     uint64
-	Rsi     uint64
-	Rdi     uint64
-	OrigRax uint64 // system call number at entry; -1 when not in a call
-	Rip     uint64
-	Cs      uint64
-	Eflags  uint64
-	Rsp     uint64
-	Ss      uint64
-	FsBase  uint64
-	GsBase  uint64
-	Ds      uint64
-	Es      uint64
-	Fs      uint64
-	Gs      uint64
+	R15     uint64 `doc:"general register r15"`
+	R14     uint64 `doc:"general register r14"`
+	R13     uint64 `doc:"general register r13"`
+	R12     uint64 `doc:"general register r12"`
+	Rbp     uint64 `doc:"general register rbp"`
+	Rbx     uint64 `doc:"general register rbx"`
+	R11     uint64 `doc:"general register r11"`
+	R10     uint64 `doc:"general register r10"`
+	R9      uint64 `doc:"general register r9"`
+	R8      uint64 `doc:"general register r8"`
+	Rax     uint64 `doc:"general register rax"`
+	Rcx     uint64 `doc:"general register rcx"`
+	Rdx     uint64 `doc:"general register rdx"`
+	Rsi     uint64 `doc:"general register rsi"`
+	Rdi     uint64 `doc:"general register rdi"`
+	OrigRax uint64 `doc:"system call number at entry; -1 when not in a call"`
+	Rip     uint64 `doc:"instruction pointer"`
+	Cs      uint64 `doc:"code segment selector"`
+	Eflags  uint64 `doc:"flags register"`
+	Rsp     uint64 `doc:"stack pointer"`
+	Ss      uint64 `doc:"stack segment selector"`
+	FsBase  uint64 `doc:"fs segment base"`
+	GsBase  uint64 `doc:"gs segment base"`
+	Ds      uint64 `doc:"data segment selector"`
+	Es      uint64 `doc:"es segment selector"`
+	Fs      uint64 `doc:"fs segment selector"`
+	Gs      uint64 `doc:"gs segment selector"`
 }
 
 // regNames are the user_regs_struct field names in layout order; they name
@@ -155,35 +155,35 @@ func (r *Regs) slots() [27]*uint64 {
 // X87Reg is one 16-byte slot of the FXSAVE x87 area (struct _fpxreg): an
 // 80-bit extended-precision value and six bytes the CPU leaves alone.
 type X87Reg struct {
-	Mantissa uint64    // significand, explicit integer bit at the top
-	SignExp  uint16    // sign in bit 15, biased exponent below
-	Reserved [3]uint16 // unused by the CPU; kept so an image round-trips
+	Mantissa uint64    `doc:"significand, explicit integer bit at the top"`
+	SignExp  uint16    `doc:"sign in bit 15, biased exponent below"`
+	Reserved [3]uint16 `doc:"unused by the CPU; kept so an image round-trips"`
 }
 
 // XMMReg is one 128-bit SSE register, split into the halves little-endian
 // memory order puts first (Lo) and second (Hi).
 type XMMReg struct {
-	Lo uint64
-	Hi uint64
+	Lo uint64 `doc:"low half"`
+	Hi uint64 `doc:"high half"`
 }
 
 // FXSave is the 512-byte FXSAVE area as struct user_i387_struct (and the
 // kernel's fxregs_state) lays it out in 64-bit mode.
 type FXSave struct {
-	Cwd       uint16     // x87 control word
-	Swd       uint16     // x87 status word
-	Twd       uint16     // abridged tag word: one bit per register, 1 = in use
-	Fop       uint16     // last x87 opcode
-	Rip       uint64     // last x87 instruction pointer
-	Rdp       uint64     // last x87 data pointer
-	Mxcsr     uint32     // SSE control and status
-	MxcsrMask uint32     // bits of Mxcsr the CPU implements
-	ST        [8]X87Reg  // st_space: ST0..ST7 (physical order R0..R7)
-	XMM       [16]XMMReg // xmm_space: XMM0..XMM15
+	Cwd       uint16     `doc:"x87 control word"`
+	Swd       uint16     `doc:"x87 status word"`
+	Twd       uint16     `doc:"abridged tag word: one bit per register, 1 = in use"`
+	Fop       uint16     `doc:"last x87 opcode"`
+	Rip       uint64     `doc:"last x87 instruction pointer"`
+	Rdp       uint64     `doc:"last x87 data pointer"`
+	Mxcsr     uint32     `doc:"SSE control and status"`
+	MxcsrMask uint32     `doc:"bits of Mxcsr the CPU implements"`
+	ST        [8]X87Reg  `doc:"st_space: ST0..ST7 (physical order R0..R7)"`
+	XMM       [16]XMMReg `doc:"xmm_space: XMM0..XMM15"`
 	// Padding is bytes 416..511. The CPU neither reads nor writes them;
 	// Linux puts its signal-frame xstate marker in the last 48. They are
 	// kept so that an image survives unmarshal and marshal unchanged.
-	Padding [24]uint32
+	Padding [24]uint32 `doc:"bytes 416..511, unused by the CPU"`
 }
 
 // DebugRegs is u_debugreg of struct user: DR0..DR7 as PTRACE_PEEKUSER
@@ -192,10 +192,13 @@ type FXSave struct {
 type DebugRegs [8]uint64
 
 // State is the whole user register state of one task.
+//
+// Its Go layout is its image, on a little-endian host: the checkpoint
+// image's REGS record is a State, field by field.
 type State struct {
-	Regs  Regs
-	FPU   FXSave
-	Debug DebugRegs
+	Regs  Regs      `doc:"struct user_regs_struct"`
+	FPU   FXSave    `doc:"the FXSAVE area, struct user_i387_struct"`
+	Debug DebugRegs `doc:"debug registers DR0..DR7"`
 }
 
 // Addresses Default uses for a fresh task.

@@ -1,0 +1,233 @@
+// Package object is the contract between the checkpoint/restart engine
+// (package ckpt) and the types of shared objects it saves: file tables, fs
+// states, files, pipes, ghosts, sockets, and whatever comes next. It is the
+// seeds' ckpt_obj_ops with ckpt_obj_lookup_add, checkpoint_obj,
+// ckpt_obj_fetch, restore_obj and ckpt_obj_insert, in Go.
+//
+// A type registers its operations once, at init, beside the type (Register).
+// During a checkpoint the engine hands each operation a Saver, through which
+// the type saves the objects it refers to (Save writes an object's OBJREF
+// record and state on its first encounter and returns its objref every
+// time) and writes its own records. During a restart it hands a Restorer,
+// through which the type reads its records, restores or fetches the
+// objects they refer to, and parks objects for a later reference (Insert).
+// During leak detection it hands a Collector. None of the three has a
+// method named after a type: whatever a type needs of the engine, every
+// type gets the same way, and the engine never reads or writes a type's
+// records.
+//
+// # Adding an object type
+//
+//  1. Give it a number (image.ObjType) that no other type has; images write
+//     it in OBJREF records, so it never changes.
+//  2. Define its records with image.Define, beside the Go structs of their
+//     fixed parts, with their meaning (enums, flags, objref fields) so that
+//     show, diff, JSON, graph and the summary read them.
+//  3. Register its Ops: Checkpoint writes its state, Restore reads it back
+//     and creates the object (validating every field first), Collect counts
+//     the objects it refers to, for leak detection.
+//
+// See sim/socket for a type added this way: its package is the only place
+// that knows it.
+package object
+
+import (
+	"fmt"
+
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/objhash"
+	"github.com/ckptsim/ckptsim/sim/kref"
+)
+
+// Type is an object type: its number in OBJREF records.
+type Type = image.ObjType
+
+// Ops are one object type's operations.
+type Ops struct {
+	// Type is the type's number, Name its name in errors and tools ("pipe").
+	Type Type
+	Name string
+	// Internal marks a type the engine uses during a restart only (a parked
+	// pipe end, say), which no image may name: its number must be at least
+	// InternalTypes.
+	Internal bool
+	// Grab, Drop and Users take, drop and count references. They may be
+	// left nil for objects that are Counted.
+	Grab  func(obj any) error
+	Drop  func(obj any)
+	Users func(obj any) int64
+	// Checkpoint writes obj's state: the records that follow its OBJREF
+	// record. Nil: the OBJREF record is all there is.
+	Checkpoint func(ctx Saver, obj any) error
+	// Restore reads the state that follows an OBJREF record of this type
+	// and creates the object, returning it with one reference, which the
+	// engine's table takes over. It validates everything it reads before
+	// using it, and on error returns nothing and holds nothing. Nil: the
+	// type is only ever inserted.
+	Restore func(ctx Restorer) (any, error)
+	// Collect counts, for leak detection, every object obj refers to. Nil:
+	// it refers to none.
+	Collect func(ctx Collector, obj any) error
+}
+
+// InternalTypes is the lowest number of an internal type.
+const InternalTypes Type = 0x8000
+
+// Counted is what kernel objects with a reference count offer: a type whose
+// objects are Counted needs no Grab, Drop or Users of its own.
+type Counted interface {
+	Get()
+	Put()
+	Refs() int64
+}
+
+// Context is what the engine hands every operation: a checkpoint, restart
+// or collect pass in progress. An operation uses the side its signature
+// names; the others fail with EINVAL.
+type Context interface {
+	Saver
+	Restorer
+	Collector
+}
+
+var registry = objhash.NewRegistry[Context]()
+
+// Register enters an object type. It panics on ops the engine could not
+// use (no name, a number taken, an internal type below InternalTypes or an
+// image type above it), since those are programming errors found at init.
+func Register(ops Ops) {
+	if ops.Internal != (ops.Type >= InternalTypes) {
+		panic(fmt.Sprintf("object: type %d %q: internal types, and only they, are numbered from %#x", ops.Type, ops.Name, InternalTypes))
+	}
+	o := objhash.Ops[Context]{Name: ops.Name, Type: objhash.Type(ops.Type), Grab: ops.Grab, Drop: ops.Drop, Users: ops.Users}
+	if o.Grab == nil {
+		o.Grab = func(obj any) error { obj.(Counted).Get(); return nil }
+	}
+	if o.Drop == nil {
+		o.Drop = func(obj any) { obj.(Counted).Put() }
+	}
+	if o.Users == nil {
+		o.Users = func(obj any) int64 { return obj.(Counted).Refs() }
+	}
+	if f := ops.Checkpoint; f != nil {
+		o.Checkpoint = func(ctx Context, obj any) error { return f(ctx, obj) }
+	}
+	if f := ops.Restore; f != nil {
+		o.Restore = func(ctx Context) (any, error) { return f(ctx) }
+	}
+	if f := ops.Collect; f != nil {
+		o.Collect = func(ctx Context, obj any) error { return f(ctx, obj) }
+	}
+	if err := registry.Register(o); err != nil {
+		panic(err)
+	}
+	if !ops.Internal {
+		image.RegisterObjType(ops.Type, ops.Name)
+	}
+}
+
+// Registry returns the registry of every object type, for the engine's
+// object tables.
+func Registry() *objhash.Registry[Context] { return registry }
+
+// Name returns a type's name, or "type N" for an unregistered one.
+func Name(t Type) string { return registry.Name(objhash.Type(t)) }
+
+// Known reports whether an image may name the type: it is registered, and
+// not internal.
+func Known(t Type) bool {
+	ops, ok := registry.Ops(objhash.Type(t))
+	return ok && t < InternalTypes && ops.Restore != nil
+}
+
+// Saver is a checkpoint in progress, as an object type sees it.
+type Saver interface {
+	// WriteRecord writes one of the type's records; a Kind's Write calls it.
+	image.RecordWriter
+	// Save returns obj's objref. On obj's first save it writes the OBJREF
+	// record and then obj's state, with its type's Checkpoint op, so that
+	// in the image an object's state comes once, right where it is first
+	// met. An object met again inside its own Checkpoint op fails (ELOOP).
+	Save(obj any, t Type) (int32, error)
+	// Objref returns obj's objref, giving it the next one if it has none,
+	// without saving it. It is for nested sharing, where the object's state
+	// comes after the record that first refers to it (a pipe after the
+	// first file open on it): write that record, then Save the object.
+	Objref(obj any, t Type) (int32, error)
+	Locals
+}
+
+// Restorer is a restart in progress, as an object type sees it.
+type Restorer interface {
+	// Expect returns the next record, which must be of type t; a Kind's
+	// Read calls it. On the way it restores every object whose OBJREF
+	// record comes first, where the format allows one (a record's objref
+	// fields say which), and refuses any other record.
+	image.RecordReader
+	// Fetch returns the object restored before under objref, which must be
+	// of type t: a later reference. An objref that names no object yet, or
+	// one of another type, is the image's error (EINVAL, naming it).
+	Fetch(objref int32, t Type) (any, error)
+	// Find is Fetch for an objref that may not be restored yet: false, and
+	// no error, when no object has it.
+	Find(objref int32, t Type) (any, bool, error)
+	// RestoreNext restores the object whose state comes next: its OBJREF
+	// record, naming objref and type t, then what its type's Restore op
+	// reads. It is nested sharing's other half (see Saver.Objref).
+	RestoreNext(objref int32, t Type) (any, error)
+	// Insert parks obj under objref for a later reference; the table takes
+	// a reference of its own. A second object under one objref is EINVAL.
+	Insert(obj any, objref int32, t Type) error
+	// Registry is where new kernel objects are counted.
+	Registry() *kref.Registry
+	Locals
+}
+
+// Collector is a leak-detection pass, as an object type sees it.
+type Collector interface {
+	// Collect counts one reference to obj from inside the container. On
+	// obj's first collection it runs its type's Collect op, which collects
+	// what obj refers to. at says where the reference is, for the message
+	// of a refusal ("fd 3", "the pipe").
+	Collect(obj any, t Type, at Place) error
+	Locals
+}
+
+// Place is where a reference is held, relative to the object that holds
+// it: "fd 3" (What "fd", N 3), or "the pipe" (N -1). A refusal joins the
+// places from the task down: "pid 2 fd 3 the pipe".
+type Place struct {
+	What string
+	N    int
+}
+
+func (p Place) String() string {
+	if p.N < 0 {
+		return p.What
+	}
+	return fmt.Sprintf("%s %d", p.What, p.N)
+}
+
+// At returns the place "what n".
+func At(what string, n int) Place { return Place{what, n} }
+
+// Named returns the place what, which has no number.
+func Named(what string) Place { return Place{what, -1} }
+
+// Locals gives each package state of its own for one checkpoint or
+// restart, which the engine neither knows nor reads: the ends of pipes
+// already claimed, the container's root directory, and so on. Use Local.
+type Locals interface {
+	// Local returns the value kept under key, made with make on first use.
+	Local(key any, make func() any) any
+}
+
+// Key is a package's key for its state in Locals: a package declares one
+// per kind of state, as a variable.
+type Key[T any] struct{ Name string }
+
+// Local returns the state of type T kept under key for this checkpoint or
+// restart, a zero T on first use.
+func Local[T any](ctx Locals, key *Key[T]) *T {
+	return ctx.Local(key, func() any { return new(T) }).(*T)
+}
