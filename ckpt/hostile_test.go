@@ -374,9 +374,9 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editObjref(t, recs, task.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 9 })
 			}},
-		{name: "objref of restart's own parked pipe end type", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 1 of unknown object type 6"},
+		{name: "objref of an object type no image has", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 1 of unknown object type 32768"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editObjref(t, recs, task.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 6 })
+				return editObjref(t, recs, task.ObjFileTable, 0, func(o *image.Objref) { o.ObjType = 0x8000 })
 			}},
 		{name: "objref of object type 0", errno: errno.EINVAL, msg: []string{"pid 100: ", "objref 2 of unknown object type 0"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {

@@ -244,14 +244,6 @@ func (c *ctx) Find(objref int32, t object.Type) (any, bool, error) {
 	return obj, ok, err
 }
 
-// Insert implements object.Restorer.
-func (c *ctx) Insert(obj any, objref int32, t object.Type) error {
-	if c.r == nil {
-		return wrongSide("Insert")
-	}
-	return c.objs.Insert(obj, objref, objhash.Type(t))
-}
-
 // Registry implements object.Restorer.
 func (c *ctx) Registry() *kref.Registry { return c.core.Registry() }
 

@@ -2,7 +2,7 @@
 // (package ckpt) and the types of shared objects it saves: file tables, fs
 // states, files, pipes, ghosts, sockets, and whatever comes next. It is the
 // seeds' ckpt_obj_ops with ckpt_obj_lookup_add, checkpoint_obj,
-// ckpt_obj_fetch, restore_obj and ckpt_obj_insert, in Go.
+// ckpt_obj_fetch and restore_obj, in Go.
 //
 // A type registers its operations once, at init, beside the type (Register).
 // During a checkpoint the engine hands each operation a Saver, through which
@@ -10,7 +10,8 @@
 // record and state on its first encounter and returns its objref every
 // time) and writes its own records. During a restart it hands a Restorer,
 // through which the type reads its records, restores or fetches the
-// objects they refer to, and parks objects for a later reference (Insert).
+// objects they refer to; an object restored is kept for every later
+// reference.
 // During leak detection it hands a Collector. None of the three has a
 // method named after a type: whatever a type needs of the engine, every
 // type gets the same way, and the engine never reads or writes a type's
@@ -47,10 +48,6 @@ type Ops struct {
 	// Type is the type's number, Name its name in errors and tools ("pipe").
 	Type Type
 	Name string
-	// Internal marks a type the engine uses during a restart only (a parked
-	// pipe end, say), which no image may name: its number must be at least
-	// InternalTypes.
-	Internal bool
 	// Grab, Drop and Users take, drop and count references. They may be
 	// left nil for objects that are Counted.
 	Grab  func(obj any) error
@@ -62,16 +59,12 @@ type Ops struct {
 	// Restore reads the state that follows an OBJREF record of this type
 	// and creates the object, returning it with one reference, which the
 	// engine's table takes over. It validates everything it reads before
-	// using it, and on error returns nothing and holds nothing. Nil: the
-	// type is only ever inserted.
+	// using it, and on error returns nothing and holds nothing.
 	Restore func(ctx Restorer) (any, error)
 	// Collect counts, for leak detection, every object obj refers to. Nil:
 	// it refers to none.
 	Collect func(ctx Collector, obj any) error
 }
-
-// InternalTypes is the lowest number of an internal type.
-const InternalTypes Type = 0x8000
 
 // Counted is what kernel objects with a reference count offer: a type whose
 // objects are Counted needs no Grab, Drop or Users of its own.
@@ -93,11 +86,11 @@ type Context interface {
 var registry = objhash.NewRegistry[Context]()
 
 // Register enters an object type. It panics on ops the engine could not
-// use (no name, a number taken, an internal type below InternalTypes or an
-// image type above it), since those are programming errors found at init.
+// use (no name, no Restore, a number or name taken), since those are
+// programming errors found at init.
 func Register(ops Ops) {
-	if ops.Internal != (ops.Type >= InternalTypes) {
-		panic(fmt.Sprintf("object: type %d %q: internal types, and only they, are numbered from %#x", ops.Type, ops.Name, InternalTypes))
+	if ops.Restore == nil {
+		panic(fmt.Sprintf("object: type %d %q has no Restore", ops.Type, ops.Name))
 	}
 	o := objhash.Ops[Context]{Name: ops.Name, Type: objhash.Type(ops.Type), Grab: ops.Grab, Drop: ops.Drop, Users: ops.Users}
 	if o.Grab == nil {
@@ -121,9 +114,7 @@ func Register(ops Ops) {
 	if err := registry.Register(o); err != nil {
 		panic(err)
 	}
-	if !ops.Internal {
-		image.RegisterObjType(ops.Type, ops.Name)
-	}
+	image.RegisterObjType(ops.Type, ops.Name)
 }
 
 // Registry returns the registry of every object type, for the engine's
@@ -133,11 +124,10 @@ func Registry() *objhash.Registry[Context] { return registry }
 // Name returns a type's name, or "type N" for an unregistered one.
 func Name(t Type) string { return registry.Name(objhash.Type(t)) }
 
-// Known reports whether an image may name the type: it is registered, and
-// not internal.
+// Known reports whether an image may name the type: it is registered.
 func Known(t Type) bool {
-	ops, ok := registry.Ops(objhash.Type(t))
-	return ok && t < InternalTypes && ops.Restore != nil
+	_, ok := registry.Ops(objhash.Type(t))
+	return ok
 }
 
 // Saver is a checkpoint in progress, as an object type sees it.
@@ -173,11 +163,11 @@ type Restorer interface {
 	Find(objref int32, t Type) (any, bool, error)
 	// RestoreNext restores the object whose state comes next: its OBJREF
 	// record, naming objref and type t, then what its type's Restore op
-	// reads. It is nested sharing's other half (see Saver.Objref).
+	// reads. It is nested sharing's other half (see Saver.Objref): the
+	// object is entered under its objref, where the later records that
+	// refer to it find it (the seeds park the second end of a pipe there;
+	// here each file opens its own end of the one pipe).
 	RestoreNext(objref int32, t Type) (any, error)
-	// Insert parks obj under objref for a later reference; the table takes
-	// a reference of its own. A second object under one objref is EINVAL.
-	Insert(obj any, objref int32, t Type) error
 	// Registry is where new kernel objects are counted.
 	Registry() *kref.Registry
 	Locals
