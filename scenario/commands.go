@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
@@ -79,6 +80,12 @@ var commands = []command{
 	{name: "flock", params: []param{pid, fd, flagsIn("OP", lockOps)}, exec: returnsZero(func(k *kernel.Kernel, a args) error {
 		return k.Flock(a.pid(), a.int("FD"), a.flags("OP"))
 	})},
+	{name: "socketpair", params: []param{pid, flagsIn("TYPE", sockTypes), opt(flagsIn("FLAGS", sockFlags))}, exec: returnsPair(func(k *kernel.Kernel, a args) ([2]int, error) {
+		return k.Socketpair(a.pid(), a.flags("TYPE")|a.flagsOr("FLAGS", 0))
+	})},
+	{name: "shutdown", params: []param{pid, fd, flagsIn("HOW", shutHows)}, exec: returnsZero(func(k *kernel.Kernel, a args) error {
+		return k.Shutdown(a.pid(), a.int("FD"), a.flags("HOW"))
+	})},
 	{name: "regs", params: []param{pid, many(param{name: "NAME=VALUE", kind: argReg})}, exec: returnsZero(func(k *kernel.Kernel, a args) error {
 		return setRegs(k, a.pid(), a.all("NAME=VALUE"))
 	})},
@@ -95,6 +102,9 @@ var (
 	fcntlArgs  = union(openFlags, map[string]int64{"FD_CLOEXEC": kernel.FD_CLOEXEC})
 	whences    = map[string]int64{"SEEK_SET": vfs.SEEK_SET, "SEEK_CUR": vfs.SEEK_CUR, "SEEK_END": vfs.SEEK_END}
 	lockOps    = map[string]int64{"LOCK_SH": vfs.LOCK_SH, "LOCK_EX": vfs.LOCK_EX, "LOCK_NB": vfs.LOCK_NB, "LOCK_UN": vfs.LOCK_UN, "LOCK_MAND": vfs.LOCK_MAND}
+	sockTypes  = map[string]int64{"SOCK_STREAM": socket.SOCK_STREAM, "SOCK_DGRAM": socket.SOCK_DGRAM, "SOCK_SEQPACKET": socket.SOCK_SEQPACKET}
+	sockFlags  = map[string]int64{"SOCK_NONBLOCK": socket.SOCK_NONBLOCK, "SOCK_CLOEXEC": socket.SOCK_CLOEXEC}
+	shutHows   = map[string]int64{"SHUT_RD": socket.SHUT_RD, "SHUT_WR": socket.SHUT_WR, "SHUT_RDWR": socket.SHUT_RDWR}
 	cloneFlags = map[string]int64{"CLONE_VM": kernel.CLONE_VM, "CLONE_FS": kernel.CLONE_FS, "CLONE_FILES": kernel.CLONE_FILES}
 	// CheckpointFlags are the names of the checkpoint flags. The engine's
 	// tests check that its constants agree.

@@ -54,6 +54,12 @@ var linux = []struct {
 	{ELOOP, "ELOOP", 40, "too many levels of symbolic links"},
 	{ENOMSG, "ENOMSG", 42, "no message of desired type"},
 	{EOVERFLOW, "EOVERFLOW", 75, "value too large for defined data type"},
+	{ENOTSOCK, "ENOTSOCK", 88, "socket operation on non-socket"},
+	{EMSGSIZE, "EMSGSIZE", 90, "message too long"},
+	{ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT", 94, "socket type not supported"},
+	{ECONNRESET, "ECONNRESET", 104, "connection reset by peer"},
+	{ENOTCONN, "ENOTCONN", 107, "transport endpoint is not connected"},
+	{ECONNREFUSED, "ECONNREFUSED", 111, "connection refused"},
 	{ESTALE, "ESTALE", 116, "stale file handle"},
 }
 

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -16,7 +17,8 @@ import (
 // compares each object's count with the recount, and the registry's live
 // objects with the objects reachable from the world: an object alive but
 // unreachable has leaked. It also checks the task tree's links, pipes'
-// reader and writer counts, FIFOs' links to their pipes, and flock state.
+// reader and writer counts, FIFOs' links to their pipes, socket pairs'
+// invariants, and flock state.
 func (k *Kernel) Check() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -33,7 +35,8 @@ type checker struct {
 	tables   map[*task.FileTable]bool
 	files    map[*vfs.File]bool
 	dentries map[*vfs.Dentry]bool
-	pipes    map[*vfs.Pipe][2]int // readers and writers found
+	pipes    map[*vfs.Pipe][2]int    // readers and writers found
+	sockets  map[*socket.Pair][2]int // files found on each end
 }
 
 func (c *checker) problem(format string, args ...any) {
@@ -48,6 +51,7 @@ func (c *checker) tasks(k *Kernel) {
 	c.files = map[*vfs.File]bool{}
 	c.dentries = map[*vfs.Dentry]bool{}
 	c.pipes = map[*vfs.Pipe][2]int{}
+	c.sockets = map[*socket.Pair][2]int{}
 	fsStates := map[*task.FSState]bool{}
 
 	onTop := map[*task.Task]bool{}
@@ -99,6 +103,9 @@ func (c *checker) tasks(k *Kernel) {
 		if in := p.FIFO(); in != nil && in.Pipe() != p {
 			c.problem("pipe %d's FIFO inode %d has another pipe", p.ID(), in.Ino())
 		}
+	}
+	for p, files := range c.sockets {
+		c.problems = append(c.problems, p.Check(files)...)
 	}
 }
 
@@ -155,6 +162,12 @@ func (c *checker) file(f *vfs.File) {
 			rw[1]++
 		}
 		c.pipes[p] = rw
+	}
+	if p, end, ok := socket.Of(f); ok {
+		c.ref(p)
+		files := c.sockets[p]
+		files[end]++
+		c.sockets[p] = files
 	}
 	for holder, kind := range f.LockSet() {
 		if holder.Lock() != kind {
