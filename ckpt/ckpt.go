@@ -103,8 +103,9 @@ type ctx struct {
 	// being looked for, which that record must use; and how deep objects
 	// nest right now.
 	lastObjref int32
-	pending    []pendingObj
 	depth      int
+	// subtree is the image's CHECKPOINT_SUBTREE flag.
+	subtree bool
 }
 
 // pendingObj is an object restored on the way to a record that must refer

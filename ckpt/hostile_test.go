@@ -509,9 +509,9 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editFile(t, recs, vfs.TypeRegular, 0, func(f *vfs.FileRecord) { f.Mode |= 0x20 })
 			}},
-		{name: "file type 5", errno: errno.EINVAL, msg: []string{"pid 100: ", "file type 5"},
+		{name: "a file type no kind of file has", errno: errno.EINVAL, msg: []string{"pid 100: ", "file type 99"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editFile(t, recs, vfs.TypeRegular, 0, func(f *vfs.FileRecord) { f.FileType = 5 })
+				return editFile(t, recs, vfs.TypeRegular, 0, func(f *vfs.FileRecord) { f.FileType = 99 })
 			}},
 		{name: "position on a pipe", errno: errno.EINVAL, msg: []string{"pid 100: ", "position 5 on a file that cannot seek"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {

@@ -66,7 +66,18 @@ func (c *ctx) readContainer() ([]*task.Task, error) {
 			return tasks, fmt.Errorf("pid %d: %w", t.Pid(), err)
 		}
 	}
-	return tasks, nil
+	return tasks, c.complete()
+}
+
+// complete has every object restored check what only the whole image can
+// tell, now that it is read.
+func (c *ctx) complete() error {
+	for e := range c.objs.All() {
+		if err := object.Complete(c, object.Type(e.Type), e.Obj); err != nil {
+			return fmt.Errorf("objref %d, a %s: %w", e.Objref, e.Name, err)
+		}
+	}
+	return nil
 }
 
 // maxNesting bounds how deeply objects may nest in an image (today a ghost
@@ -244,6 +255,9 @@ func (c *ctx) Find(objref int32, t object.Type) (any, bool, error) {
 	return obj, ok, err
 }
 
+// Subtree implements object.Restorer.
+func (c *ctx) Subtree() bool { return c.subtree }
+
 // Registry implements object.Restorer.
 func (c *ctx) Registry() *kref.Registry { return c.core.Registry() }
 
@@ -261,6 +275,7 @@ func (c *ctx) readHeader() error {
 	case h.Flags&^CHECKPOINT_SUBTREE != 0:
 		return rec.Errorf("unknown checkpoint flags %#x", h.Flags)
 	}
+	c.subtree = h.Flags&CHECKPOINT_SUBTREE != 0
 	a, rec, err := image.ArchKind.Read(c)
 	if err != nil {
 		return err

@@ -64,6 +64,11 @@ type Ops struct {
 	// Collect counts, for leak detection, every object obj refers to. Nil:
 	// it refers to none.
 	Collect func(ctx Collector, obj any) error
+	// Complete checks, once the whole image is read, what only the whole
+	// image can tell of an object restored (a socket end saved open that no
+	// file opened), and settles what an image of a subtree left out (that
+	// end, held outside the subtree, is gone). Nil: nothing to do.
+	Complete func(ctx Restorer, obj any) error
 }
 
 // Counted is what kernel objects with a reference count offer: a type whose
@@ -114,7 +119,21 @@ func Register(ops Ops) {
 	if err := registry.Register(o); err != nil {
 		panic(err)
 	}
+	if ops.Complete != nil {
+		completes[ops.Type] = ops.Complete
+	}
 	image.RegisterObjType(ops.Type, ops.Name)
+}
+
+// completes are the types' Complete ops.
+var completes = map[Type]func(Restorer, any) error{}
+
+// Complete runs type t's Complete op on obj, when it has one.
+func Complete(ctx Restorer, t Type, obj any) error {
+	if f := completes[t]; f != nil {
+		return f(ctx, obj)
+	}
+	return nil
 }
 
 // Registry returns the registry of every object type, for the engine's
@@ -170,6 +189,10 @@ type Restorer interface {
 	RestoreNext(objref int32, t Type) (any, error)
 	// Registry is where new kernel objects are counted.
 	Registry() *kref.Registry
+	// Subtree reports an image of a subtree (CHECKPOINT_SUBTREE), whose
+	// objects may have been shared with tasks outside it: what those held
+	// is missing.
+	Subtree() bool
 	Locals
 }
 
