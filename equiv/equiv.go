@@ -55,7 +55,7 @@ func Equal(a, b *kernel.View) error {
 			c.tree(pid, true)
 		}
 	}
-	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.Task} {
+	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.SocketPair, kref.Task} {
 		c.same("live "+k.String()+" objects", a.Live.Count(k), b.Live.Count(k))
 	}
 	return c.result()
@@ -220,6 +220,41 @@ func (c *comparer) file(p string, fa, fb kernel.FileView) {
 		c.diff(p+" has a pipe", fa.Pipe != 0, fb.Pipe != 0)
 	} else if fa.Pipe != 0 && c.pair("pipe", p+" pipe", fa.Pipe, fb.Pipe) {
 		c.pipe(p+" pipe", c.a.Pipes[fa.Pipe], c.b.Pipes[fb.Pipe])
+	}
+	if (fa.Socket == 0) != (fb.Socket == 0) {
+		c.diff(p+" is a socket", fa.Socket != 0, fb.Socket != 0)
+	} else if fa.Socket != 0 {
+		c.same(p+" socket end", fa.SocketEnd, fb.SocketEnd)
+		if c.pair("socket pair", p+" socket pair", fa.Socket, fb.Socket) {
+			c.socket(p+" socket pair", c.a.Sockets[fa.Socket], c.b.Sockets[fb.Socket])
+		}
+	}
+}
+
+// socket compares the pairs of two sockets met at the same path, on their
+// first pairing: type, references, and both ends: which is open, shutdown,
+// pending error, disconnection, and every message in flight with its bytes
+// and how much of it was read (which is what the sender's buffer still
+// holds).
+func (c *comparer) socket(p string, pa, pb kernel.SocketPairView) {
+	c.same(p+" type", pa.Type, pb.Type)
+	c.same(p+" references", pa.Refs, pb.Refs)
+	for i := range pa.Ends {
+		ea, eb := pa.Ends[i], pb.Ends[i]
+		ep := fmt.Sprintf("%s end %d", p, i)
+		c.same(ep+" open", ea.Open, eb.Open)
+		c.same(ep+" shutdown", ea.Shutdown, eb.Shutdown)
+		c.same(ep+" pending error", ea.Err, eb.Err)
+		c.same(ep+" disconnected", ea.Disconnected, eb.Disconnected)
+		c.same(ep+" messages", len(ea.Queue), len(eb.Queue))
+		for k := range min(len(ea.Queue), len(eb.Queue)) {
+			ma, mb := ea.Queue[k], eb.Queue[k]
+			mp := fmt.Sprintf("%s message %d", ep, k)
+			c.same(mp+" bytes read", ma.Consumed, mb.Consumed)
+			if !bytes.Equal(ma.Data, mb.Data) {
+				c.diff(mp+" bytes", short(ma.Data), short(mb.Data))
+			}
+		}
 	}
 }
 

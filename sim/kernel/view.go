@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
@@ -23,6 +24,7 @@ type View struct {
 	FSStates   map[uint64]FSView
 	Files      map[uint64]FileView
 	Pipes      map[uint64]PipeView
+	Sockets    map[uint64]SocketPairView
 	// Live is the registry's contents when the view was taken.
 	Live kref.Snapshot
 }
@@ -82,6 +84,9 @@ type FileView struct {
 	Inode *InodeView
 	// Pipe is the id of a pipe end's or FIFO's pipe, else 0.
 	Pipe uint64
+	// Socket is the id of a socket's pair, else 0; SocketEnd its end.
+	Socket    uint64
+	SocketEnd int
 }
 
 // InodeView is the inode behind a file opened through a path, with its
@@ -105,6 +110,14 @@ type PipeView struct {
 	Buffers []vfs.PipeBuffer
 }
 
+// SocketPairView is one pair of AF_UNIX sockets.
+type SocketPairView struct {
+	ID   uint64
+	Refs int64
+	Type int
+	Ends [2]socket.EndState
+}
+
 // View takes a snapshot of the world.
 func (k *Kernel) View() *View {
 	k.mu.Lock()
@@ -114,6 +127,7 @@ func (k *Kernel) View() *View {
 		FSStates:   map[uint64]FSView{},
 		Files:      map[uint64]FileView{},
 		Pipes:      map[uint64]PipeView{},
+		Sockets:    map[uint64]SocketPairView{},
 	}
 	for _, t := range k.top {
 		v.Top = append(v.Top, t.Pid())
@@ -188,6 +202,12 @@ func (v *View) addFile(k *Kernel, f *vfs.File) {
 		fv.Pipe = p.ID()
 		if _, seen := v.Pipes[p.ID()]; !seen {
 			v.Pipes[p.ID()] = PipeView{ID: p.ID(), Refs: p.Refs(), Readers: p.Readers(), Writers: p.Writers(), Buffers: p.Buffers()}
+		}
+	}
+	if p, end, ok := socket.Of(f); ok {
+		fv.Socket, fv.SocketEnd = p.ID(), end
+		if _, seen := v.Sockets[p.ID()]; !seen {
+			v.Sockets[p.ID()] = SocketPairView{ID: p.ID(), Refs: p.Refs(), Type: p.Type(), Ends: p.Ends()}
 		}
 	}
 	v.Files[f.ID()] = fv

@@ -207,7 +207,13 @@ func (o *endOps) Seek(f *vfs.File, offset int64, whence int) (int64, error) {
 // with ECONNRESET pending if that data was there. The end's state goes
 // with it.
 func (o *endOps) Release(f *vfs.File) {
-	p, me, peer := o.pair, o.me(), o.peer()
+	o.pair.close(o.i)
+	o.pair.Put()
+}
+
+// close closes end i.
+func (p *Pair) close(i int) {
+	me, peer := &p.ends[i], &p.ends[1-i]
 	if p.typ != SOCK_DGRAM && peer.open {
 		peer.shutdown = shutdownMask
 		if len(me.queue) > 0 {
@@ -215,7 +221,6 @@ func (o *endOps) Release(f *vfs.File) {
 		}
 	}
 	*me = end{}
-	p.Put()
 }
 
 // takeErr returns and clears the end's pending error (Linux's sock_error).
@@ -464,4 +469,33 @@ func truesize(typ, n int) int {
 		return streamTruesize(n)
 	}
 	return dgramTruesize(n)
+}
+
+// EndState is what one end of a pair holds, for views and tools.
+type EndState struct {
+	Open         bool
+	Shutdown     int // 1 receiving shut down, 2 sending, 3 both
+	Err          errno.Errno
+	Disconnected bool
+	// Queue is what the end has received and not read, oldest first.
+	Queue []Message
+}
+
+// Message is one message (a stream's skb) in flight: its unread bytes and
+// how many of its bytes were read already.
+type Message struct {
+	Data     []byte
+	Consumed int
+}
+
+// Ends returns a copy of both ends' state.
+func (p *Pair) Ends() [2]EndState {
+	var out [2]EndState
+	for i, e := range p.ends {
+		out[i] = EndState{Open: e.open, Shutdown: e.shutdown, Err: e.err, Disconnected: e.disconnected}
+		for _, s := range e.queue {
+			out[i].Queue = append(out[i].Queue, Message{Data: append([]byte(nil), s.data...), Consumed: s.consumed})
+		}
+	}
+	return out
 }
