@@ -185,8 +185,8 @@ func (c *ctx) writeHeader(flags int, now time.Time) error {
 		RegsSize: x86cpu.RegsSize, FPUSize: x86cpu.FXSaveSize, DebugSize: x86cpu.DebugRegsSize})
 }
 
-// writeTree writes the task tree in preorder. The root's parent, outside
-// the container, is written as 0.
+// writeTree writes the task tree in preorder, then the pid allocator's
+// position. The root's parent, outside the container, is written as 0.
 func (c *ctx) writeTree(tasks []*task.Task) error {
 	if err := TreeKind.Write(c, &TreeRecord{Tasks: uint32(len(tasks))}); err != nil {
 		return err
@@ -204,7 +204,7 @@ func (c *ctx) writeTree(tasks []*task.Task) error {
 			return err
 		}
 	}
-	return nil
+	return PidNSKind.Write(c, &PidNSRecord{LastPid: int32(c.core.LastPid())})
 }
 
 // writeTask writes a task's file table and fs state (each saved on its

@@ -104,8 +104,12 @@ type ctx struct {
 	// nest right now.
 	lastObjref int32
 	depth      int
-	// subtree is the image's CHECKPOINT_SUBTREE flag.
+	// subtree is the image's CHECKPOINT_SUBTREE flag, minor its format's
+	// minor version; lastPid the pid allocator's position it holds (-1
+	// for none).
 	subtree bool
+	minor   uint16
+	lastPid int
 }
 
 // pendingObj is an object restored on the way to a record that must refer

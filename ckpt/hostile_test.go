@@ -115,6 +115,9 @@ func insertRecords(recs []*image.Record, i int, rs ...*image.Record) []*image.Re
 	return append(out, recs[i:]...)
 }
 
+// readerReads is how restart names the versions it reads.
+var readerReads = fmt.Sprintf("this reader reads %d.0 to %d.%d", image.VersionMajor, image.VersionMajor, image.VersionMinor)
+
 func hostileCases() []hostileCase {
 	setCRCWrong := func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 		i := findRecord(t, recs, image.TypeTail, 0, nil)
@@ -126,15 +129,15 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editHeader(t, recs, func(h *image.Header) { h.Magic[0] = 'X' })
 			}},
-		{name: "format major 2", errno: errno.EINVAL, msg: []string{"image format 2.0", "this reader reads 1.0 to 1.0"},
+		{name: "format major 2", errno: errno.EINVAL, msg: []string{fmt.Sprintf("image format 2.%d", image.VersionMinor), readerReads},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editHeader(t, recs, func(h *image.Header) { h.Major = 2 })
 			}},
-		{name: "format minor 1", errno: errno.EINVAL, msg: []string{"image format 1.1", "this reader reads 1.0 to 1.0"},
+		{name: "format of a newer minor", errno: errno.EINVAL, msg: []string{fmt.Sprintf("image format 1.%d", image.VersionMinor+1), readerReads},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
-				return editHeader(t, recs, func(h *image.Header) { h.Minor = 1 })
+				return editHeader(t, recs, func(h *image.Header) { h.Minor = image.VersionMinor + 1 })
 			}},
-		{name: "format major 0", errno: errno.EINVAL, msg: []string{"image format 0.0", "this reader reads 1.0 to 1.0"},
+		{name: "format major 0", errno: errno.EINVAL, msg: []string{fmt.Sprintf("image format 0.%d", image.VersionMinor), readerReads},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editHeader(t, recs, func(h *image.Header) { h.Major = 0 })
 			}},
@@ -180,15 +183,28 @@ func hostileCases() []hostileCase {
 		// The engine restores objects wherever an OBJREF record comes, so
 		// the error names the first record after them (TASK_OBJS), not the
 		// first OBJREF: see TestBugObjectsOutOfPlace (uncommitted).
-		{name: "tree counts more tasks than it has", errno: errno.EINVAL, msg: []string{"OBJREF record: objref 1, a file table, found where a TASK record was expected"},
+		{name: "tree counts more tasks than it has", errno: errno.EINVAL, msg: []string{"PIDNS record: found where a TASK record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				recs, _ = editTree(t, recs, func(tr *ckpt.TreeRecord) { tr.Tasks = 5 })
 				return recs, noRecord
 			}},
-		{name: "tree counts fewer tasks than it has", errno: errno.EINVAL, msg: []string{"pid 100: ", "found where a TASK_OBJS record was expected"},
+		{name: "tree counts fewer tasks than it has", errno: errno.EINVAL, msg: []string{"found where a PIDNS record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				recs, _ = editTree(t, recs, func(tr *ckpt.TreeRecord) { tr.Tasks = 3 })
 				return recs, findRecord(t, recs, ckpt.RecTask, 0, taskPid(hwWorker))
+			}},
+		{name: "last pid beyond pid_max", errno: errno.EINVAL, msg: []string{fmt.Sprintf("last pid %d, pid_max is %d", kernel.DefaultPidMax, kernel.DefaultPidMax)},
+			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
+				return editFirst(t, recs, ckpt.RecPidNS, func(ns *ckpt.PidNSRecord) { ns.LastPid = kernel.DefaultPidMax })
+			}},
+		{name: "negative last pid", errno: errno.EINVAL, msg: []string{"last pid -1"},
+			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
+				return editFirst(t, recs, ckpt.RecPidNS, func(ns *ckpt.PidNSRecord) { ns.LastPid = -1 })
+			}},
+		{name: "pid namespace record missing", errno: errno.EINVAL, msg: []string{"found where a PIDNS record was expected"},
+			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
+				i := findRecord(t, recs, ckpt.RecPidNS, 0, nil)
+				return dropRecord(recs, i), i
 			}},
 		{name: "duplicate pid", errno: errno.EINVAL, msg: []string{"pid 100 appears twice"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
@@ -282,7 +298,7 @@ func hostileCases() []hostileCase {
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				return editTask(t, recs, hwRoot, func(tr *ckpt.TaskRecord) { tr.Comm[15] = 'x' })
 			}},
-		{name: "task record removed", errno: errno.EINVAL, msg: []string{"OBJREF record: objref 1, a file table, found where a TASK record was expected"},
+		{name: "task record removed", errno: errno.EINVAL, msg: []string{"PIDNS record: found where a TASK record was expected"},
 			edit: func(t *testing.T, recs []*image.Record) ([]*image.Record, int) {
 				i := findRecord(t, recs, ckpt.RecTask, 0, taskPid(hwWorker))
 				return dropRecord(recs, i), noRecord // as above

@@ -26,6 +26,14 @@ type TaskRecord struct {
 	Comm     [image.CommLen]byte `doc:"command name, NUL-padded, at most 15 bytes"`
 }
 
+// PidNSRecord is the PIDNS record, from format 1.1: the pid namespace's
+// allocator, which a task's next fork without a chosen pid continues from
+// (Linux's ns_last_pid, which C/R tools restore for that reason).
+type PidNSRecord struct {
+	LastPid int32  `doc:"the last pid handed out; the next one picked is the first free pid after it"`
+	Pad     uint32 `doc:"zero"`
+}
+
 // The states of a TASK record.
 const (
 	taskLive   = 0
@@ -46,6 +54,7 @@ const (
 	RecTask     image.Type = 11
 	RecTaskObjs image.Type = 12
 	RecRegs     image.Type = 13
+	RecPidNS    image.Type = 14
 )
 
 var (
@@ -53,6 +62,8 @@ var (
 	TaskKind = image.Define[TaskRecord](image.Spec{Type: RecTask, Name: "TASK", Doc: "One task, in preorder.",
 		Meaning: map[string]image.Meaning{"State": {Names: map[uint64]string{taskLive: "live", taskZombie: "zombie"}}},
 		Count:   image.Count{Name: "tasks", By: "State"}})
+	PidNSKind = image.Define[PidNSRecord](image.Spec{Type: RecPidNS, Name: "PIDNS",
+		Doc: "The pid allocator's position.", Place: "after the TASK records, from format 1.1."})
 	TaskObjsKind = image.Define[TaskObjsRecord](image.Spec{Type: RecTaskObjs, Name: "TASK_OBJS", Doc: "A task's file table and fs state.",
 		Meaning: map[string]image.Meaning{"FileTable": {Ref: task.ObjFileTable}, "FS": {Ref: task.ObjFS}}})
 	RegsKind = image.Define[x86cpu.State](image.Spec{Type: RecRegs, Name: "REGS", Hex: true,

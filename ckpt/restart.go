@@ -36,6 +36,9 @@ func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, 
 	if err == nil {
 		err = core.Attach(tasks[0])
 	}
+	if err == nil && c.lastPid >= 0 {
+		err = core.SetLastPid(c.lastPid)
+	}
 	if err != nil {
 		for _, t := range tasks {
 			t.SetFiles(nil)
@@ -276,6 +279,7 @@ func (c *ctx) readHeader() error {
 		return rec.Errorf("unknown checkpoint flags %#x", h.Flags)
 	}
 	c.subtree = h.Flags&CHECKPOINT_SUBTREE != 0
+	c.minor = h.Minor
 	a, rec, err := image.ArchKind.Read(c)
 	if err != nil {
 		return err
@@ -339,7 +343,26 @@ func (c *ctx) readTree() ([]*task.Task, error) {
 		tasks = append(tasks, t)
 		stack = append(stack, t)
 	}
-	return tasks, nil
+	return tasks, c.readPidNS()
+}
+
+// readPidNS reads the pid allocator's position, which images from format
+// 1.1 hold; restart gives it to the kernel once the container is in. An
+// image of 1.0 has none, and the kernel's own stays.
+func (c *ctx) readPidNS() error {
+	c.lastPid = -1
+	if c.minor < 1 {
+		return nil
+	}
+	ns, rec, err := PidNSKind.Read(c)
+	if err != nil {
+		return err
+	}
+	if ns.LastPid < 0 || int64(ns.LastPid) >= int64(c.core.PidMax()) {
+		return rec.Errorf("last pid %d, pid_max is %d", ns.LastPid, c.core.PidMax())
+	}
+	c.lastPid = int(ns.LastPid)
+	return nil
 }
 
 // commOf reads a NUL-padded command name: at most 15 bytes, then zeros.

@@ -549,3 +549,26 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 	w.n -= len(p)
 	return len(p), nil
 }
+
+// The pid allocator's position is part of the container (Linux's
+// ns_last_pid): after a task exits and is reaped, a fork that lets the
+// kernel pick the pid gives the same pid in the restored world as in the
+// original (it gave 2 after restart, where the original gave 5: issue 13).
+func TestRestartKeepsThePidAllocator(t *testing.T) {
+	k := world(t, `
+		spawn 1
+		fork 1 0
+		fork 1 0
+		fork 1 0
+		exit 2 0
+		wait 1 2 = 0`)
+	img, err := checkpoint(t, k, 1, 0)
+	require.NoError(t, err)
+	k2 := restart(t, k, img)
+	want, err := k.Fork(1, 0)
+	require.NoError(t, err)
+	got, err := k2.Fork(1, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 5, want)
+	assert.Equal(t, want, got, "the kernel-picked pid after restart")
+}

@@ -72,16 +72,16 @@ func TestFromImageErrors(t *testing.T) {
 		img  []byte
 		want string
 	}{
-		{"cut short", img[:860], "image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes"},
-		{"no tail", img[:4664], "image offset 4664: image ends without a TAIL record"},
-		{"error record", flocked, "image offset 496: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"},
+		{"cut short", img[:876], "image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes"},
+		{"no tail", img[:4680], "image offset 4680: image ends without a TAIL record"},
+		{"error record", flocked, "image offset 512: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"},
 		{"a descriptor of an unknown file", edited(func(r []*image.Record) []*image.Record {
-			r[11] = setFd(r[11], 42)
+			r[12] = setFd(r[12], 42)
 			return r
-		}), "image offset 688: FD record: File names objref 42, which is no file introduced before"},
+		}), "image offset 704: FD record: File names objref 42, which is no file introduced before"},
 		{"a file's state without its objref", edited(func(r []*image.Record) []*image.Record {
-			return append(r[:9], r[10:]...) // the OBJREF record of /data
-		}), "image offset 600: FILE record: not after an OBJREF record of a file"},
+			return append(r[:10], r[11:]...) // the OBJREF record of /data
+		}), "image offset 616: FILE record: not after an OBJREF record of a file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -60,8 +60,8 @@ func TestDiff(t *testing.T) {
 			require.NoError(t, recs[i].SetFixed(&f))
 			return recs
 		}, []string{
-			"~ FILE       record 10 at offset 616 -> record 10 at offset 616\n      Pos: 12 -> 13",
-			"~ TAIL       record 46 at offset 4664 -> record 46 at offset 4664\n      CRC: 0x7b3019dc(matches) -> 0xbc8627b9(matches)",
+			"~ FILE       record 11 at offset 632 -> record 11 at offset 632\n      Pos: 12 -> 13",
+			"~ TAIL       record 47 at offset 4680 -> record 47 at offset 4680\n      CRC: 0x61c5f752(matches) ->",
 		}},
 		{"a record removed", func(recs []*image.Record) []*image.Record {
 			i := indexOf(recs, task.RecFd, 1)
@@ -69,8 +69,8 @@ func TestDiff(t *testing.T) {
 		}, []string{
 			// The file table's count is left as it was: the diff shows
 			// records, it does not check them.
-			"- FD         record 12 at offset 712: Fd=1 File=2(ref) CloseOnExec=1(cloexec)",
-			"~ TAIL       record 46 at offset 4664 -> record 45 at offset 4640",
+			"- FD         record 13 at offset 728: Fd=1 File=2(ref) CloseOnExec=1(cloexec)",
+			"~ TAIL       record 47 at offset 4680 -> record 46 at offset 4656",
 		}},
 		{"two records swapped", func(recs []*image.Record) []*image.Record {
 			i := indexOf(recs, ckpt.RecTaskObjs, 0)
@@ -100,7 +100,7 @@ func TestWriteDiff(t *testing.T) {
 	img := imageOf(t, testworld.Demo)
 	var out bytes.Buffer
 	require.NoError(t, inspect.WriteDiff(&out, report(t, img), report(t, img), "a.ckpt", "b.ckpt"))
-	assert.Contains(t, out.String(), "--- a.ckpt (47 records, 4688 bytes)\n+++ b.ckpt (47 records, 4688 bytes)\n")
+	assert.Contains(t, out.String(), "--- a.ckpt (48 records, 4704 bytes)\n+++ b.ckpt (48 records, 4704 bytes)\n")
 	assert.Contains(t, out.String(), "identical records\n")
 
 	cut := img[:len(img)-100]
@@ -137,7 +137,7 @@ func TestDiffShow(t *testing.T) {
 		assert.Equal(t, byRecords[i].Old, byText[i].Old)
 		assert.Equal(t, byRecords[i].New, byText[i].New)
 	}
-	assert.Equal(t, "~ PIPE_BUF   record 17 at offset 848 -> record 16 at offset 824\n"+
+	assert.Equal(t, "~ PIPE_BUF   record 18 at offset 864 -> record 17 at offset 840\n"+
 		"      length: 17 -> 19\n"+
 		`      data: "in flight" -> "in a flight"`, byText[1].String())
 }

@@ -102,8 +102,8 @@ func TestJSONRoundTrip(t *testing.T) {
 		})},
 		{"negative and huge values", withEdit(testworld.Demo, func(recs []*image.Record) {
 			setField(t, recs[3], "Pid", int32(-2147483648))
-			setField(t, recs[10], "Version", uint64(1<<64-1))
-			setField(t, recs[10], "Pos", int64(-1))
+			setField(t, recs[11], "Version", uint64(1<<64-1))
+			setField(t, recs[11], "Pos", int64(-1))
 		})},
 	}
 	for _, c := range cases {
@@ -123,16 +123,16 @@ func TestJSONRoundTrip(t *testing.T) {
 // before the cut and the error; it encodes back to those records' bytes.
 func TestJSONRoundTripTruncated(t *testing.T) {
 	img := imageOf(t, testworld.Demo)
-	js, err := toJSON(t, img[:860])
+	js, err := toJSON(t, img[:876])
 	require.Error(t, err)
-	assert.Contains(t, js, `"error": {"offset":848,"message":"image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes"}`)
+	assert.Contains(t, js, `"error": {"offset":864,"message":"image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes"}`)
 	got, err := encode(js, inspect.EncodeOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, img[:848], got)
+	assert.Equal(t, img[:864], got)
 
 	// Cut between two records, or empty: no record is damaged, but the
 	// image has no tail, which the error says.
-	for _, n := range []int{848, 0} {
+	for _, n := range []int{864, 0} {
 		js, err := toJSON(t, img[:n])
 		require.Error(t, err)
 		assert.Contains(t, js, fmt.Sprintf(`"error": {"offset":%d,"message":"image offset %d: image ends without a tail or error record: cut short"}`, n, n))
@@ -150,10 +150,10 @@ func TestJSONShape(t *testing.T) {
 	assert.Equal(t, `{"records": [`, lines[0])
 	for _, want := range []string{
 		`  {"index":3,"offset":408,"type":"TASK","length":32,"fields":{"Pid":1,"PPid":0,"State":0,"ExitCode":0,"Comm":"init"},"symbols":{"State":"live"}},`,
-		`  {"index":12,"offset":712,"type":"FD","length":16,"fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
-		`  {"index":14,"offset":752,"type":"FILE","length":56,"fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"Pad2":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
-		`  {"index":17,"offset":848,"type":"PIPE_BUF","length":17,"fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
-		`  {"index":46,"offset":4664,"type":"TAIL","length":16,"fields":{"Magic":"CKPTEND","CRC":2066749916,"Pad":0},"symbols":{"CRC":"matches"}}`,
+		`  {"index":13,"offset":728,"type":"FD","length":16,"fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
+		`  {"index":15,"offset":768,"type":"FILE","length":56,"fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"Pad2":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
+		`  {"index":18,"offset":864,"type":"PIPE_BUF","length":17,"fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
+		`  {"index":47,"offset":4680,"type":"TAIL","length":16,"fields":{"Magic":"CKPTEND","CRC":1640363858,"Pad":0},"symbols":{"CRC":"matches"}}`,
 	} {
 		assert.Contains(t, lines, want)
 	}
@@ -162,10 +162,10 @@ func TestJSONShape(t *testing.T) {
 		Summary inspect.Summary
 	}
 	require.NoError(t, json.Unmarshal([]byte(js), &doc))
-	assert.Len(t, doc.Records, 47)
+	assert.Len(t, doc.Records, 48)
 	assert.Equal(t, 3, doc.Summary.Tasks)
 	assert.Equal(t, inspect.ChecksumOK, doc.Summary.Checksum)
-	regs := doc.Records[30]
+	regs := doc.Records[31]
 	assert.Equal(t, "REGS", regs["type"])
 	assert.Nil(t, regs["tail"], "the registers are fields")
 	assert.Equal(t, float64(0x401000), regs["fields"].(map[string]any)["Regs.Rip"])

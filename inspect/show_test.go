@@ -32,35 +32,36 @@ func TestShowDemo(t *testing.T) {
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
 		`  offset  record     length  fields`,
-		`       0  HEADER        360  Magic="CKPTSIM" Major=1 Minor=0 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
+		`       0  HEADER        360  Magic="CKPTSIM" Major=1 Minor=1 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
 		`     368  ARCH           16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
 		`     408  TASK           32  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
 		`     448  TASK           32  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
 		`     528  TASK           32  Pid=4 PPid=1 State=1(zombie) ExitCode=7 Comm="init"`,
-		`     568  OBJREF          8  ObjType=1(file table) Objref=1(first)`,
-		`     616  FILE           61  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
+		`     568  PIDNS           8  LastPid=0`,
+		`     584  OBJREF          8  ObjType=1(file table) Objref=1(first)`,
+		`     632  FILE           61  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
 		// The dup'd descriptor refers to the file its original met first.
-		`     688  FD             16  Fd=0 File=2(first) CloseOnExec=0`,
-		`     712  FD             16  Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
+		`     704  FD             16  Fd=0 File=2(first) CloseOnExec=0`,
+		`     728  FD             16  Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
 		// The pipe's state follows the first file open on it: that
 		// file's Pipe field is the pipe's first encounter; the other
 		// end's is a reference.
-		`     752  FILE           56  FileType=3(pipe) Flags=00(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
-		`     816  OBJREF          8  ObjType=4(pipe) Objref=4(first)`,
-		`     848  PIPE_BUF       17  Offset=0 Flags=0 data="in flight"`,
-		`     920  FILE           56  FileType=3(pipe) Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
-		`    1040  GHOST          38  Mode=0100600(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
-		`    1088  FILE           56  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
-		`    1192  FS             10  RootLen=1 CwdLen=1 root="/" cwd="/"`,
-		`    1216  TASK_OBJS       8  FileTable=1(first) FS=8(first)`,
-		`    1232  REGS          792  rip=0x401000 rsp=0x7fffffffe000 rax=0x0 cs=0x33 eflags=0x202`,
+		`     768  FILE           56  FileType=3(pipe) Flags=00(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     832  OBJREF          8  ObjType=4(pipe) Objref=4(first)`,
+		`     864  PIPE_BUF       17  Offset=0 Flags=0 data="in flight"`,
+		`     936  FILE           56  FileType=3(pipe) Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`    1056  GHOST          38  Mode=0100600(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
+		`    1104  FILE           56  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
+		`    1208  FS             10  RootLen=1 CwdLen=1 root="/" cwd="/"`,
+		`    1232  TASK_OBJS       8  FileTable=1(first) FS=8(first)`,
+		`    1248  REGS          792  rip=0x401000 rsp=0x7fffffffe000 rax=0x0 cs=0x33 eflags=0x202`,
 		// The CLONE_FILES worker shares pid 1's table; the forked child
 		// has its own table of the same files.
-		`    2072  TASK_OBJS       8  FileTable=1(ref) FS=9(first)`,
-		`    2920  FD             16  Fd=0 File=2(ref) CloseOnExec=0`,
-		`    3032  TASK_OBJS       8  FileTable=10(first) FS=11(first)`,
-		`    3848  TASK_OBJS       8  FileTable=0 FS=0`,
-		`    4664  TAIL           16  Magic="CKPTEND" CRC=0x7b3019dc(matches)`,
+		`    2088  TASK_OBJS       8  FileTable=1(ref) FS=9(first)`,
+		`    2936  FD             16  Fd=0 File=2(ref) CloseOnExec=0`,
+		`    3048  TASK_OBJS       8  FileTable=10(first) FS=11(first)`,
+		`    3864  TASK_OBJS       8  FileTable=0 FS=0`,
+		`    4680  TAIL           16  Magic="CKPTEND" CRC=0x61c5f752(matches)`,
 		`summary:`,
 		`  tasks: 3 live, 1 zombie`,
 		`  file tables: 2`,
@@ -68,14 +69,14 @@ func TestShowDemo(t *testing.T) {
 		`  files: 4 (pipe 2, regular 2)`,
 		`  pipes: 1, 9 bytes buffered`,
 		`  ghosts: 1`,
-		`  checksum: matches (0x7b3019dc)`,
+		`  checksum: matches (0x61c5f752)`,
 		`    OBJREF        11 records       176 bytes`,
 		`    REGS           4 records      3200 bytes`,
-		`    total         47 records      4688 bytes`,
+		`    total         48 records      4704 bytes`,
 	} {
 		assert.Contains(t, lines, want)
 	}
-	assert.Len(t, lines, 1+47+9+15+2, "a heading, 47 records, the summary with 15 record types and the total, and the final newline")
+	assert.Len(t, lines, 1+48+9+16+2, "a heading, 48 records, the summary with 16 record types and the total, and the final newline")
 }
 
 func TestInspectSummary(t *testing.T) {
@@ -98,7 +99,7 @@ func TestInspectSummary(t *testing.T) {
 		sum += ts.Bytes
 	}
 	assert.Equal(t, s.Total, sum, "the sizes by type add up to the image")
-	assert.Equal(t, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24}, s.Sizes[9])
+	assert.Equal(t, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24}, s.Sizes[10])
 }
 
 // TestMarks checks the first/ref marks of every objref field of the demo
@@ -132,11 +133,11 @@ func TestMarks(t *testing.T) {
 // introduces.
 func TestDanglingMark(t *testing.T) {
 	recs := records(t, imageOf(t, testworld.Demo))
-	setField(t, recs[11], "File", 99) // the first FD record
+	setField(t, recs[12], "File", 99) // the first FD record
 	out, err := show(t, image.Encode(recs, true))
 	require.NoError(t, err, "inspect shows what is there; restart is the one to refuse it")
-	assert.Contains(t, out, "     688  FD             16  Fd=0 File=99(dangling) CloseOnExec=0\n")
-	assert.Contains(t, out, "     712  FD             16  Fd=1 File=2(first) CloseOnExec=1(cloexec)\n")
+	assert.Contains(t, out, "     704  FD             16  Fd=0 File=99(dangling) CloseOnExec=0\n")
+	assert.Contains(t, out, "     728  FD             16  Fd=1 File=2(first) CloseOnExec=1(cloexec)\n")
 }
 
 func TestShowErrorRecord(t *testing.T) {
@@ -145,9 +146,9 @@ func TestShowErrorRecord(t *testing.T) {
 	require.ErrorIs(t, err, errno.EBADF)
 	out, err := show(t, img)
 	require.NoError(t, err, "an image that ends in an error record is well formed")
-	assert.Contains(t, out, "     464  FILE_TABLE      8  Fds=1\n"+
-		"     480  OBJREF          8  ObjType=3(file) Objref=2(first)\n"+
-		`     496  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhas"... (145 bytes)`+"\n")
+	assert.Contains(t, out, "     480  FILE_TABLE      8  Fds=1\n"+
+		"     496  OBJREF          8  ObjType=3(file) Objref=2(first)\n"+
+		`     512  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhas"... (145 bytes)`+"\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
 	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`)
 }
@@ -157,8 +158,8 @@ func TestShowChecksumMismatch(t *testing.T) {
 	img[len(img)-8] ^= 0xff // the CRC field of the tail
 	out, err := show(t, img)
 	require.NoError(t, err)
-	assert.Contains(t, out, `    4664  TAIL           16  Magic="CKPTEND" CRC=0x7b301923(mismatch: computed 0x7b3019dc)`)
-	assert.Contains(t, out, "  checksum: MISMATCH: stored 0x7b301923, computed 0x7b3019dc\n")
+	assert.Contains(t, out, `    4680  TAIL           16  Magic="CKPTEND" CRC=0x61c5f7ad(mismatch: computed 0x61c5f752)`)
+	assert.Contains(t, out, "  checksum: MISMATCH: stored 0x61c5f7ad, computed 0x61c5f752\n")
 }
 
 // TestShowTruncated cuts the demo image inside the PIPE_BUF record: Show
@@ -166,16 +167,16 @@ func TestShowChecksumMismatch(t *testing.T) {
 // and returns the error.
 func TestShowTruncated(t *testing.T) {
 	img := imageOf(t, testworld.Demo)
-	out, err := show(t, img[:860])
+	out, err := show(t, img[:876])
 	require.Error(t, err)
 	assert.ErrorIs(t, err, errno.EINVAL)
 	var ie *image.Error
 	require.ErrorAs(t, err, &ie)
-	assert.Equal(t, int64(848), ie.Offset)
-	assert.Contains(t, out, "     832  PIPE            8  Buffers=1 Bytes=9\nerror: image offset 848: PIPE_BUF record: image cut short: 12 of 32 bytes\nsummary:\n")
+	assert.Equal(t, int64(864), ie.Offset)
+	assert.Contains(t, out, "     848  PIPE            8  Buffers=1 Bytes=9\nerror: image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes\nsummary:\n")
 	assert.Contains(t, out, "  pipes: 1, 0 bytes buffered\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
-	assert.Contains(t, out, "    total         17 records       848 bytes\n")
+	assert.Contains(t, out, "    total         18 records       864 bytes\n")
 }
 
 func TestShowMalformed(t *testing.T) {

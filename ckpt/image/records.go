@@ -58,7 +58,7 @@ const (
 // compatible changes. See FORMAT.md for the policy.
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 1
 )
 
 // Magic numbers at the start and at the end of an image.

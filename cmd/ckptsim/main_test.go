@@ -139,7 +139,7 @@ func TestRun(t *testing.T) {
 		images   []string // files that must exist afterwards, in the output directory
 	}{
 		{"a script", []string{"run", "--out", in("out"), in("pipe.scn")}, 0,
-			[]string{"   3  pipe 1            = 0 1", "   7  checkpoint 1      = 0   # 2576 bytes in " + in("out/pipe.img"), `  10  read 2 0 16       = ""`}, nil,
+			[]string{"   3  pipe 1            = 0 1", "   7  checkpoint 1      = 0   # 2592 bytes in " + in("out/pipe.img"), `  10  read 2 0 16       = ""`}, nil,
 			[]string{"out/pipe.img"}},
 		{"flags after the script", []string{"run", in("pipe.scn"), "--out", in("late")}, 0, nil, nil, []string{"late/pipe.img"}},
 		{"a wrong result", []string{"run", "--out", in("bad"), in("bad.scn")}, 1,
@@ -209,7 +209,7 @@ checkpoint 1 = EBADF       # a file holding a lock
 		code  int
 		lines []string // stdout, exactly
 	}{
-		{"passes", []string{"pipe.scn"}, 0, []string{"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2576 image bytes)"}},
+		{"passes", []string{"pipe.scn"}, 0, []string{"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2592 image bytes)"}},
 		{"refused checkpoints", []string{"refused.scn"}, 0, []string{"ok " + in("refused.scn") + " (7 lines, 0 checkpoints, 0 image bytes)"}},
 		{"a wrong result", []string{"bad.scn"}, 1, []string{"FAIL " + in("bad.scn") + `:3: write 1 1 "hello" = 4: got 5, expected 4`}},
 		{"a restored world that differs, with its diff", []string{"leak.scn"}, 1, []string{
@@ -219,7 +219,7 @@ checkpoint 1 = EBADF       # a file holding a lock
 		}},
 		{"a parse error", []string{"parse.scn"}, 1, []string{"FAIL " + in("parse.scn") + `:2: open: FLAGS: unknown flag "O_BOGUS" (usage: open PID PATH FLAGS [MODE])`}},
 		{"several, one failing", []string{"pipe.scn", "bad.scn", "refused.scn"}, 1, []string{
-			"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2576 image bytes)",
+			"ok " + in("pipe.scn") + " (9 lines, 1 checkpoints, 2592 image bytes)",
 			"FAIL " + in("bad.scn") + `:3: write 1 1 "hello" = 4: got 5, expected 4`,
 			"ok " + in("refused.scn") + " (7 lines, 0 checkpoints, 0 image bytes)",
 		}},
@@ -285,7 +285,7 @@ func TestShow(t *testing.T) {
 	code, stdout, stderr = ckptsim(t, "show", filepath.Join(dir, "boundary.img"))
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "PIPE_BUF")
-	assert.Contains(t, stderr, "bad image: image offset 2552: image ends without a tail or error record: cut short")
+	assert.Contains(t, stderr, "bad image: image offset 2568: image ends without a tail or error record: cut short")
 
 	code, _, stderr = ckptsim(t, "show", filepath.Join(dir, "script.img"))
 	assert.Equal(t, 1, code)
@@ -466,7 +466,7 @@ func TestDiff(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = ckptsim(t, "diff", img, filepath.Join(dir, "other.img"))
 	assert.Equal(t, 1, code, stderr)
-	assert.Contains(t, stdout, "~ PIPE_BUF   record 11 at offset 632 -> record 11 at offset 632\n"+
+	assert.Contains(t, stdout, "~ PIPE_BUF   record 12 at offset 648 -> record 12 at offset 648\n"+
 		"      data: \"hello\" -> \"help!\"\n")
 	assert.Contains(t, stdout, "2 records differ\n") // and the tail's checksum
 

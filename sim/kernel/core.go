@@ -55,6 +55,20 @@ func (c *Core) Subtree(root *task.Task) []*task.Task {
 	return out
 }
 
+// LastPid returns the last pid the allocator handed out: the next pid the
+// kernel picks is the first free one after it.
+func (c *Core) LastPid() int { return c.k.lastPid }
+
+// SetLastPid sets the allocator's position, as a restart restores its
+// container's (Linux's ns_last_pid); it must be below pid_max.
+func (c *Core) SetLastPid(pid int) error {
+	if pid < 0 || pid >= c.k.pidMax {
+		return fmt.Errorf("last pid %d out of range 0..%d: %w", pid, c.k.pidMax-1, errno.EINVAL)
+	}
+	c.k.lastPid = pid
+	return nil
+}
+
 // NextCheckpointID returns a new checkpoint id, unique within this kernel.
 func (c *Core) NextCheckpointID() int64 {
 	c.k.ckptID++
