@@ -180,8 +180,10 @@ func (b *Builder) Step() {
 	case w < 14:
 		x(fmt.Sprintf("open %d %s %s 0%o", pid, rapid.SampledFrom(paths).Draw(b.t, "path"),
 			rapid.SampledFrom(openFlags).Draw(b.t, "flags"), rapid.IntRange(0, 0777).Draw(b.t, "mode")))
-	case w < 24:
+	case w < 20:
 		x(fmt.Sprintf("pipe %d %s", pid, rapid.SampledFrom(pipeFlags).Draw(b.t, "pipe flags")))
+	case w < 24:
+		b.socket(pid)
 	case w < 38:
 		x(fmt.Sprintf("write %d %d %q", pid, b.fd(pid), b.data()))
 	case w < 47:
@@ -221,6 +223,19 @@ func (b *Builder) Step() {
 			b.bulk(pid)
 		}
 	}
+}
+
+// socket makes a pair of sockets of any type, or shuts down one of pid's
+// descriptors (a socket's, mostly, when it has one).
+func (b *Builder) socket(pid int) {
+	if rapid.IntRange(0, 3).Draw(b.t, "shutdown") == 0 {
+		how := rapid.SampledFrom([]string{"SHUT_RD", "SHUT_WR", "SHUT_RDWR"}).Draw(b.t, "how")
+		b.exec(fmt.Sprintf("shutdown %d %d %s", pid, b.fd(pid), how))
+		return
+	}
+	typ := rapid.SampledFrom([]string{"SOCK_STREAM", "SOCK_DGRAM", "SOCK_SEQPACKET"}).Draw(b.t, "socket type")
+	flags := rapid.SampledFrom([]string{"", " SOCK_NONBLOCK", " SOCK_CLOEXEC", " SOCK_NONBLOCK|SOCK_CLOEXEC"}).Draw(b.t, "socket flags")
+	b.exec(fmt.Sprintf("socketpair %d %s%s", pid, typ, flags))
 }
 
 // fillPipe writes pages into one of pid's descriptors until the write

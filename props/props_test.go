@@ -278,12 +278,15 @@ func expectedRefusal(v *View, pid int) (errno.Errno, string) {
 			files[d.File]++
 		}
 	}
-	pipes, ghosts := map[uint64]int64{}, map[uint64]int64{}
+	pipes, ghosts, sockets := map[uint64]int64{}, map[uint64]int64{}, map[uint64]int64{}
 	ghostRefs := map[uint64]int64{}
 	for id := range files {
 		f := v.Files[id]
 		if f.Pipe != 0 {
 			pipes[f.Pipe]++
+		}
+		if f.Socket != 0 {
+			sockets[f.Socket]++
 		}
 		if f.Unlinked {
 			ghosts[f.Inode.Ino]++
@@ -302,6 +305,7 @@ func expectedRefusal(v *View, pid int) (errno.Errno, string) {
 	check("fs state", fss, func(id uint64) int64 { return v.FSStates[id].Refs })
 	check("file", files, func(id uint64) int64 { return v.Files[id].Refs })
 	check("pipe", pipes, func(id uint64) int64 { return v.Pipes[id].Refs })
+	check("socket pair", sockets, func(id uint64) int64 { return v.Sockets[id].Refs })
 	check("ghost", ghosts, func(ino uint64) int64 { return ghostRefs[ino] })
 	if len(leaks) > 0 {
 		sort.Strings(leaks)

@@ -105,7 +105,9 @@ func (c *checker) tasks(k *Kernel) {
 		}
 	}
 	for p, files := range c.sockets {
-		c.problems = append(c.problems, p.Check(files)...)
+		for _, err := range p.Check(files) {
+			c.problem("socket pair %d: %v", p.ID(), err)
+		}
 	}
 }
 

@@ -411,7 +411,7 @@ func Of(f *vfs.File) (p *Pair, end int, ok bool) {
 func (p *Pair) Check(files [2]int) []error {
 	var errs []error
 	bad := func(i int, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("socket pair %d end %d: %s", p.ID(), i, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("end %d: %s", i, fmt.Sprintf(format, args...)))
 	}
 	for i := range p.ends {
 		e, peer := &p.ends[i], &p.ends[1-i]
@@ -430,7 +430,7 @@ func (p *Pair) Check(files [2]int) []error {
 			bad(i, "peer closed, shutdown %d", e.shutdown)
 		}
 		if e.err != 0 && (e.err != errno.ECONNRESET || p.typ == SOCK_DGRAM || peer.open) {
-			bad(i, "error %v pending", e.err)
+			bad(i, "error %s pending", e.err.Name())
 		}
 		if e.disconnected && (p.typ != SOCK_DGRAM || peer.open) {
 			bad(i, "disconnected")
