@@ -66,6 +66,15 @@ var mutants = []mutant{
 		"stack[len(stack)-1].AddChild(t)", "stack[len(stack)-1].AddChild(t); kids := stack[len(stack)-1].Children(); kids[0], kids[len(kids)-1] = kids[len(kids)-1], kids[0]"},
 	{"open the wrong end of a restored pipe", "sim/vfs/pipe_checkpoint.go",
 		"flags := O_RDONLY\n\tif mode == FMODE_WRITE {", "flags := O_RDONLY\n\tif mode != FMODE_WRITE {"},
+	{"open the other end of a restored socket pair", "sim/socket/checkpoint.go",
+		"&endOps{pair: p, i: int(sr.End)}", "&endOps{pair: p, i: 1 - int(sr.End)}"},
+	{"lose a socket end's pending reset", "sim/socket/checkpoint.go",
+		"r.Shutdown, r.Err, r.Messages = uint32(e.shutdown), uint32(e.err), uint32(len(e.queue))",
+		"r.Shutdown, r.Err, r.Messages = uint32(e.shutdown), 0, uint32(len(e.queue))"},
+	{"forget how much of a socket message was read", "sim/socket/checkpoint.go",
+		"skb{data: mr.Tail, consumed: int(m.Consumed),", "skb{data: mr.Tail, consumed: 0,"},
+	{"forget a socket end's shutdown on restart", "sim/socket/checkpoint.go",
+		"ends[i] = end{shutdown: int(er.Shutdown),", "ends[i] = end{shutdown: 0,"},
 }
 
 func main() {
