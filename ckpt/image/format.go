@@ -118,6 +118,21 @@ How a change is made, and checked:
 separately reorders two records, in a scratch copy of the tree and prints
 what the golden test says of each.
 
+## Adding an object type
+
+A type of shared object (a socket pair, say) brings its own records: Go
+structs whose memory is their encoding, each registered with image.Define
+beside the struct, with what each field means (enum names, flag sets,
+which fields are objrefs and of which object type, and whether that
+object's state comes after the record rather than before it), how its tail
+splits, and what the summary counts. This file, show, JSON, encode, diff
+and graph read them from there. Its object type gets a number no other
+type has, which OBJREF records carry; its operations (checkpoint, restore,
+collect, complete) are registered with package object, and restart accepts
+an OBJREF of that type only right before a record with an objref field of
+it. New record types are a minor version step. The README's "Adding an
+object type" follows sockets through every step.
+
 ## Record types
 
 `)
