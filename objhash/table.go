@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"reflect"
 	"slices"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
@@ -122,6 +123,22 @@ func (t *Table[C]) usable(what string, side Side) error {
 	return nil
 }
 
+// present is the fast path of every checkpoint-side call: obj's entry when
+// the table holds it under typ. An object in the table passed every check
+// when it entered, so none is repeated: this runs once for every reference
+// a checkpoint meets, and most references are to objects met before.
+func (t *Table[C]) present(obj any, typ Type) (*entry, bool) {
+	if t.side != CheckpointSide || t.discarded || obj == nil || reflect.TypeOf(obj).Kind() != reflect.Pointer {
+		return nil, false // the slow path says what is wrong
+	}
+	i, ok := t.byObj[obj]
+	if !ok {
+		return nil, false
+	}
+	e := t.entries.at(i)
+	return e, e.typ == typ
+}
+
 // checkpointArgs vets the arguments that every checkpoint-side call shares.
 func (t *Table[C]) checkpointArgs(op string, obj any, typ Type) (*Ops[C], error) {
 	if err := t.usable(op, CheckpointSide); err != nil {
@@ -192,6 +209,9 @@ func (t *Table[C]) Lookup(obj any, typ Type) (objref int32, ok bool, err error) 
 // to it (nested sharing: a pipe after the first file open on it), which
 // CheckpointObj then writes on its first call. Its errors are LookupAdd's.
 func (t *Table[C]) Add(obj any, typ Type) (int32, error) {
+	if e, ok := t.present(obj, typ); ok {
+		return e.objref, nil
+	}
 	ops, err := t.checkpointArgs("add", obj, typ)
 	if err != nil {
 		return 0, err
@@ -218,6 +238,9 @@ func (t *Table[C]) Add(obj any, typ Type) (int32, error) {
 // object already entered under another type, with Grab's error if Grab
 // refuses the object, and with EOVERFLOW if objrefs run out.
 func (t *Table[C]) LookupAdd(obj any, typ Type) (objref int32, first bool, err error) {
+	if e, ok := t.present(obj, typ); ok && e.state != unwritten {
+		return e.objref, false, nil
+	}
 	ops, err := t.checkpointArgs("lookup-add", obj, typ)
 	if err != nil {
 		return 0, false, err
@@ -259,6 +282,9 @@ func (t *Table[C]) LookupAdd(obj any, typ Type) (objref int32, first bool, err e
 // writeObjref and returns writeObjref's or Checkpoint's error, with EIO added
 // if it carries no errno.
 func (t *Table[C]) CheckpointObj(ctx C, obj any, typ Type, writeObjref func(objref int32, t Type) error) (int32, error) {
+	if e, ok := t.present(obj, typ); ok && e.state == written && writeObjref != nil {
+		return e.objref, nil // the common case, kept free of formatting
+	}
 	ops, err := t.checkpointArgs("checkpoint", obj, typ)
 	if err != nil {
 		return 0, err
