@@ -65,8 +65,7 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 		}
 		if !o.Matches(l.Expect) {
 			p.line(l, o, "   # expected "+l.Want())
-			return res, &scenario.Error{File: s.Name, Line: l.Num,
-				Msg: l.Mismatch(o)}
+			return res, &scenario.Error{File: s.Name, Line: l.Num, Msg: mismatch(l, o)}
 		}
 		p.line(l, o, note)
 		res.Lines++

@@ -275,6 +275,20 @@ func TestRunRefusedCheckpoint(t *testing.T) {
 	assert.Contains(t, rep.Summary.Error, "flock")
 }
 
+// A checkpoint refused where the script expects success stops the run with
+// the whole refusal: which pid, fd and why, not only the errno.
+func TestRunUnexpectedRefusal(t *testing.T) {
+	var out bytes.Buffer
+	_, err := runner.Run(parse(t, "owner.scn", `spawn 1 init
+		open 1 /f O_RDWR|O_CREAT 0644 = 0
+		fcntl 1 0 F_SETOWN 1
+		checkpoint 1`), &out, runner.RunOptions{Dir: t.TempDir()})
+	require.Error(t, err)
+	assert.Equal(t, "owner.scn:4: checkpoint 1: got EBUSY, expected success "+
+		"(checkpoint: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file has an owner (F_SETOWN 1): EBUSY (device or resource busy))", err.Error())
+	assert.Contains(t, out.String(), "= EBUSY   # expected success")
+}
+
 func TestRunStopsAtAWrongResult(t *testing.T) {
 	var out bytes.Buffer
 	res, err := runner.Run(parse(t, "bad.scn", "spawn 1\nwrite 1 0 \"x\" = 1\nspawn 2\n"), &out, runner.RunOptions{Dir: t.TempDir()})

@@ -184,11 +184,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	clock := FixedClock(DefaultTime)
 	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: clock}).Snapshot(pid, flags)
 	if o := scenario.CheckpointOutcome(cerr); !o.Matches(l.Expect) {
-		what := l.Mismatch(o)
-		if cerr != nil {
-			what += " (" + cerr.Error() + ")"
-		}
-		return v.fail(l, what, cerr)
+		return v.fail(l, mismatch(l, o), cerr)
 	}
 	if cerr != nil {
 		// Refused, as the line expects: the checkpoint must have changed

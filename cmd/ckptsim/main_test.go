@@ -128,6 +128,7 @@ func TestRun(t *testing.T) {
 		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\ncheckpoint 1 = EBADF => lock.img\n",
 		"nopid.scn": "spawn 1\ncheckpoint 2 = ESRCH => none.img\n",
 		"path.scn":  "spawn 1\ncheckpoint 1 => ../escape.img\n",
+		"leak.scn":  "spawn 1\npipe 1 = 0 1\nfork 1 2\ncheckpoint 2\n",
 	})
 	in := func(name string) string { return filepath.Join(dir, name) }
 	tests := []struct {
@@ -150,6 +151,9 @@ func TestRun(t *testing.T) {
 			[]string{"checkpoint 1                  = EBADF   # ", "ending with an error record"}, nil, []string{"lock/lock.img"}},
 		{"a checkpoint refused before writing", []string{"run", "--out", in("nopid"), in("nopid.scn")}, 0,
 			[]string{"= ESRCH   # ", "no image for none.img: the checkpoint was refused before it wrote anything"}, nil, nil},
+		{"a refusal the script does not expect", []string{"run", "--out", in("leak"), in("leak.scn")}, 1,
+			[]string{"= EBUSY   # expected success"},
+			[]string{in("leak.scn") + ":4: checkpoint 2: got EBUSY, expected success (checkpoint: ", "EBUSY (device or resource busy))"}, nil},
 		{"an image name with a path", []string{"run", "--out", in("path"), in("path.scn")}, 1,
 			nil, []string{in("path.scn") + `:2: image name "../escape.img": expected a file name, without "/"`}, nil},
 	}
