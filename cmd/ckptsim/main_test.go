@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -69,7 +70,7 @@ func withStdin(t *testing.T, path string) {
 }
 
 func TestUsage(t *testing.T) {
-	names := []string{"run", "verify", "show", "encode", "diff", "graph", "demo", "help"}
+	names := []string{"run", "verify", "show", "encode", "diff", "graph", "demo", "help", "version"}
 	tests := []struct {
 		args     []string
 		code     int
@@ -482,4 +483,36 @@ func TestDiff(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "! "+cut+" cannot be read to its end: image offset")
 	assert.Contains(t, stdout, "- TAIL")
+}
+
+// TestVersion: --version prints the build information's module version and
+// Go version; versionText says what a released or stamped build carries.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version", "-version"} {
+		code, stdout, stderr := ckptsim(t, arg)
+		assert.Equal(t, 0, code)
+		assert.Empty(t, stderr)
+		assert.Regexp(t, `^ckptsim .*, built with go1\.\d+`, stdout)
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"no build information", nil, "ckptsim: no build information in this binary"},
+		{"go install of a tag", &debug.BuildInfo{GoVersion: "go1.26.8",
+			Main: debug.Module{Path: "github.com/ckptsim/ckptsim", Version: "v0.3.0"}},
+			"ckptsim v0.3.0 (github.com/ckptsim/ckptsim), built with go1.26.8"},
+		{"go build in a git checkout", &debug.BuildInfo{GoVersion: "go1.26.8",
+			Main: debug.Module{Path: "github.com/ckptsim/ckptsim", Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "7d5f8e4f"},
+				{Key: "vcs.time", Value: "2026-12-02T06:14:13Z"}, {Key: "vcs.modified", Value: "true"}}},
+			"ckptsim (devel) (github.com/ckptsim/ckptsim), git revision 7d5f8e4f of 2026-12-02T06:14:13Z, with uncommitted changes, built with go1.26.8"},
+		{"a test binary", &debug.BuildInfo{GoVersion: "go1.26.8"}, "ckptsim (unknown version), built with go1.26.8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, versionText(tt.info))
+		})
+	}
 }
