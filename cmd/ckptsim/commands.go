@@ -8,16 +8,18 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ckptsim/ckptsim/graph"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 func init() {
-	commands = []*command{runCmd, verifyCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
+	commands = []*command{runCmd, verifyCmd, restartCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
 }
 
 var runCmd = &command{
@@ -103,6 +105,126 @@ every script passes.`,
 			return status
 		}
 	},
+}
+
+var restartCmd = &command{
+	name:    "restart",
+	args:    "[--disk DIR | --script SCRIPT [--at LINE]] [--then SCRIPT [--out DIR]] IMAGE",
+	summary: "restart an image in a fresh kernel and show the world it restores",
+	about: `
+Restarts IMAGE ("-" for standard input) in a fresh simulated kernel, runs the
+kernel's consistency check, and prints the image's summary and the restored
+world fact by fact (tasks and tree, fd numbers, shared tables and files, pipe
+bytes, unlinked files, registers, reference counts), as the demo does.
+
+The restart needs the disk the image's regular files, directories and FIFOs
+are on; it gets a copy of one of these:
+  (neither)        an empty disk: enough for pipes and unlinked files.
+  --disk DIR       the host directory tree DIR as the disk's root: its
+                   directories, regular files (with contents) and FIFOs, with
+                   their permission bits. Symbolic links, devices and sockets
+                   are refused. Each file is written once, so its change
+                   counter is 1 (0 when empty): an image of a file written
+                   more often refuses it with ESTALE (edit the FILE record's
+                   Changes, or use --script).
+  --script SCRIPT  the disk SCRIPT has built at its checkpoint line, the
+                   earlier lines run and its checkpoint lines skipped. The
+                   line is --at LINE; else the last checkpoint line whose
+                   "=> NAME" is IMAGE's file name; else the script's only
+                   checkpoint line. The restored world is then compared with
+                   the script's world at that line: "ok" or "DIFF" for each
+                   fact (a difference is shown, not an error: the image may
+                   have been edited).
+
+With --then SCRIPT, the lines of SCRIPT run on the restored world, as run runs
+them (a line that does not give its "= RESULT" stops it with exit status 1);
+its checkpoint lines' images go to --out DIR.
+
+A refused restart is printed as restart gives it (the errno and, for a bad
+image, the record and its offset), with exit status 1; so is a restored
+kernel that fails its consistency check.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		diskDir := fs.String("disk", "", "restart on a copy of the host directory tree `DIR`")
+		script := fs.String("script", "", "restart on the disk `SCRIPT` builds up to its checkpoint line, and compare with its world")
+		at := fs.Int("at", 0, "with --script: the checkpoint `LINE` of the script")
+		then := fs.String("then", "", "run `SCRIPT` on the restored world")
+		out := fs.String("out", "", "with --then: write its images to `DIR` (default the current directory)")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			switch {
+			case len(args) != 1:
+				return c.usageError(stderr, "expected one image, got %d arguments", len(args))
+			case *diskDir != "" && *script != "":
+				return c.usageError(stderr, "--disk and --script are two ways to give the disk: give one")
+			case *at != 0 && *script == "":
+				return c.usageError(stderr, "--at names a line of the --script script")
+			case *at < 0:
+				return c.usageError(stderr, "--at %d: a line number is positive", *at)
+			case *out != "" && *then == "":
+				return c.usageError(stderr, "--out is where the --then script's images go")
+			}
+			if n := countStdin(args[0], *script, *then); n > 1 {
+				return c.usageError(stderr, "standard input (\"-\") can be only one of the image and the scripts")
+			}
+			img, err := runner.ReadInput(args[0])
+			if err != nil {
+				return fail(stderr, "restart", err)
+			}
+			name := runner.InputName(args[0])
+			disk := runner.EmptyDisk()
+			switch {
+			case *diskDir != "":
+				disk, err = runner.LoadDisk(*diskDir)
+			case *script != "":
+				var s *scenario.Script
+				if s, err = runner.ParseFile(*script); err == nil {
+					disk, err = runner.ScriptDisk(s, name, *at)
+				}
+			}
+			if err != nil {
+				return fail(stderr, "restart", err)
+			}
+			opts := runner.RestartOptions{Run: runner.RunOptions{Dir: *out}}
+			if *then != "" {
+				if opts.Then, err = runner.ParseFile(*then); err != nil {
+					return fail(stderr, "restart", err)
+				}
+				if *out != "" {
+					if err := os.MkdirAll(*out, 0o755); err != nil {
+						return fail(stderr, "restart", err)
+					}
+				}
+			}
+			if _, err := runner.Restart(stdout, name, img, disk, opts); err != nil {
+				if errors.As(err, new(*scenario.Error)) {
+					return fail(stderr, "restart", err)
+				}
+				return fail(stderr, "restart", fmt.Errorf("%s: %s", name, withErrnoName(err)))
+			}
+			return exitOK
+		}
+	},
+}
+
+// withErrnoName returns err's message, ending with its errno when it has
+// one the message does not already say: a malformed image's error gives the
+// record and offset, and its EINVAL only through errors.Is.
+func withErrnoName(err error) string {
+	msg := err.Error()
+	if e, ok := errno.Of(err); ok && !strings.Contains(msg, e.Name()) {
+		msg += ": " + e.Error()
+	}
+	return msg
+}
+
+// countStdin counts the paths that are "-", standard input.
+func countStdin(paths ...string) int {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	return n
 }
 
 var showCmd = &command{

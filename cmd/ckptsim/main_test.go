@@ -70,7 +70,7 @@ func withStdin(t *testing.T, path string) {
 }
 
 func TestUsage(t *testing.T) {
-	names := []string{"run", "verify", "show", "encode", "diff", "graph", "demo", "help", "version"}
+	names := []string{"run", "verify", "restart", "show", "encode", "diff", "graph", "demo", "help", "version"}
 	tests := []struct {
 		args     []string
 		code     int
@@ -89,6 +89,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json] IMAGE", "-json"}, nil},
 		{[]string{"encode", "--help"}, 0, []string{"usage: ckptsim encode", "-fix-crc", "-o FILE"}, nil},
 		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "apt-get install graphviz"}, nil},
+		{[]string{"restart", "--help"}, 0, []string{"usage: ckptsim restart [--disk DIR | --script SCRIPT [--at LINE]] [--then SCRIPT [--out DIR]] IMAGE",
+			"-disk DIR", "-script SCRIPT", "-at LINE", "-then SCRIPT", "-out DIR", "ESTALE", "consistency check"}, nil},
 		{[]string{"demo", "--help"}, 0, []string{"usage: ckptsim demo", "-script"}, nil},
 		{[]string{"run"}, 2, nil, []string{"ckptsim run: expected one script, got 0 arguments", "usage: ckptsim run"}},
 		{[]string{"run", "a.scn", "b.scn"}, 2, nil, []string{"expected one script, got 2"}},
@@ -515,4 +517,84 @@ func TestVersion(t *testing.T) {
 			assert.Equal(t, tt.want, versionText(tt.info))
 		})
 	}
+}
+
+func TestRestart(t *testing.T) {
+	const filesScript = "spawn 1 init\nopen 1 /data O_RDWR|O_CREAT 0600 = 0\nwrite 1 0 \"abc\" = 3\n" +
+		"checkpoint 1 => a.img\nwrite 1 0 \"d\" = 1\ncheckpoint 1 => b.img\n"
+	dir := files(t, map[string]string{
+		"pipe.scn":  pipeScript,
+		"files.scn": filesScript,
+		"then.scn":  "read 2 0 16 = \"hello\"\nclose 1 1\ncheckpoint 1 => later.img\nread 2 0 16 = \"\"\n",
+		"wrong.scn": "read 2 0 16 = \"bye\"\n",
+		"parse.scn": "frob 1\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	for _, s := range []string{"pipe.scn", "files.scn"} {
+		code, _, stderr := ckptsim(t, "run", "--out", dir, in(s))
+		require.Equal(t, 0, code, stderr)
+	}
+	require.NoError(t, os.Mkdir(in("disk"), 0o755))
+	require.NoError(t, os.WriteFile(in("disk/data"), []byte("abc"), 0o600))
+	require.NoError(t, os.Mkdir(in("badisk"), 0o755))
+	require.NoError(t, os.Symlink("x", in("badisk/link")))
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout []string
+		inStderr []string
+	}{
+		{"on an empty disk", []string{"restart", in("pipe.img")}, 0,
+			[]string{"Image " + in("pipe.img") + ": 2576 bytes, checksum matches", "on a copy of an empty disk: root pid 1; the kernel's consistency check passes.",
+				"What it holds", `  pipe bytes         1 pipe: "hello" in 1 buffer (1 reader, 1 writer)`}, nil},
+		{"on a host directory", []string{"restart", "--disk", in("disk"), in("a.img")}, 0,
+			[]string{"on a copy of the disk loaded from " + in("disk") + " (0 directories, 1 regular file, 0 FIFOs, 3 bytes)", "fds sharing a file 1 file; shared: none"}, nil},
+		{"on a script's disk, by the image's name", []string{"restart", "--script", in("files.scn"), in("b.img")}, 0,
+			[]string{"the disk of " + in("files.scn") + " at line 6", "equiv.Equal: the restored world is the script's world at line 6", "  ok    tasks and tree     1 tasks: 1 init"}, nil},
+		{"on a script's disk at a line", []string{"restart", "--script", in("files.scn"), "--at", "4", in("a.img")}, 0,
+			[]string{"at line 4 (checkpoint 1 => a.img)"}, nil},
+		{"then more lines", []string{"restart", in("pipe.img"), "--then", in("then.scn"), "--out", in("later")}, 0,
+			[]string{"The restored world goes on:", `   1  read 2 0 16  = "hello"`, "   3  checkpoint 1 = 0   # 2448 bytes in " + in("later/later.img")}, nil},
+		{"then a wrong result", []string{"restart", in("pipe.img"), "--then", in("wrong.scn")}, 1,
+			[]string{`   1  read 2 0 16 = "hello"   # expected "bye"`}, []string{"ckptsim restart: " + in("wrong.scn") + `:1: read 2 0 16 = "bye": got "hello", expected "bye"`}},
+		{"a file that changed", []string{"restart", "--disk", in("disk"), in("b.img")}, 1,
+			[]string{"Image " + in("b.img")}, []string{"ckptsim restart: " + in("b.img") + ": restart: ", "FILE record: /data: changed since the checkpoint (size 3, 1 changes; saved 4, 2): ESTALE (stale file handle)"}},
+		{"a file missing", []string{"restart", in("a.img")}, 1, nil, []string{"FILE record: /data: ENOENT (no such file or directory)"}},
+		{"a host tree with a link", []string{"restart", "--disk", in("badisk"), in("a.img")}, 1, nil,
+			[]string{"ckptsim restart: " + in("badisk/link") + ": a symbolic link cannot be loaded into the simulated disk"}},
+		{"no such checkpoint line", []string{"restart", "--script", in("files.scn"), "--at", "3", in("a.img")}, 1, nil,
+			[]string{"line 3 is not a checkpoint line; its checkpoint lines are 4, 6"}},
+		{"a script that does not parse", []string{"restart", in("pipe.img"), "--then", in("parse.scn")}, 1, nil, []string{`parse.scn:1: unknown command "frob"`}},
+		{"a missing image", []string{"restart", in("none.img")}, 1, nil, []string{"no such file or directory"}},
+		{"not an image", []string{"restart", in("pipe.scn")}, 1, nil, []string{"ckptsim restart: " + in("pipe.scn") + ": restart: image offset 0: ", "EINVAL"}},
+		{"no image", []string{"restart"}, 2, nil, []string{"expected one image, got 0 arguments", "usage: ckptsim restart"}},
+		{"two disks", []string{"restart", "--disk", "d", "--script", "s", "x"}, 2, nil, []string{"--disk and --script are two ways to give the disk: give one"}},
+		{"--at without a script", []string{"restart", "--at", "3", "x"}, 2, nil, []string{"--at names a line of the --script script"}},
+		{"--at not a line", []string{"restart", "--script", "s", "--at", "-1", "x"}, 2, nil, []string{"--at -1: a line number is positive"}},
+		{"--out without --then", []string{"restart", "--out", "d", "x"}, 2, nil, []string{"--out is where the --then script's images go"}},
+		{"stdin twice", []string{"restart", "--then", "-", "-"}, 2, nil, []string{`standard input ("-") can be only one of the image and the scripts`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := ckptsim(t, tt.args...)
+			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			for _, s := range tt.inStdout {
+				assert.Contains(t, stdout, s)
+			}
+			for _, s := range tt.inStderr {
+				assert.Contains(t, stderr, s)
+			}
+			if tt.code == 0 {
+				assert.Empty(t, stderr)
+			}
+		})
+	}
+
+	// The image from standard input.
+	withStdin(t, in("pipe.img"))
+	code, stdout, stderr := ckptsim(t, "restart", "-")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Image stdin: 2576 bytes")
 }
