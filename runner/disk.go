@@ -85,11 +85,11 @@ func LoadDisk(dir string) (*Disk, error) {
 
 // loader builds a disk from a host tree, as task pid of kernel k.
 type loader struct {
-	k                   *kernel.Kernel
-	pid                 int
-	host                string
-	files, dirs, fifos  int
-	bytes               int64
+	k                  *kernel.Kernel
+	pid                int
+	host               string
+	files, dirs, fifos int
+	bytes              int64
 }
 
 func (l *loader) counts() string {
