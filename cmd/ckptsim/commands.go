@@ -68,7 +68,7 @@ script always gives the same image bytes.`,
 
 var verifyCmd = &command{
 	name:    "verify",
-	args:    "SCRIPT...",
+	args:    "[--every] [-j N] [--json] [--junit FILE] SCRIPT...",
 	summary: "prove that checkpointing at a script's checkpoint lines is invisible",
 	about: `
 Runs each SCRIPT twice in lockstep: on a reference world, which never
@@ -80,29 +80,64 @@ at every checkpoint the restored world is equivalent to the world it was taken
 from: the same tasks and tree, fd numbers, sharing, flags, positions, pipe
 bytes, registers and reference counts.
 
+With --every, the migrating world is also checkpointed after every system
+call line where it is one tree, and migrates wherever that checkpoint
+succeeds; where it is refused (a lock, an owner, ...), it must have changed
+nothing. Every line then runs on a world that has just been restored.
+
 Prints per script "ok NAME (L lines, C checkpoints, B image bytes)", or
-"FAIL NAME:LINE: what differed" and the differences. Exit status 0 only when
-every script passes.`,
+"FAIL NAME:LINE: what differed" and the differences, in the order given, also
+with -j N, which verifies up to N scripts at once. --json prints instead one
+JSON object: "scripts" (each with path, ok, lines, checkpoints,
+every_checkpoints, image_bytes, seconds, and a failure {line, what, diff} or
+an error), "passed" and "failed". --junit FILE also writes a JUnit XML report
+for CI systems ("-" for standard output, instead of the text): one test case
+per script, a <failure> for a failed verification, an <error> for a script
+that cannot be read or parsed. Exit status 0 only when every script passes.`,
 	flags: func(fs *flag.FlagSet) runFunc {
+		every := fs.Bool("every", false, "also checkpoint and restart after every line where a checkpoint succeeds")
+		jobs := fs.Int("j", 1, "verify up to `N` scripts at once")
+		asJSON := fs.Bool("json", false, "print a JSON report instead of text")
+		junit := fs.String("junit", "", "write a JUnit XML report to `FILE` (\"-\": standard output, instead of the text)")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
-			if len(args) == 0 {
+			switch {
+			case len(args) == 0:
 				return c.usageError(stderr, "expected at least one script")
+			case *jobs < 1:
+				return c.usageError(stderr, "-j %d: at least one script at a time", *jobs)
+			case *asJSON && *junit == "-":
+				return c.usageError(stderr, "--json and --junit - would both print to standard output: give --junit a file")
+			case countStdin(args...) > 1:
+				return c.usageError(stderr, "standard input (\"-\") can be only one of the scripts")
 			}
-			status := exitOK
-			for _, path := range args {
-				s, err := runner.ParseFile(path)
-				if err == nil {
-					var res runner.VerifyResult
-					if res, err = runner.Verify(s); err == nil {
-						fmt.Fprintf(stdout, "ok %s (%d lines, %d checkpoints, %d image bytes)\n",
-							s.Name, res.Lines, res.Checkpoints, res.ImageBytes)
-						continue
-					}
+			text := !*asJSON && *junit != "-"
+			reports := runner.VerifyFiles(args, runner.VerifyOptions{Every: *every}, *jobs, func(r runner.ScriptReport) {
+				if text {
+					fmt.Fprintln(stdout, r.Message())
 				}
-				fmt.Fprintf(stdout, "FAIL %v\n", err)
-				status = exitFail
+			})
+			var err error
+			switch {
+			case *asJSON:
+				err = runner.WriteVerifyJSON(stdout, reports)
+			case *junit == "-":
+				err = runner.WriteVerifyJUnit(stdout, reports)
 			}
-			return status
+			if err == nil && *junit != "" && *junit != "-" {
+				var b bytes.Buffer
+				if err = runner.WriteVerifyJUnit(&b, reports); err == nil {
+					err = os.WriteFile(*junit, b.Bytes(), 0o644)
+				}
+			}
+			if err != nil {
+				return fail(stderr, "verify", err)
+			}
+			for _, r := range reports {
+				if !r.OK {
+					return exitFail
+				}
+			}
+			return exitOK
 		}
 	},
 }

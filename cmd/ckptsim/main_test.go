@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,7 +82,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, 0, names, nil},
 		{[]string{"--help"}, 0, names, nil},
 		{[]string{"-h"}, 0, names, nil},
-		{[]string{"help", "verify"}, 0, []string{"usage: ckptsim verify SCRIPT...", "lockstep"}, nil},
+		{[]string{"help", "verify"}, 0, []string{"usage: ckptsim verify [--every] [-j N] [--json] [--junit FILE] SCRIPT...", "lockstep",
+			"-every", "-j N", "-json", "-junit FILE", "JUnit XML"}, nil},
 		{[]string{"help", "frob"}, 2, nil, []string{`unknown command "frob"`}},
 		{[]string{"frob"}, 2, nil, []string{`ckptsim: unknown command "frob"`, "Commands:"}},
 		{[]string{"run", "--help"}, 0, []string{"usage: ckptsim run [--out DIR] [--clock UNIXSECONDS] SCRIPT", "-clock UNIXSECONDS", "(default 1700000000)", "-out DIR"}, nil},
@@ -97,6 +99,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"run", "--bogus", "a.scn"}, 2, nil, []string{"flag provided but not defined: -bogus", "usage: ckptsim run"}},
 		{[]string{"run", "--clock", "soon", "a.scn"}, 2, nil, []string{"invalid value \"soon\""}},
 		{[]string{"verify"}, 2, nil, []string{"expected at least one script"}},
+		{[]string{"verify", "-j", "0", "a.scn"}, 2, nil, []string{"-j 0: at least one script at a time"}},
+		{[]string{"verify", "--json", "--junit", "-", "a.scn"}, 2, nil, []string{"--json and --junit - would both print to standard output"}},
+		{[]string{"verify", "-", "-"}, 2, nil, []string{`standard input ("-") can be only one of the scripts`}},
 		{[]string{"show"}, 2, nil, []string{"expected one image"}},
 		{[]string{"encode", "a", "b"}, 2, nil, []string{"expected at most one JSON file"}},
 		{[]string{"diff", "--help"}, 0, []string{"usage: ckptsim diff OLD NEW", "old -> new"}, nil},
@@ -259,6 +264,110 @@ func TestVerifyConformanceScripts(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(scripts), oks, stdout)
+
+	// With a migration after every line, two at a time, as JSON.
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--every", "-j", "2", "--json"}, scripts...)...)
+	assert.Equal(t, 0, code, stdout)
+	var rep struct {
+		Scripts []runner.ScriptReport
+		Passed  int
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.Equal(t, len(scripts), rep.Passed)
+	every := 0
+	for i, r := range rep.Scripts {
+		assert.Equal(t, scripts[i], r.Path, "in the order given")
+		every += r.Every
+	}
+	assert.Equal(t, 878, every, "the README's count of migrations across the conformance scripts")
+}
+
+// TestVerifyReports: --every, -j, --json and --junit give the same
+// verdicts, in the order the scripts were given.
+func TestVerifyReports(t *testing.T) {
+	dir := files(t, map[string]string{
+		"pipe.scn":  pipeScript,
+		"bad.scn":   "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
+		"parse.scn": "frob\n",
+		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\nflock 1 0 LOCK_UN\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	all := []string{in("pipe.scn"), in("bad.scn"), in("parse.scn"), in("lock.scn")}
+
+	code, text1, _ := ckptsim(t, append([]string{"verify"}, all...)...)
+	assert.Equal(t, 1, code)
+	code, text2, _ := ckptsim(t, append([]string{"verify", "-j", "3"}, all...)...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, text1, text2, "-j changes nothing of the output")
+
+	code, stdout, _ := ckptsim(t, "verify", "--every", in("pipe.scn"), in("lock.scn"))
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints of which 8 after lines by --every, 19784 image bytes)\n"+
+		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints of which 3 after lines by --every, 4304 image bytes)\n", stdout)
+
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--json"}, all...)...)
+	assert.Equal(t, 1, code)
+	var rep struct {
+		Scripts []map[string]any `json:"scripts"`
+		Passed  int              `json:"passed"`
+		Failed  int              `json:"failed"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+	assert.Equal(t, 2, rep.Passed)
+	assert.Equal(t, 2, rep.Failed)
+	require.Len(t, rep.Scripts, 4)
+	assert.Equal(t, true, rep.Scripts[0]["ok"])
+	assert.Equal(t, float64(2576), rep.Scripts[0]["image_bytes"])
+	assert.Equal(t, map[string]any{"line": float64(3), "what": `write 1 1 "hello" = 4: got 5, expected 4`}, rep.Scripts[1]["failure"])
+	assert.Equal(t, false, rep.Scripts[2]["ok"])
+	assert.Contains(t, rep.Scripts[2]["error"], in("parse.scn")+`:1: unknown command "frob"`)
+
+	junit := filepath.Join(dir, "report.xml")
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--junit", junit}, all...)...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, text1, stdout, "--junit FILE leaves the text as it is")
+	data, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &doc), string(data))
+	assert.Equal(t, 4, doc.Tests)
+	assert.Equal(t, 1, doc.Failures)
+	assert.Equal(t, 1, doc.Errors)
+	require.Len(t, doc.Suites, 1)
+	cases := doc.Suites[0].Cases
+	require.Len(t, cases, 4)
+	assert.Equal(t, in("pipe.scn"), cases[0].Name)
+	assert.Nil(t, cases[0].Failure)
+	require.NotNil(t, cases[1].Failure)
+	assert.Equal(t, "FAIL "+in("bad.scn")+`:3: write 1 1 "hello" = 4: got 5, expected 4`, cases[1].Failure.Message)
+	require.NotNil(t, cases[2].Error)
+	assert.Contains(t, cases[2].Error.Message, `unknown command "frob"`)
+
+	code, stdout, _ = ckptsim(t, "verify", "--junit", "-", in("pipe.scn"))
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(stdout, "<?xml"), "the XML instead of the text")
+	assert.NotContains(t, stdout, "\nok ")
+
+	code, _, stderr := ckptsim(t, "verify", "--junit", filepath.Join(dir, "missing", "r.xml"), in("pipe.scn"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ckptsim verify: open ")
 }
 
 func TestShow(t *testing.T) {
