@@ -208,16 +208,8 @@ func ScriptDisk(s *scenario.Script, imageName string, line int) (*Disk, error) {
 		return nil, err
 	}
 	k := kernel.New(kernel.Config{})
-	var before []*scenario.Line
-	for _, l := range s.Lines {
-		if l == cp {
-			break
-		}
-		if l.Cmd != "checkpoint" {
-			before = append(before, l)
-		}
-	}
-	if err := execLines(k, s.Name, before, nil); err != nil {
+	before := s.Lines[:slices.Index(s.Lines, cp)]
+	if err := execLines(k, s.Name, systemCalls(before), nil); err != nil {
 		return nil, err
 	}
 	return &Disk{Kernel: k, Name: fmt.Sprintf("the disk of %s at line %d", s.Name, cp.Num), Checkpoint: cp}, nil

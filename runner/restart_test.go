@@ -293,3 +293,48 @@ func TestRestartRefused(t *testing.T) {
 	assert.NotContains(t, out.String(), "Image cut.img", "no summary of an image that cannot be read")
 	assert.NotContains(t, out.String(), "Restarted")
 }
+
+// TestMigrateAt: which checkpoint a line names, and what it refuses.
+func TestMigrateAt(t *testing.T) {
+	s := parse(t, "m.scn", `spawn 1 init
+pipe 1 = 0 1
+fork 1 2
+checkpoint 2 CHECKPOINT_SUBTREE
+spawn 5
+checkpoint 1 => one.img
+`)
+	tests := []struct {
+		name string
+		line int
+		pid  int
+		what string
+		err  string
+	}{
+		{"the first checkpoint line", 0, 2, "checkpoint 2 CHECKPOINT_SUBTREE", ""},
+		{"a checkpoint line", 6, 1, "checkpoint 1 => one.img", ""},
+		{"after another statement", 3, 1, "fork 1 2, then checkpoint 1", ""},
+		{"several trees", 5, 0, "", "m.scn:5: the world has 2 top-level trees after this line: which to checkpoint? Give a checkpoint line's number"},
+		{"a comment", 7, 0, "", "m.scn: line 7 is not a statement of the script"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := runner.MigrateAt(s, tt.line)
+			if tt.err != "" {
+				assert.EqualError(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.pid, m.Pid)
+			assert.Equal(t, tt.what, m.What)
+			assert.NotEmpty(t, m.Image)
+			assert.NotNil(t, m.Kernel.View().Task(tt.pid))
+			assert.NotNil(t, m.Before.View().Task(tt.pid), "the world is left as it was")
+		})
+	}
+
+	_, err := runner.MigrateAt(parse(t, "none.scn", "spawn 1\n"), 0)
+	assert.EqualError(t, err, "none.scn has no checkpoint line: say after which line to checkpoint")
+	_, err = runner.MigrateAt(parse(t, "leak.scn", "spawn 1\npipe 1 = 0 1\nfork 1 2\ncheckpoint 2 = EBUSY\n"), 0)
+	assert.ErrorIs(t, err, errno.EBUSY)
+	assert.ErrorContains(t, err, "leak.scn:4: checkpoint 2 = EBUSY: checkpoint: leak detection")
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -380,8 +381,8 @@ differ.`,
 
 var graphCmd = &command{
 	name:    "graph",
-	args:    "[-o FILE] [--svg] SCRIPT|IMAGE",
-	summary: "draw the object graph of a script's world or of an image (DOT or SVG)",
+	args:    "[-o FILE] [--svg | --png] [--at LINE | --frames DIR | --restored [--at LINE]] [--ungrouped] [--legend=false] SCRIPT|IMAGE",
+	summary: "draw the object graph of a script's world or of an image (DOT, SVG or PNG)",
 	about: `
 Draws the object graph (tasks, file tables, fs states, files, pipes, unlinked
 files, and every reference between them) of the world a scenario script builds,
@@ -389,59 +390,187 @@ or of the container a checkpoint image holds, in Graphviz's DOT language. The
 input ("-" for standard input) is an image when it starts with the image
 magic, whatever its name, and a script otherwise.
 
-With --svg it renders SVG through Graphviz's dot program, which must be
-installed (on Debian or Ubuntu: apt-get install graphviz).`,
+The task tree is drawn top-down (a zombie below its parent), and below it the
+objects in rows: file tables and fs states, open files, pipes and unlinked
+files. Shared objects (more than one reference) have a red border; a pipe
+shows the bytes in flight; a legend explains the colours. Three or more alike
+childless tasks of one parent (threads sharing everything, or children forked
+alike) are drawn as one node, their private copies as one stacked node each;
+--ungrouped draws every task.
+
+A script is drawn at its end, or after line LINE with --at LINE. With
+--frames DIR, it writes one picture per line of the script into DIR
+(frame-001.dot, ... or .svg/.png), each titled with its line, the objects the
+line changed highlighted, and every object in the same place in every frame,
+so that a class can step through them; it prints the list of frames.
+
+With --restored, it runs the script to a checkpoint (--at LINE: the
+checkpoint line LINE, or the world's one tree after line LINE; else the
+script's first checkpoint line), restarts the image in a fresh kernel on a
+copy of the disk, and draws the world and its restored copy side by side,
+dotted lines joining each object to the copy the equivalence checker paired
+it with.
+
+With --svg or --png it renders the picture through Graphviz's dot program,
+which must be installed (on Debian or Ubuntu: apt-get install graphviz).`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		out := fs.String("o", "", "write to `FILE` instead of standard output")
 		svg := fs.Bool("svg", false, "render SVG with Graphviz's dot instead of printing DOT")
+		png := fs.Bool("png", false, "render PNG with Graphviz's dot instead of printing DOT")
+		at := fs.Int("at", 0, "draw a script's world after line `LINE` (with --restored: checkpoint there)")
+		frames := fs.String("frames", "", "write one picture per line of the script into `DIR`")
+		restored := fs.Bool("restored", false, "draw the world at a checkpoint beside its restored copy")
+		ungrouped := fs.Bool("ungrouped", false, "draw every task on its own, not alike ones as one node")
+		legend := fs.Bool("legend", true, "draw the legend")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
-			if len(args) != 1 {
+			switch {
+			case len(args) != 1:
 				return c.usageError(stderr, "expected one script or image, got %d arguments", len(args))
+			case *svg && *png:
+				return c.usageError(stderr, "--svg and --png: give one")
+			case *frames != "" && (*at != 0 || *restored):
+				return c.usageError(stderr, "--frames draws every line: it takes neither --at nor --restored")
+			case *frames != "" && *out != "":
+				return c.usageError(stderr, "--frames writes its pictures into its directory: -o does not apply")
+			case *at < 0:
+				return c.usageError(stderr, "--at %d: a line number is positive", *at)
 			}
-			g, err := graphOf(args[0])
+			format := ""
+			switch {
+			case *svg:
+				format = graph.SVG
+			case *png:
+				format = graph.PNG
+			}
+			opts := graphOptions{at: *at, restored: *restored, ungrouped: *ungrouped, noLegend: !*legend}
+			if *frames != "" {
+				return writeFrames(c, stdout, stderr, args[0], *frames, format, opts)
+			}
+			g, err := graphOf(args[0], opts)
 			if err != nil {
 				return fail(stderr, "graph", err)
 			}
 			var b bytes.Buffer
-			if *svg {
-				err = graph.WriteSVG(&b, g)
-				if errors.Is(err, graph.ErrNoDot) {
-					fmt.Fprintln(stderr, "ckptsim graph: --svg needs Graphviz's dot program, which is not installed.\n"+
-						"On Debian or Ubuntu: apt-get install graphviz (elsewhere see https://graphviz.org/download/).\n"+
-						"Without --svg, ckptsim graph prints DOT, which needs nothing installed.")
-					return exitFail
-				}
+			if format != "" {
+				err = graph.Render(&b, g, format)
 			} else {
 				err = g.WriteDOT(&b)
 			}
 			if err != nil {
-				return fail(stderr, "graph", err)
+				return renderFail(stderr, err)
 			}
 			return writeOutput(stdout, stderr, "graph", *out, b.Bytes())
 		}
 	},
 }
 
-// graphOf reads a script or an image, told apart by content, and returns its
-// object graph.
-func graphOf(path string) (*graph.Graph, error) {
+// renderFail reports a failed rendering, saying how to get dot when it is
+// missing.
+func renderFail(stderr io.Writer, err error) int {
+	if errors.Is(err, graph.ErrNoDot) {
+		fmt.Fprintln(stderr, "ckptsim graph: --svg and --png need Graphviz's dot program, which is not installed.\n"+
+			"On Debian or Ubuntu: apt-get install graphviz (elsewhere see https://graphviz.org/download/).\n"+
+			"Without them, ckptsim graph prints DOT, which needs nothing installed.")
+		return exitFail
+	}
+	return fail(stderr, "graph", err)
+}
+
+// graphOptions are graph's choices of what to draw.
+type graphOptions struct {
+	at                  int
+	restored, ungrouped bool
+	noLegend            bool
+}
+
+// graphOf reads a script or an image, told apart by content, and returns
+// the graph the options ask for.
+func graphOf(path string, opts graphOptions) (*graph.Graph, error) {
 	data, err := runner.ReadInput(path)
 	if err != nil {
 		return nil, err
 	}
 	name := runner.InputName(path)
+	var g *graph.Graph
 	if runner.IsImage(data) {
-		g, err := graph.FromImage(bytes.NewReader(data))
-		if err != nil {
+		if opts.at != 0 || opts.restored {
+			return nil, fmt.Errorf("%s is an image: --at and --restored draw a script's world", name)
+		}
+		if g, err = graph.FromImage(bytes.NewReader(data)); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return g, nil
+	} else {
+		s, err := scenario.Parse(name, bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case opts.restored:
+			m, err := runner.MigrateAt(s, opts.at)
+			if err != nil {
+				return nil, err
+			}
+			g = graph.Restored(m.Before.View(), m.Kernel.View(), m.Pid)
+			g.Title = fmt.Sprintf("%s line %d: %s, restarted (%d-byte image); %s", s.Name, m.Line.Num, m.What, len(m.Image), g.Title)
+		case opts.at != 0:
+			g, err = graph.FromScriptAt(s, opts.at)
+		default:
+			g, err = graph.FromScript(s)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !opts.ungrouped {
+		g.Group()
+	}
+	g.NoLegend = opts.noLegend
+	return g, nil
+}
+
+// writeFrames writes the frames of a script into dir, and lists them.
+func writeFrames(c *command, stdout, stderr io.Writer, path, dir, format string, opts graphOptions) int {
+	data, err := runner.ReadInput(path)
+	if err != nil {
+		return fail(stderr, "graph", err)
+	}
+	name := runner.InputName(path)
+	if runner.IsImage(data) {
+		return c.usageError(stderr, "%s is an image: --frames steps through a script", name)
 	}
 	s, err := scenario.Parse(name, bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return fail(stderr, "graph", err)
 	}
-	return graph.FromScript(s)
+	frames, err := graph.Frames(s)
+	if err != nil {
+		return fail(stderr, "graph", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(stderr, "graph", err)
+	}
+	ext := format
+	if ext == "" {
+		ext = "dot"
+	}
+	for i, f := range frames {
+		f.Graph.NoLegend = opts.noLegend
+		var b bytes.Buffer
+		if format != "" {
+			err = graph.Render(&b, f.Graph, format)
+		} else {
+			err = f.Graph.WriteDOT(&b)
+		}
+		if err != nil {
+			return renderFail(stderr, err)
+		}
+		file := filepath.Join(dir, fmt.Sprintf("frame-%03d.%s", i+1, ext))
+		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+			return fail(stderr, "graph", err)
+		}
+		fmt.Fprintf(stdout, "%s  line %d: %s\n", file, f.Line.Num, f.Line.Text)
+	}
+	return exitOK
 }
 
 var demoCmd = &command{

@@ -90,7 +90,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"verify", "-h"}, 0, []string{"usage: ckptsim verify"}, nil},
 		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json] IMAGE", "-json"}, nil},
 		{[]string{"encode", "--help"}, 0, []string{"usage: ckptsim encode", "-fix-crc", "-o FILE"}, nil},
-		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "apt-get install graphviz"}, nil},
+		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "-png", "-at LINE", "-frames DIR", "-restored", "-ungrouped", "-legend",
+			"apt-get install graphviz", "same place in every frame"}, nil},
 		{[]string{"restart", "--help"}, 0, []string{"usage: ckptsim restart [--disk DIR | --script SCRIPT [--at LINE]] [--then SCRIPT [--out DIR]] IMAGE",
 			"-disk DIR", "-script SCRIPT", "-at LINE", "-then SCRIPT", "-out DIR", "ESTALE", "consistency check"}, nil},
 		{[]string{"demo", "--help"}, 0, []string{"usage: ckptsim demo", "-script"}, nil},
@@ -539,6 +540,95 @@ func TestGraphSVG(t *testing.T) {
 	assert.Contains(t, stderr, "apt-get install graphviz")
 	_, err := exec.LookPath("dot")
 	assert.ErrorIs(t, graph.WriteSVG(&bytes.Buffer{}, &graph.Graph{}), graph.ErrNoDot, "%v", err)
+}
+
+// TestGraphPictures: --at, --frames, --restored, --png, --ungrouped and
+// --legend=false, and their refusals.
+func TestGraphPictures(t *testing.T) {
+	img := pipeImage(t)
+	const alike = "spawn 1 init\nfork 1 2\nfork 1 3\nfork 1 4\n"
+	dir := files(t, map[string]string{"pipe.scn": pipeScript, "alike.scn": alike, "bad.scn": "spawn 1\nclose 1 3\n"})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout []string
+		notOut   []string
+		inStderr []string
+	}{
+		{"after a line", []string{"graph", "--at", "4", in("pipe.scn")}, 0,
+			[]string{`label="` + in("pipe.scn") + ` after line 4"`, `\"hello\"\n5 bytes buffered`}, []string{"task_2"}, nil},
+		{"a line that is no statement", []string{"graph", "--at", "99", in("pipe.scn")}, 1, nil, nil,
+			[]string{"line 99 is not a statement of the script (its statements are on lines 2 to 10)"}},
+		{"restored", []string{"graph", "--restored", in("pipe.scn")}, 0,
+			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2576-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\n2 fds"`},
+			nil, nil},
+		{"restored after a line", []string{"graph", "--restored", "--at", "3", in("pipe.scn")}, 0,
+			[]string{"line 3: pipe 1 = 0 1, then checkpoint 1, restarted"}, nil, nil},
+		{"grouped", []string{"graph", in("alike.scn")}, 0, []string{"pids 2-4 (3 tasks)", "3 file tables, one each", "peripheries=2"}, nil, nil},
+		{"ungrouped", []string{"graph", "--ungrouped", in("alike.scn")}, 0, []string{`"pid 4\ninit"`}, []string{"pids 2-4"}, nil},
+		{"without the legend", []string{"graph", "--legend=false", in("alike.scn")}, 0, nil, []string{"legend"}, nil},
+		{"a failing line in frames", []string{"graph", "--frames", in("bad-frames"), in("bad.scn")}, 1, nil, nil,
+			[]string{in("bad.scn") + ":2: close 1 3: got EBADF, expected success"}},
+		{"svg and png", []string{"graph", "--svg", "--png", in("pipe.scn")}, 2, nil, nil, []string{"--svg and --png: give one"}},
+		{"frames and at", []string{"graph", "--frames", "d", "--at", "3", in("pipe.scn")}, 2, nil, nil, []string{"--frames draws every line"}},
+		{"frames and restored", []string{"graph", "--frames", "d", "--restored", in("pipe.scn")}, 2, nil, nil, []string{"--frames draws every line"}},
+		{"frames and -o", []string{"graph", "--frames", "d", "-o", "x", in("pipe.scn")}, 2, nil, nil, []string{"-o does not apply"}},
+		{"frames of an image", []string{"graph", "--frames", in("f"), img}, 2, nil, nil, []string{"is an image: --frames steps through a script"}},
+		{"at on an image", []string{"graph", "--at", "3", img}, 1, nil, nil, []string{"is an image: --at and --restored draw a script's world"}},
+		{"restored of an image", []string{"graph", "--restored", img}, 1, nil, nil, []string{"is an image: --at and --restored"}},
+		{"a negative line", []string{"graph", "--at", "-2", in("pipe.scn")}, 2, nil, nil, []string{"--at -2: a line number is positive"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := ckptsim(t, tt.args...)
+			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			for _, s := range tt.inStdout {
+				assert.Contains(t, stdout, s)
+			}
+			for _, s := range tt.notOut {
+				assert.NotContains(t, stdout, s)
+			}
+			for _, s := range tt.inStderr {
+				assert.Contains(t, stderr, s)
+			}
+		})
+	}
+
+	// Frames as DOT: one a line, listed.
+	frames := in("frames")
+	code, stdout, stderr := ckptsim(t, "graph", "--frames", frames, in("pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 9)
+	assert.Equal(t, filepath.Join(frames, "frame-001.dot")+"  line 2: spawn 1 init", lines[0])
+	assert.Equal(t, filepath.Join(frames, "frame-009.dot")+`  line 10: read 2 0 16 = ""`, lines[8])
+	first, err := os.ReadFile(filepath.Join(frames, "frame-001.dot"))
+	require.NoError(t, err)
+	assert.Contains(t, string(first), "style=invis", "the objects of later frames keep their place")
+}
+
+// TestGraphPNG: pictures rendered by dot, one and frames.
+func TestGraphPNG(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
+	}
+	dir := files(t, map[string]string{"pipe.scn": pipeScript})
+	png := []byte("\x89PNG\r\n\x1a\n")
+	out := filepath.Join(dir, "p.png")
+	code, _, stderr := ckptsim(t, "graph", "--png", "--restored", "-o", out, filepath.Join(dir, "pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, png))
+
+	code, stdout, stderr := ckptsim(t, "graph", "--png", "--frames", filepath.Join(dir, "f"), filepath.Join(dir, "pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "frame-009.png  line 10: ")
+	data, err = os.ReadFile(filepath.Join(dir, "f", "frame-005.png"))
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, png))
 }
 
 func TestDemo(t *testing.T) {
