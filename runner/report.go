@@ -44,7 +44,7 @@ func (r *ScriptReport) Message() string {
 	case r.OK:
 		s := fmt.Sprintf("ok %s (%d lines, %d checkpoints, %d image bytes)", r.Path, r.Lines, r.Checkpoints, r.ImageBytes)
 		if r.Every > 0 {
-			s = fmt.Sprintf("ok %s (%d lines, %d checkpoints of which %d after lines by --every, %d image bytes)",
+			s = fmt.Sprintf("ok %s (%d lines, %d checkpoints, %d of them added by --every, %d image bytes)",
 				r.Path, r.Lines, r.Checkpoints, r.Every, r.ImageBytes)
 		}
 		return s

@@ -70,6 +70,28 @@ func withStdin(t *testing.T, path string) {
 	t.Cleanup(func() { os.Stdin = old; f.Close() })
 }
 
+// expect runs the command with args and checks its exit status, that each
+// of inStdout and inStderr appears on standard output and error, and that
+// none of notStdout appears on standard output. A success says nothing on
+// standard error.
+func expect(t *testing.T, args []string, code int, inStdout, inStderr, notStdout []string) {
+	t.Helper()
+	got, stdout, stderr := ckptsim(t, args...)
+	assert.Equal(t, code, got, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	for _, s := range inStdout {
+		assert.Contains(t, stdout, s)
+	}
+	for _, s := range inStderr {
+		assert.Contains(t, stderr, s)
+	}
+	for _, s := range notStdout {
+		assert.NotContains(t, stdout, s)
+	}
+	if code == 0 {
+		assert.Empty(t, stderr)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	names := []string{"run", "verify", "restart", "show", "encode", "diff", "graph", "demo", "help", "version"}
 	tests := []struct {
@@ -114,17 +136,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(append([]string{"ckptsim"}, tt.args...), " "), func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
-			if tt.code == 0 {
-				assert.Empty(t, stderr)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
 		})
 	}
 }
@@ -168,14 +180,7 @@ func TestRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
 			for _, img := range tt.images {
 				assert.FileExists(t, in(img))
 			}
@@ -303,8 +308,8 @@ func TestVerifyReports(t *testing.T) {
 
 	code, stdout, _ := ckptsim(t, "verify", "--every", in("pipe.scn"), in("lock.scn"))
 	assert.Equal(t, 0, code)
-	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints of which 8 after lines by --every, 19784 image bytes)\n"+
-		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints of which 3 after lines by --every, 4304 image bytes)\n", stdout)
+	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints, 8 of them added by --every, 19784 image bytes)\n"+
+		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints, 3 of them added by --every, 4304 image bytes)\n", stdout)
 
 	code, stdout, _ = ckptsim(t, append([]string{"verify", "--json"}, all...)...)
 	assert.Equal(t, 1, code)
@@ -582,17 +587,7 @@ func TestGraphPictures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.notOut {
-				assert.NotContains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, tt.notOut)
 		})
 	}
 
@@ -777,17 +772,7 @@ func TestRestart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
-			if tt.code == 0 {
-				assert.Empty(t, stderr)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
 		})
 	}
 
