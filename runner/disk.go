@@ -67,13 +67,19 @@ func LoadDisk(dir string) (*Disk, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("%s: not a directory", dir)
 	}
+	// The tree is walked without following links, but the directory named
+	// may be one.
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
 	k := kernel.New(kernel.Config{})
 	pid, err := k.Spawn(0, loaderComm)
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{k: k, pid: pid, host: dir}
-	err = filepath.WalkDir(dir, l.visit)
+	l := &loader{k: k, pid: pid, host: root}
+	err = filepath.WalkDir(root, l.visit)
 	if eerr := k.Exit(pid, 0); err == nil {
 		err = eerr
 	}

@@ -151,7 +151,15 @@ func TestLoadDiskRefuses(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
-	_, err := runner.LoadDisk(filepath.Join(t.TempDir(), "none"))
+	// A link to the tree is followed; links inside it are refused.
+	tree := hostTree(t)
+	link := filepath.Join(t.TempDir(), "link")
+	require.NoError(t, os.Symlink(tree, link))
+	disk, err := runner.LoadDisk(link)
+	require.NoError(t, err)
+	assert.Contains(t, disk.Name, "(1 directory, 2 regular files, 1 FIFO, 12 bytes)")
+
+	_, err = runner.LoadDisk(filepath.Join(t.TempDir(), "none"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	file := filepath.Join(t.TempDir(), "f")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
