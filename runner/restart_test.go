@@ -237,8 +237,8 @@ func TestRestartOnScriptDisk(t *testing.T) {
 	recs, err := image.ReadAll(bytes.NewReader(imgs["twice.img"]))
 	require.NoError(t, err)
 	for _, r := range recs {
-		if r.Type == image.TypeTask {
-			var tk image.Task
+		if r.Type == ckpt.RecTask {
+			var tk ckpt.TaskRecord
 			require.NoError(t, r.Decode(&tk))
 			copy(tk.Comm[:], "edited\x00")
 			require.NoError(t, r.SetFixed(&tk))
