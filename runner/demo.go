@@ -330,11 +330,14 @@ func sharedFiles(v *kernel.View, owners map[uint64][]int) string {
 	return plural(len(v.Files), "file") + "; shared: " + orNone(out)
 }
 
-// fileName names a file for people: its path, or which end of a pipe.
+// fileName names a file for people: its path, which end of a pipe, or
+// which end of a socket pair.
 func fileName(f kernel.FileView) string {
 	switch {
 	case f.Path != "":
 		return f.Path
+	case f.Socket != 0:
+		return fmt.Sprintf("%s end %d", f.Type, f.SocketEnd)
 	case f.Flags&3 == 0: // O_RDONLY
 		return "pipe read end"
 	}
