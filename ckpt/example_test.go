@@ -56,7 +56,7 @@ func ExampleEngine_Migrate() {
 	pos, _ := m.Kernel.Lseek(m.Root, fd, 0, vfs.SEEK_CUR) // the position came along
 	fmt.Printf("a %d-byte image; root pid %d; position %d\n", len(m.Image), m.Root, pos)
 	// Output:
-	// a 1472-byte image; root pid 1; position 9
+	// a 1488-byte image; root pid 1; position 9
 }
 
 // Restart validates everything before it uses it; a refusal names the
@@ -74,6 +74,6 @@ func ExampleEngine_Restart() {
 	fmt.Println(len(k2.View().Tasks), "tasks")
 	// Output:
 	// true
-	// restart: pid 1: objhash: restore objref 2 as fs state: image offset 496: image cut short: 4 of 8 bytes
+	// restart: pid 1: image offset 496: image cut short: 4 of 8 bytes
 	// 0 tasks
 }

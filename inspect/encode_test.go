@@ -100,7 +100,7 @@ func TestEncodeErrorsQuoteShort(t *testing.T) {
 		{"byte array", `"Comm":"init"`, `"Comm":{"x":"` + long + `"}`,
 			`inspect: record 3 (TASK): field "Comm": expected a string or an array of byte values, found {"x":"` + strings.Repeat("x", 54) + `... (1048584 bytes)`},
 		{"record key", `"tail":"in flight"`, `"` + long + `":"in flight"`,
-			`inspect: record 17: json: unknown field "` + strings.Repeat("x", 99) + `... (a 1048598-byte message)`},
+			`inspect: record 18: json: unknown field "` + strings.Repeat("x", 99) + `... (a 1048598-byte message)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

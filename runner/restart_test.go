@@ -297,7 +297,7 @@ func TestRestartRefused(t *testing.T) {
 	_, err := runner.Restart(&out, "cut.img", img[:600], runner.EmptyDisk(), runner.RestartOptions{})
 	assert.True(t, errors.As(err, new(*ckpt.Error)))
 	assert.ErrorIs(t, err, errno.EINVAL)
-	assert.ErrorContains(t, err, "image offset 600: image ends where")
+	assert.ErrorContains(t, err, "image offset 552: FILE record: image cut short")
 	assert.NotContains(t, out.String(), "Image cut.img", "no summary of an image that cannot be read")
 	assert.NotContains(t, out.String(), "Restarted")
 }

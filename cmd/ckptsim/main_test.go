@@ -308,8 +308,8 @@ func TestVerifyReports(t *testing.T) {
 
 	code, stdout, _ := ckptsim(t, "verify", "--every", in("pipe.scn"), in("lock.scn"))
 	assert.Equal(t, 0, code)
-	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints, 8 of them added by --every, 19784 image bytes)\n"+
-		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints, 3 of them added by --every, 4304 image bytes)\n", stdout)
+	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints, 8 of them added by --every, 19928 image bytes)\n"+
+		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints, 3 of them added by --every, 4352 image bytes)\n", stdout)
 
 	code, stdout, _ = ckptsim(t, append([]string{"verify", "--json"}, all...)...)
 	assert.Equal(t, 1, code)
@@ -323,7 +323,7 @@ func TestVerifyReports(t *testing.T) {
 	assert.Equal(t, 2, rep.Failed)
 	require.Len(t, rep.Scripts, 4)
 	assert.Equal(t, true, rep.Scripts[0]["ok"])
-	assert.Equal(t, float64(2576), rep.Scripts[0]["image_bytes"])
+	assert.Equal(t, float64(2592), rep.Scripts[0]["image_bytes"])
 	assert.Equal(t, map[string]any{"line": float64(3), "what": `write 1 1 "hello" = 4: got 5, expected 4`}, rep.Scripts[1]["failure"])
 	assert.Equal(t, false, rep.Scripts[2]["ok"])
 	assert.Contains(t, rep.Scripts[2]["error"], in("parse.scn")+`:1: unknown command "frob"`)
@@ -567,7 +567,7 @@ func TestGraphPictures(t *testing.T) {
 		{"a line that is no statement", []string{"graph", "--at", "99", in("pipe.scn")}, 1, nil, nil,
 			[]string{"line 99 is not a statement of the script (its statements are on lines 2 to 10)"}},
 		{"restored", []string{"graph", "--restored", in("pipe.scn")}, 0,
-			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2576-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\n2 fds"`},
+			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2592-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\n2 fds"`},
 			nil, nil},
 		{"restored after a line", []string{"graph", "--restored", "--at", "3", in("pipe.scn")}, 0,
 			[]string{"line 3: pipe 1 = 0 1, then checkpoint 1, restarted"}, nil, nil},
@@ -741,7 +741,7 @@ func TestRestart(t *testing.T) {
 		inStderr []string
 	}{
 		{"on an empty disk", []string{"restart", in("pipe.img")}, 0,
-			[]string{"Image " + in("pipe.img") + ": 2576 bytes, checksum matches", "on a copy of an empty disk: root pid 1; the kernel's consistency check passes.",
+			[]string{"Image " + in("pipe.img") + ": 2592 bytes, checksum matches", "on a copy of an empty disk: root pid 1; the kernel's consistency check passes.",
 				"What it holds", `  pipe bytes         1 pipe: "hello" in 1 buffer (1 reader, 1 writer)`}, nil},
 		{"on a host directory", []string{"restart", "--disk", in("disk"), in("a.img")}, 0,
 			[]string{"on a copy of the disk loaded from " + in("disk") + " (0 directories, 1 regular file, 0 FIFOs, 3 bytes)", "fds sharing a file 1 file; shared: none"}, nil},
@@ -750,7 +750,7 @@ func TestRestart(t *testing.T) {
 		{"on a script's disk at a line", []string{"restart", "--script", in("files.scn"), "--at", "4", in("a.img")}, 0,
 			[]string{"at line 4 (checkpoint 1 => a.img)"}, nil},
 		{"then more lines", []string{"restart", in("pipe.img"), "--then", in("then.scn"), "--out", in("later")}, 0,
-			[]string{"The restored world goes on:", `   1  read 2 0 16  = "hello"`, "   3  checkpoint 1 = 0   # 2448 bytes in " + in("later/later.img")}, nil},
+			[]string{"The restored world goes on:", `   1  read 2 0 16  = "hello"`, "   3  checkpoint 1 = 0   # 2464 bytes in " + in("later/later.img")}, nil},
 		{"then a wrong result", []string{"restart", in("pipe.img"), "--then", in("wrong.scn")}, 1,
 			[]string{`   1  read 2 0 16 = "hello"   # expected "bye"`}, []string{"ckptsim restart: " + in("wrong.scn") + `:1: read 2 0 16 = "bye": got "hello", expected "bye"`}},
 		{"a file that changed", []string{"restart", "--disk", in("disk"), in("b.img")}, 1,
@@ -780,5 +780,5 @@ func TestRestart(t *testing.T) {
 	withStdin(t, in("pipe.img"))
 	code, stdout, stderr := ckptsim(t, "restart", "-")
 	assert.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "Image stdin: 2576 bytes")
+	assert.Contains(t, stdout, "Image stdin: 2592 bytes")
 }
