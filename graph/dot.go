@@ -4,65 +4,139 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
-// style is how a kind of node is drawn.
-var style = map[Kind]string{
-	KindTask:      `shape=box, style="rounded,filled", fillcolor="#dbe9f6"`,
-	KindFileTable: `shape=tab, style=filled, fillcolor="#fdf1d6"`,
-	KindFS:        `shape=folder, style=filled, fillcolor="#e6f2e0"`,
-	KindFile:      `shape=note, style=filled, fillcolor="#ffffff"`,
-	KindPipe:      `shape=cylinder, style=filled, fillcolor="#f7dde4"`,
-	KindGhost:     `shape=note, style="dashed,filled", fillcolor="#eeeeee"`,
+// look is how a kind of node is drawn.
+type look struct {
+	shape, style, fill, font string
 }
 
-// zombieStyle overrides a zombie task's style: grey and dashed, an outline
-// of a task.
-const zombieStyle = `shape=box, style="rounded,dashed,filled", fillcolor="#eeeeee", fontcolor="#555555"`
+// looks are the kinds' looks; the legend shows them.
+var looks = map[Kind]look{
+	KindTask:      {shape: "box", style: "rounded,filled", fill: "#dbe9f6"},
+	KindFileTable: {shape: "tab", style: "filled", fill: "#fdf1d6"},
+	KindFS:        {shape: "folder", style: "filled", fill: "#e6f2e0"},
+	KindFile:      {shape: "note", style: "filled", fill: "#ffffff"},
+	KindPipe:      {shape: "cylinder", style: "filled", fill: "#f7dde4"},
+	KindGhost:     {shape: "note", style: "dashed,filled", fill: "#eeeeee"},
+}
 
-// edgeStyle is how a kind of edge is drawn. A task tree edge does not
-// constrain the ranks, so that the tasks stay in one column on the left and
-// the objects they refer to spread to the right of them.
+// zombieLook is a zombie task's: grey and dashed, an outline of a task.
+var zombieLook = look{shape: "box", style: "rounded,dashed,filled", fill: "#eeeeee", font: "#555555"}
+
+// Highlights, each explained by the legend.
+const (
+	sharedColor  = "#b03030" // the border of a shared object
+	sharedWidth  = "2.5"
+	changedFill  = "#ffe866" // a node the frame's line changed: a highlighter
+	clusterColor = "#999999"
+)
+
+// edgeStyle is how a kind of edge is drawn.
 var edgeStyle = map[EdgeKind]string{
-	EdgeChild: `style=bold, color="#4a7ab5", constraint=false`,
+	EdgeChild: `style=bold, color="#4a7ab5"`,
 	EdgeFiles: ``,
 	EdgeFS:    `color="#6b8f5e"`,
 	EdgeFd:    ``,
 	EdgePipe:  `color="#b5485f"`,
 	EdgeGhost: `style=dashed`,
+	EdgePair:  `style=invis, constraint=false`, // Restored tags the pairs instead
 }
 
+// layers are the ranks objects are drawn on, below the task tree, one
+// kind of object a row: what tasks hold, the open files, what files hold.
+var layers = [][]Kind{{KindFileTable, KindFS}, {KindFile}, {KindPipe, KindGhost}}
+
 // WriteDOT writes the graph in Graphviz's DOT language: the same graph gives
-// the same bytes. Labels are quoted and escaped; node names are the graph's
-// own, made of letters, digits and underscores.
+// the same bytes. The task tree is drawn top-down, a parent above its
+// children (a zombie too), and below it the objects in rows by kind: file
+// tables and fs states, then open files, then pipes and unlinked files.
+// Shared objects have a red border, groups (Group) a double outline; a
+// legend says so. Labels are quoted and escaped; node names are the
+// graph's own, made of letters, digits and underscores.
 func (g *Graph) WriteDOT(w io.Writer) error {
 	bw := bufio.NewWriter(w)
+	font := "Helvetica"
+	if g.fixed {
+		font = "monospace"
+	}
 	fmt.Fprintln(bw, "digraph ckptsim {")
-	fmt.Fprintln(bw, `	graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.7];`)
-	fmt.Fprintln(bw, `	node [fontname="Helvetica", fontsize=10];`)
-	fmt.Fprintln(bw, `	edge [fontname="Helvetica", fontsize=9];`)
-	var tasks []string
+	fmt.Fprintf(bw, "\tgraph [rankdir=TB, newrank=true, fontname=%q, fontsize=12, nodesep=0.3, ranksep=0.45", font)
+	if g.Title != "" {
+		fmt.Fprintf(bw, ", labelloc=t, label=%s", g.quote(g.Title))
+	}
+	fmt.Fprintln(bw, "];")
+	fmt.Fprintf(bw, "\tnode [fontname=%q, fontsize=10];\n", font)
+	fmt.Fprintf(bw, "\tedge [fontname=%q, fontsize=9];\n", font)
 	for _, n := range g.Nodes {
-		st := style[n.Kind]
-		if n.Zombie {
-			st = zombieStyle
-		}
-		fmt.Fprintf(bw, "\t%s [label=%s, %s];\n", n.Name, quote(strings.Join(n.Label, "\n")), st)
-		if n.Kind == KindTask {
-			tasks = append(tasks, n.Name)
+		if n.Cluster == "" {
+			g.writeNode(bw, "\t", n)
 		}
 	}
-	if len(tasks) > 0 {
-		fmt.Fprintf(bw, "\t{rank=same; %s;}\n", strings.Join(tasks, "; "))
+	for i, c := range g.Clusters {
+		fmt.Fprintf(bw, "\tsubgraph cluster_%d {\n\t\tlabel=%s; color=%q; fontsize=12;\n", i, g.quote(c.Label), clusterColor)
+		for _, n := range g.Nodes {
+			if n.Cluster == c.Name {
+				g.writeNode(bw, "\t\t", n)
+			}
+		}
+		fmt.Fprintln(bw, "\t}")
+	}
+	// The legend goes below the lowest row, tied to one of its nodes by
+	// an unseen edge (rank=sink does not hold with newrank, which ranks
+	// across the clusters of a before/after picture).
+	lowest := ""
+	if len(g.Nodes) > 0 {
+		lowest = g.Nodes[len(g.Nodes)-1].Name
+	}
+	// Tasks of one depth on one row: the tree reads top-down, siblings
+	// side by side.
+	depth := map[string]int{}
+	rows := map[int][]string{}
+	maxDepth := -1
+	for _, e := range g.Edges {
+		if e.Kind == EdgeChild {
+			depth[e.To] = depth[e.From] + 1 // preorder: the parent's is known
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Kind == KindTask {
+			d := depth[n.Name]
+			rows[d] = append(rows[d], n.Name)
+			maxDepth = max(maxDepth, d)
+		}
+	}
+	for d := 0; d <= maxDepth; d++ {
+		if len(rows[d]) > 1 {
+			fmt.Fprintf(bw, "\t{rank=same; %s;}\n", strings.Join(rows[d], "; "))
+		}
+	}
+	for _, kinds := range layers {
+		var names []string
+		for _, n := range g.Nodes {
+			if slices.Contains(kinds, n.Kind) {
+				names = append(names, n.Name)
+			}
+		}
+		if len(names) > 0 {
+			lowest = names[len(names)-1]
+		}
+		if len(names) > 1 {
+			fmt.Fprintf(bw, "\t{rank=same; %s;}\n", strings.Join(names, "; "))
+		}
 	}
 	for _, e := range g.Edges {
 		var attrs []string
 		if e.Label != "" {
-			attrs = append(attrs, "label="+quote(e.Label))
+			attrs = append(attrs, "label="+g.quote(e.Label))
 		}
 		if st := edgeStyle[e.Kind]; st != "" {
 			attrs = append(attrs, st)
+		}
+		if e.Hidden {
+			attrs = append(attrs, "style=invis")
 		}
 		if len(attrs) == 0 {
 			fmt.Fprintf(bw, "\t%s -> %s;\n", e.From, e.To)
@@ -70,14 +144,94 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 			fmt.Fprintf(bw, "\t%s -> %s [%s];\n", e.From, e.To, strings.Join(attrs, ", "))
 		}
 	}
+	if !g.NoLegend {
+		fmt.Fprintf(bw, "\tlegend [shape=plaintext, margin=0, label=<%s>];\n", g.legend())
+		if lowest != "" {
+			fmt.Fprintf(bw, "\t%s -> legend [style=invis];\n", lowest)
+		}
+	}
 	fmt.Fprintln(bw, "}")
 	return bw.Flush()
 }
 
+// writeNode writes one node's statement.
+func (g *Graph) writeNode(w io.Writer, indent string, n *Node) {
+	lk := looks[n.Kind]
+	if n.Zombie {
+		lk = zombieLook
+	}
+	label := slices.Clone(n.Label)
+	if n.Tag != "" && len(label) > 0 {
+		label[0] += "  [" + n.Tag + "]"
+	}
+	attrs := []string{"label=" + g.quote(strings.Join(label, "\n")), "shape=" + lk.shape}
+	switch {
+	case n.Hidden:
+		// Invisible, and the same size as where it is seen: it keeps its
+		// place in the frames that have it.
+		attrs = append(attrs, "style=invis")
+	default:
+		fill := lk.fill
+		if n.Changed {
+			fill = changedFill
+		}
+		attrs = append(attrs, fmt.Sprintf("style=%q", lk.style), fmt.Sprintf("fillcolor=%q", fill))
+		if lk.font != "" {
+			attrs = append(attrs, fmt.Sprintf("fontcolor=%q", lk.font))
+		}
+		if n.Shared {
+			attrs = append(attrs, fmt.Sprintf("color=%q", sharedColor), "penwidth="+sharedWidth)
+		}
+	}
+	if n.Count > 1 {
+		attrs = append(attrs, "peripheries=2")
+	}
+	fmt.Fprintf(w, "%s%s [%s];\n", indent, n.Name, strings.Join(attrs, ", "))
+}
+
+// legend returns the legend, an HTML-like label: a swatch of each kind of
+// node, what the highlights mean, and the edges' colours.
+func (g *Graph) legend() string {
+	var b strings.Builder
+	b.WriteString(`<table border="0" cellborder="1" cellspacing="3" cellpadding="2"><tr>`)
+	swatch := func(fill, text string) {
+		fmt.Fprintf(&b, `<td bgcolor="%s">%s</td>`, fill, text)
+	}
+	swatch(looks[KindTask].fill, "task")
+	swatch(zombieLook.fill, "zombie")
+	swatch(looks[KindFileTable].fill, "file table")
+	swatch(looks[KindFS].fill, "fs state")
+	swatch(looks[KindFile].fill, "open file")
+	swatch(looks[KindPipe].fill, "pipe")
+	swatch(looks[KindGhost].fill, "unlinked file")
+	b.WriteString(`</tr><tr>`)
+	fmt.Fprintf(&b, `<td colspan="3" border="3" color="%s">shared: referenced more than once</td>`, sharedColor)
+	b.WriteString(`<td colspan="4">double outline: alike tasks, or their copies, drawn once</td>`)
+	if g.frame {
+		b.WriteString(`</tr><tr>`)
+		fmt.Fprintf(&b, `<td colspan="7" bgcolor="%s">yellow: created or changed by this frame's line</td>`, changedFill)
+	}
+	b.WriteString(`</tr><tr><td colspan="7" border="0"><font color="#4a7ab5">blue: parent to child</font>; `)
+	b.WriteString(`black: task to file table, table to file (fd);<br/><font color="#6b8f5e">green: task to fs state</font>; `)
+	b.WriteString(`<font color="#b5485f">red: file to its pipe</font>; dashed: file to its unlinked inode`)
+	if len(g.Clusters) > 0 {
+		b.WriteString(`;<br/>[n]: an object and the restored copy equiv paired it with (tasks pair by pid)`)
+	}
+	b.WriteString(`</td></tr></table>`)
+	return b.String()
+}
+
 // quote makes a DOT string: backslashes and quotes escaped, and each
-// newline the \n escape that breaks a label's line. Lines hold no other
-// control characters: display quotes names that have them.
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+// newline the \n escape that breaks a label's line (in a fixed-layout
+// frame, \l: left-aligned, so that padding at the end stays unseen).
+// Lines hold no other control characters: display quotes names that have
+// them.
+func (g *Graph) quote(s string) string {
+	nl := `\n`
+	if g.fixed {
+		nl = `\l`
+		s += "\n"
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", nl)
 	return `"` + r.Replace(s) + `"`
 }

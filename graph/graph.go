@@ -14,7 +14,27 @@ import (
 type Graph struct {
 	Nodes []*Node
 	Edges []*Edge
-	index map[string]*Node
+	// Title, when set, is a caption drawn above the picture.
+	Title string
+	// Clusters are the boxes that nodes with a Cluster are drawn in (the
+	// two worlds of a before/after picture), in order.
+	Clusters []Cluster
+	// NoLegend leaves the legend out of the picture.
+	NoLegend bool
+	// fixed lays labels out in a fixed-width font, left-aligned, so that
+	// labels padded to the same size take the same room in every frame
+	// (Frames sets it, having padded them); frame adds the legend entry
+	// of a node the frame's line changed.
+	fixed, frame bool
+	index        map[string]*Node
+	// alias maps the name of a node folded into another (a task or its
+	// private table or fs state, by Group) to the node it was folded into.
+	alias map[string]string
+}
+
+// Cluster is a box of nodes with a caption.
+type Cluster struct {
+	Name, Label string
 }
 
 // Node is one object.
@@ -24,8 +44,26 @@ type Node struct {
 	Name  string
 	Kind  Kind
 	Label []string // lines, as displayed
+	// Pid is a task's pid (the first of a group's).
+	Pid int
 	// Zombie marks a task that has exited and waits to be reaped.
 	Zombie bool
+	// Shared marks an object the graph draws more than one reference to
+	// (a descriptor each counts): a file table of several tasks, a file of
+	// several descriptors, a pipe with both ends open.
+	Shared bool
+	// Count is how many alike tasks, or alike private objects, the node
+	// stands for (Group): 1 for a node that is one object.
+	Count int
+	// Changed marks, in a frame, a node that is new or whose label changed
+	// since the previous frame; Hidden one that exists only in other frames
+	// and is drawn invisible, to keep its place.
+	Changed, Hidden bool
+	// Cluster is the name of the Cluster the node is drawn in, or "".
+	Cluster string
+	// Tag, when set, is drawn after the label's first line, in brackets:
+	// the pair number of an object and its restored copy (Restored).
+	Tag string
 }
 
 // Kind is what a node is.
@@ -48,6 +86,11 @@ type Edge struct {
 	// Label says which reference: the descriptors of a file table's file,
 	// the direction of a pipe end.
 	Label string
+	// Refs is how many references the edge stands for: the descriptors of
+	// a file table open on the file, times the tables of a group.
+	Refs int
+	// Hidden marks, in a frame, an edge of other frames only.
+	Hidden bool
 }
 
 // EdgeKind is what a reference is.
@@ -61,14 +104,22 @@ const (
 	EdgeFd    EdgeKind = "fd"    // file table to a file, labelled with the descriptors
 	EdgePipe  EdgeKind = "pipe"  // file to its pipe
 	EdgeGhost EdgeKind = "ghost" // file to its unlinked inode
+	EdgePair  EdgeKind = "pair"  // an object to its restored copy (Restored)
 )
 
 // Node returns the node of that name, or nil.
 func (g *Graph) Node(name string) *Node { return g.index[name] }
 
+func newGraph() *Graph {
+	return &Graph{index: map[string]*Node{}, alias: map[string]string{}}
+}
+
 // add adds a node unless one of that name exists, and reports whether it
 // was new: a shared object is met once per reference but drawn once.
 func (g *Graph) add(n *Node) bool {
+	if n.Count == 0 {
+		n.Count = 1
+	}
 	if g.index[n.Name] != nil {
 		return false
 	}
@@ -77,15 +128,32 @@ func (g *Graph) add(n *Node) bool {
 	return true
 }
 
-func (g *Graph) edge(from, to string, kind EdgeKind, label string) {
-	g.Edges = append(g.Edges, &Edge{From: from, To: to, Kind: kind, Label: label})
+func (g *Graph) edge(from, to string, kind EdgeKind, label string) *Edge {
+	e := &Edge{From: from, To: to, Kind: kind, Label: label, Refs: 1}
+	g.Edges = append(g.Edges, e)
+	return e
+}
+
+// markShared sets Shared on every node that more than one reference points
+// to. Task tree edges are no references.
+func (g *Graph) markShared() {
+	refs := map[string]int{}
+	for _, e := range g.Edges {
+		if e.Kind != EdgeChild && e.Kind != EdgePair && !e.Hidden {
+			refs[e.To] += e.Refs
+		}
+	}
+	for _, n := range g.Nodes {
+		n.Shared = refs[n.Name] > 1
+	}
 }
 
 // draw turns a model into a graph, in the checkpoint's order of first
 // encounter: tasks in preorder, then each task's file table (its files,
 // each with its ghost and pipe, in descriptor order) and fs state.
 func draw(m *model) *Graph {
-	g := &Graph{index: map[string]*Node{}}
+	g := newGraph()
+	defer g.markShared()
 	for _, t := range m.tasks {
 		g.add(taskNode(t))
 		if t.ppid != 0 && g.index[taskName(t.ppid)] != nil {
@@ -126,7 +194,7 @@ func (g *Graph) drawTable(ft *mTable) {
 		fds[fd.file] = append(fds[fd.file], s)
 	}
 	for _, f := range order {
-		g.edge(ft.name, f.name, EdgeFd, strings.Join(fds[f], ", "))
+		g.edge(ft.name, f.name, EdgeFd, strings.Join(fds[f], ", ")).Refs = len(fds[f])
 		g.drawFile(f)
 	}
 }
@@ -147,14 +215,28 @@ func (g *Graph) drawFile(f *mFile) {
 		g.edge(f.name, gh.name, EdgeGhost, "unlinked")
 	}
 	if p := f.pipe; p != nil {
-		g.add(&Node{Name: p.name, Kind: KindPipe, Label: []string{title("pipe", p.ref),
-			plural(p.bytes, "byte") + " buffered", plural(p.readers, "reader") + ", " + plural(p.writers, "writer")}})
+		g.add(&Node{Name: p.name, Kind: KindPipe, Label: pipeLabel(p)})
 		g.edge(f.name, p.name, EdgePipe, pipeEnd(f.mode))
 	}
 }
 
+// pipeLabel says what a pipe holds: its bytes in flight (the first of
+// them, quoted), how many, and its readers and writers.
+func pipeLabel(p *mPipe) []string {
+	label := []string{title("pipe", p.ref)}
+	if p.bytes > 0 {
+		const show = 24 // a label is a box, not a dump
+		data := strconv.QuoteToGraphic(string(p.data[:min(show, len(p.data))]))
+		if p.bytes > show {
+			data += "..."
+		}
+		label = append(label, data)
+	}
+	return append(label, plural(p.bytes, "byte")+" buffered", plural(p.readers, "reader")+", "+plural(p.writers, "writer"))
+}
+
 func taskNode(t *mTask) *Node {
-	n := &Node{Name: taskName(t.pid), Kind: KindTask, Label: []string{"pid " + strconv.Itoa(t.pid), display(t.comm)}}
+	n := &Node{Name: taskName(t.pid), Kind: KindTask, Pid: t.pid, Label: []string{"pid " + strconv.Itoa(t.pid), display(t.comm)}}
 	if t.zombie {
 		n.Zombie = true
 		n.Label = append(n.Label, fmt.Sprintf("zombie, exit %d", t.exitCode))

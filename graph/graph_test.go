@@ -59,7 +59,7 @@ func TestDemoFromImage(t *testing.T) {
 		"files_1 [file table] file table #1 / 5 fds",
 		"file_2 [file] file #2: regular / /data / O_RDWR|O_LARGEFILE / pos 12",
 		"file_3 [file] file #3: pipe / O_RDONLY / pos 0",
-		"pipe_4 [pipe] pipe #4 / 9 bytes buffered / 1 reader, 1 writer",
+		"pipe_4 [pipe] pipe #4 / \"in flight\" / 9 bytes buffered / 1 reader, 1 writer",
 		"file_5 [file] file #5: pipe / O_WRONLY / pos 0",
 		"file_6 [file] file #6: regular / /scratch (deleted) / O_RDWR|O_LARGEFILE / pos 14",
 		"ghost_7 [ghost] unlinked file #7 / /scratch / regular 0600, 14 bytes",
@@ -104,7 +104,7 @@ func TestDemoFromView(t *testing.T) {
 		"file table / 5 fds",
 		"file: regular / /data / O_RDWR|O_LARGEFILE / pos 12",
 		"file: pipe / O_RDONLY / pos 0",
-		"pipe / 9 bytes buffered / 1 reader, 1 writer",
+		"pipe / \"in flight\" / 9 bytes buffered / 1 reader, 1 writer",
 		"file: pipe / O_WRONLY / pos 0",
 		"file: regular / /scratch (deleted) / O_RDWR|O_LARGEFILE / pos 14",
 		"unlinked file / /scratch / regular 0600, 14 bytes",
@@ -284,7 +284,8 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestTinyDOT pins down the whole DOT of a tiny world.
+// TestTinyDOT pins down the whole DOT of a tiny world: the tree top-down,
+// the objects in rows by kind, the pipe (both ends) shared, with its bytes.
 func TestTinyDOT(t *testing.T) {
 	g, err := graph.FromImage(bytes.NewReader(testworld.Image(t, testworld.Build(t, `
 		spawn 1 init
@@ -293,19 +294,21 @@ func TestTinyDOT(t *testing.T) {
 		fork 1 2
 		exit 2 3`))))
 	require.NoError(t, err)
+	g.NoLegend = true
 	assert.Equal(t, `digraph ckptsim {
-	graph [rankdir=LR, fontname="Helvetica", nodesep=0.25, ranksep=0.7];
+	graph [rankdir=TB, newrank=true, fontname="Helvetica", fontsize=12, nodesep=0.3, ranksep=0.45];
 	node [fontname="Helvetica", fontsize=10];
 	edge [fontname="Helvetica", fontsize=9];
 	task_1 [label="pid 1\ninit", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
 	task_2 [label="pid 2\ninit\nzombie, exit 3", shape=box, style="rounded,dashed,filled", fillcolor="#eeeeee", fontcolor="#555555"];
-	files_1 [label="file table #1\n2 fds", shape=tab, style=filled, fillcolor="#fdf1d6"];
-	file_2 [label="file #2: pipe\nO_RDONLY\npos 0", shape=note, style=filled, fillcolor="#ffffff"];
-	pipe_3 [label="pipe #3\n2 bytes buffered\n1 reader, 1 writer", shape=cylinder, style=filled, fillcolor="#f7dde4"];
-	file_4 [label="file #4: pipe\nO_WRONLY\npos 0", shape=note, style=filled, fillcolor="#ffffff"];
-	fs_5 [label="fs state #5\nroot /\ncwd /", shape=folder, style=filled, fillcolor="#e6f2e0"];
-	{rank=same; task_1; task_2;}
-	task_1 -> task_2 [style=bold, color="#4a7ab5", constraint=false];
+	files_1 [label="file table #1\n2 fds", shape=tab, style="filled", fillcolor="#fdf1d6"];
+	file_2 [label="file #2: pipe\nO_RDONLY\npos 0", shape=note, style="filled", fillcolor="#ffffff"];
+	pipe_3 [label="pipe #3\n\"hi\"\n2 bytes buffered\n1 reader, 1 writer", shape=cylinder, style="filled", fillcolor="#f7dde4", color="#b03030", penwidth=2.5];
+	file_4 [label="file #4: pipe\nO_WRONLY\npos 0", shape=note, style="filled", fillcolor="#ffffff"];
+	fs_5 [label="fs state #5\nroot /\ncwd /", shape=folder, style="filled", fillcolor="#e6f2e0"];
+	{rank=same; files_1; fs_5;}
+	{rank=same; file_2; file_4;}
+	task_1 -> task_2 [style=bold, color="#4a7ab5"];
 	files_1 -> file_2 [label="fd 0 (cloexec)"];
 	file_2 -> pipe_3 [label="reads", color="#b5485f"];
 	files_1 -> file_4 [label="fd 1 (cloexec)"];
@@ -314,6 +317,48 @@ func TestTinyDOT(t *testing.T) {
 	task_1 -> fs_5 [label="fs", color="#6b8f5e"];
 }
 `, dot(t, g))
+
+	// The legend, below the lowest row.
+	g.NoLegend = false
+	out := dot(t, g)
+	assert.Contains(t, out, "\tlegend [shape=plaintext, margin=0, label=<<table ")
+	assert.Contains(t, out, ">shared: referenced more than once</td>")
+	assert.Contains(t, out, "\tpipe_3 -> legend [style=invis];\n")
+	assert.NotContains(t, out, "changed by this", "only frames have changes")
+}
+
+// TestShared: the objects with more than one reference are marked, a file
+// table's descriptors each counting.
+func TestShared(t *testing.T) {
+	g := graph.FromView(testworld.Build(t, testworld.Demo).View())
+	var shared []string
+	for _, n := range g.Nodes {
+		if n.Shared {
+			shared = append(shared, strings.Join(n.Label, " / "))
+		}
+	}
+	assert.Equal(t, []string{
+		"file table / 5 fds", // pids 1 and 2
+		"file: regular / /data / O_RDWR|O_LARGEFILE / pos 12",        // fds 0 and 1 of two tables
+		"file: pipe / O_RDONLY / pos 0",                              // fd 2 of two tables
+		`pipe / "in flight" / 9 bytes buffered / 1 reader, 1 writer`, // both ends
+	}, shared)
+}
+
+// TestPipeBytesInLabel: a pipe's label quotes its first bytes, unprintable
+// ones escaped, and says how many there are.
+func TestPipeBytesInLabel(t *testing.T) {
+	g := graph.FromView(testworld.Build(t, `
+		spawn 1
+		pipe 1 = 0 1
+		write 1 1 "a\x00\tlong line of bytes in flight, more than a label holds" = 56`).View())
+	var label []string
+	for _, n := range g.Nodes {
+		if n.Kind == graph.KindPipe {
+			label = n.Label
+		}
+	}
+	assert.Equal(t, []string{"pipe", `"a\x00\tlong line of bytes in"...`, "56 bytes buffered", "1 reader, 1 writer"}, label)
 }
 
 // TestDOTEscaping: names with quotes, backslashes and control characters

@@ -119,7 +119,7 @@ func (b *imageBuilder) record(rec *image.Record) error {
 		if b.pipe == nil {
 			return rec.Errorf("not after a PIPE record")
 		}
-		b.pipe.bytes += len(rec.Tail)
+		b.pipe.buffered(rec.Tail)
 	case vfs.RecGhost:
 		return b.ghost(rec)
 	case ckpt.RecTaskObjs:

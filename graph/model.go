@@ -57,6 +57,21 @@ type mPipe struct {
 	obj
 	bytes            int
 	readers, writers int
+	// data is the first maxPipeData bytes waiting in the pipe, for its
+	// label: a picture shows what is in flight, and no more than that
+	// bounds the memory a huge pipe takes.
+	data []byte
+}
+
+// maxPipeData is how many of a pipe's bytes the model keeps.
+const maxPipeData = 64
+
+// buffered takes a pipe buffer's bytes into the pipe's count and data.
+func (p *mPipe) buffered(b []byte) {
+	p.bytes += len(b)
+	if room := maxPipeData - len(p.data); room > 0 {
+		p.data = append(p.data, b[:min(room, len(b))]...)
+	}
 }
 
 type mGhost struct {

@@ -98,7 +98,7 @@ func (b *viewBuilder) file(id uint64) *mFile {
 			// The view's path of an unlinked file ends in " (deleted)";
 			// the ghost keeps the path it had, as an image does.
 			path := strings.TrimSuffix(fv.Path, " (deleted)")
-			gh = &mGhost{obj: obj{name: "ghost_i" + strconv.FormatUint(in.Ino, 10)}, path: path, mode: in.Mode, size: in.Size}
+			gh = &mGhost{obj: obj{name: viewName("ghost", in.Ino)}, path: path, mode: in.Mode, size: in.Size}
 			b.ghosts[in.Ino] = gh
 		}
 		f.ghost = gh
@@ -109,7 +109,7 @@ func (b *viewBuilder) file(id uint64) *mFile {
 			pv := b.v.Pipes[fv.Pipe]
 			p = &mPipe{obj: obj{name: kname("pipe", fv.Pipe)}, readers: pv.Readers, writers: pv.Writers}
 			for _, buf := range pv.Buffers {
-				p.bytes += len(buf.Data)
+				p.buffered(buf.Data)
 			}
 			b.pipes[fv.Pipe] = p
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 )
@@ -95,7 +96,7 @@ func parseJSON(r io.Reader) ([]*image.Record, error) {
 	}
 	var img encImage
 	if err := strictDecode(data, &img); err != nil {
-		return nil, fmt.Errorf("inspect: JSON image: %w", err)
+		return nil, fmt.Errorf("inspect: JSON image: %s", clipMessage(err))
 	}
 	if img.Records == nil {
 		return nil, errors.New(`inspect: JSON image: no "records"`)
@@ -116,14 +117,14 @@ func parseJSON(r io.Reader) ([]*image.Record, error) {
 func parseRecord(raw json.RawMessage) (*image.Record, error) {
 	var er encRecord
 	if err := strictDecode(raw, &er); err != nil {
-		return nil, fmt.Errorf(": %v", err)
+		return nil, fmt.Errorf(": %s", clipMessage(err))
 	}
 	if er.Type == nil {
 		return nil, errors.New(`: no "type"`)
 	}
 	t, ok := typeByName[*er.Type]
 	if !ok {
-		return nil, fmt.Errorf(": unknown record type %q", *er.Type)
+		return nil, fmt.Errorf(": unknown record type %s", quoteShort([]byte(*er.Type)))
 	}
 	s := image.SpecOf(t)
 	fixed, err := parseFields(s, er.Fields)
@@ -157,9 +158,9 @@ func parseFields(s *image.Spec, raw json.RawMessage) ([]byte, error) {
 		f, ok := byName[p.Name]
 		if !ok {
 			if len(names) == 0 {
-				return nil, fmt.Errorf("unknown field %q: a %s record has no fields", p.Name, s.Name)
+				return nil, fmt.Errorf("unknown field %s: a %s record has no fields", quoteShort([]byte(p.Name)), s.Name)
 			}
-			return nil, fmt.Errorf("unknown field %q (a %s record has %s)", p.Name, s.Name, strings.Join(names, ", "))
+			return nil, fmt.Errorf("unknown field %s (a %s record has %s)", quoteShort([]byte(p.Name)), s.Name, strings.Join(names, ", "))
 		}
 		if set[p.Name] {
 			return nil, fmt.Errorf("field %q given twice", p.Name)
@@ -192,11 +193,11 @@ func objectPairs(raw json.RawMessage) ([]jsonField, error) {
 	for d.More() {
 		tok, err := d.Token()
 		if err != nil {
-			return nil, err
+			return nil, errors.New(clipMessage(err))
 		}
 		var v json.RawMessage
 		if err := d.Decode(&v); err != nil {
-			return nil, err
+			return nil, errors.New(clipMessage(err))
 		}
 		out = append(out, jsonField{tok.(string), v})
 	}
@@ -229,9 +230,9 @@ func putField(dst []byte, f image.Field, v json.RawMessage) error {
 
 func intError(s string, f image.Field, err error) error {
 	if errors.Is(err, strconv.ErrRange) || (strings.HasPrefix(s, "-") && f.Kind[0] == 'u' && isInteger(s[1:])) {
-		return fmt.Errorf("%s is out of range for %s", s, f.Kind)
+		return fmt.Errorf("%s is out of range for %s", rawShort([]byte(s)), f.Kind)
 	}
-	return fmt.Errorf("expected an integer (%s), found %s", f.Kind, s)
+	return fmt.Errorf("expected an integer (%s), found %s", f.Kind, rawShort([]byte(s)))
 }
 
 func isInteger(s string) bool {
@@ -254,7 +255,7 @@ func putArray(dst []byte, v json.RawMessage) error {
 	d := json.NewDecoder(bytes.NewReader(v))
 	d.UseNumber()
 	if err := d.Decode(&vals); err != nil {
-		return fmt.Errorf("expected a string or an array of byte values, found %s", v)
+		return fmt.Errorf("expected a string or an array of byte values, found %s", rawShort(v))
 	}
 	if len(vals) > len(dst) {
 		return fmt.Errorf("%d byte values do not fit in %d", len(vals), len(dst))
@@ -282,11 +283,53 @@ func parseTail(v json.RawMessage) ([]byte, error) {
 		Hex *string `json:"hex"`
 	}
 	if err := strictDecode(v, &h); err != nil || h.Hex == nil {
-		return nil, fmt.Errorf(`expected a string or {"hex": "..."}, found %s`, v)
+		return nil, fmt.Errorf(`expected a string or {"hex": "..."}, found %s`, rawShort(v))
 	}
 	b, err := hex.DecodeString(*h.Hex)
 	if err != nil {
-		return nil, fmt.Errorf("bad hex: %v", err)
+		return nil, fmt.Errorf("bad hex: %s", clipMessage(err))
 	}
 	return b, nil
+}
+
+// Errors quote what the JSON got wrong, but never more than shortLen bytes
+// of it: a hand-edited image can hold a megabyte-long string, which an
+// error would otherwise print on one line. quoteShort (render.go) quotes a
+// name or string that way; rawShort and clipMessage below cut a raw JSON
+// value and a decoder's message, saying how long each was.
+
+// rawShort returns a JSON value as it was written, cut after shortLen bytes
+// with its length said.
+func rawShort(v []byte) string {
+	v = bytes.TrimSpace(v)
+	if len(v) <= shortLen {
+		return string(v)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", cutUTF8(v, shortLen), len(v))
+}
+
+// maxMessage bounds an error message from encoding/json or encoding/hex,
+// which quote the offending key or byte whole.
+const maxMessage = 2 * shortLen
+
+// clipMessage returns err's message, cut after maxMessage bytes with its
+// length said.
+func clipMessage(err error) string {
+	msg := err.Error()
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	return fmt.Sprintf("%s... (a %d-byte message)", cutUTF8([]byte(msg), maxMessage), len(msg))
+}
+
+// cutUTF8 returns at most n bytes of b, not ending inside a UTF-8 sequence.
+func cutUTF8(b []byte, n int) []byte {
+	b = b[:n]
+	for i := 0; i < utf8.UTFMax && len(b) > 0; i++ {
+		if r, size := utf8.DecodeLastRune(b); r != utf8.RuneError || size != 1 {
+			break
+		}
+		b = b[:len(b)-1]
+	}
+	return b
 }

@@ -78,6 +78,41 @@ func TestEncodeErrors(t *testing.T) {
 	}
 }
 
+// TestEncodeErrorsQuoteShort: a megabyte of bad input is quoted as its
+// first bytes and its length, never whole on one line.
+func TestEncodeErrorsQuoteShort(t *testing.T) {
+	js, err := toJSON(t, imageOf(t, testworld.Demo))
+	require.NoError(t, err)
+	long := strings.Repeat("x", 1<<20)
+	digits := strings.Repeat("9", 1<<20)
+	prefix := `"` + strings.Repeat("x", 60) + `"...`
+	cases := []struct {
+		name, old, new, want string
+	}{
+		{"record type", `"type":"TASK"`, `"type":"` + long + `"`,
+			`inspect: record 3: unknown record type ` + prefix + ` (1048576 bytes)`},
+		{"field name", `"PPid":0`, `"` + long + `":0`,
+			`inspect: record 3 (TASK): unknown field ` + prefix + ` (1048576 bytes) (a TASK record has Pid, PPid, State, ExitCode, Comm)`},
+		{"integer value", `"Pid":1,`, `"Pid":"` + long + `",`,
+			`inspect: record 3 (TASK): field "Pid": expected an integer (i32), found "` + strings.Repeat("x", 59) + `... (1048578 bytes)`},
+		{"out of range", `"Pid":1,`, `"Pid":` + digits + `,`,
+			`inspect: record 3 (TASK): field "Pid": ` + strings.Repeat("9", 60) + `... (1048576 bytes) is out of range for i32`},
+		{"byte array", `"Comm":"init"`, `"Comm":{"x":"` + long + `"}`,
+			`inspect: record 3 (TASK): field "Comm": expected a string or an array of byte values, found {"x":"` + strings.Repeat("x", 54) + `... (1048584 bytes)`},
+		{"record key", `"tail":"in flight"`, `"` + long + `":"in flight"`,
+			`inspect: record 18: json: unknown field "` + strings.Repeat("x", 99) + `... (a 1048598-byte message)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Contains(t, js, c.old)
+			_, err := encode(strings.Replace(js, c.old, c.new, 1), inspect.EncodeOptions{})
+			require.Error(t, err)
+			assert.Equal(t, c.want, err.Error())
+			assert.Less(t, len(err.Error()), 300)
+		})
+	}
+}
+
 // TestEncodeLenient: what is well-formed JSON for the records is written as
 // asked, even when the image breaks the format's rules, so that tests of the
 // reader can build such images; the annotations are not needed.

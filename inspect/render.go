@@ -81,7 +81,9 @@ func tailParts(r *Record) []Part {
 	t := r.Tail
 	switch r.Type {
 	case image.TypeError:
-		return []Part{{"message", quoteShort(t)}}
+		// Whole: the message is why the checkpoint failed, and its end
+		// (the errno) matters most.
+		return []Part{{"message", strconv.Quote(string(t))}}
 	case ckpt.RecRegs:
 		// The registers are fields now; show the usual few, as before.
 		var s x86cpu.State

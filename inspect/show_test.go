@@ -148,7 +148,7 @@ func TestShowErrorRecord(t *testing.T) {
 	require.NoError(t, err, "an image that ends in an error record is well formed")
 	assert.Contains(t, out, "     480  FILE_TABLE      8  Fds=1\n"+
 		"     496  OBJREF          8  ObjType=3(file) Objref=2(first)\n"+
-		`     512  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhas"... (145 bytes)`+"\n")
+		`     512  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`+"\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
 	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`)
 }

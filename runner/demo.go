@@ -81,10 +81,7 @@ func Demo(w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s:%d: restart: %w", s.Name, cp.Num, err)
 	}
-	check := "passes"
-	if err := k2.Check(); err != nil {
-		check = err.Error()
-	}
+	check := consistency(k2)
 	fmt.Fprintf(w, "\nRestarted in a fresh kernel on a copy of the disk: root pid %d; the kernel's consistency check %s.\n", root, check)
 
 	orig, copied := k.View(), k2.View()
@@ -94,16 +91,7 @@ func Demo(w io.Writer) error {
 	} else {
 		fmt.Fprintf(w, "equiv.Equal: %v\n", equal)
 	}
-	differs := 0
-	fa, fb := facts(orig), facts(copied)
-	for i, f := range fa {
-		if f.text == fb[i].text {
-			fmt.Fprintf(w, "  ok    %-18s %s\n", f.name, f.text)
-		} else {
-			differs++
-			fmt.Fprintf(w, "  DIFF  %-18s %s\n        %-18s restored: %s\n", f.name, f.text, "", fb[i].text)
-		}
-	}
+	differs := writeMatched(w, orig, copied)
 	if equal != nil || differs > 0 || check != "passes" {
 		return fmt.Errorf("%w: %v", ErrDemoDiffers, errors.Join(equal, fmt.Errorf("%d facts differ; consistency check: %s", differs, check)))
 	}
@@ -117,12 +105,48 @@ func Demo(w io.Writer) error {
 	return nil
 }
 
-// execLines runs system call lines on k, printing each with its result;
-// a line that does not give what it expects stops it.
+// consistency runs the kernel's consistency check and says how it went:
+// "passes", or what it found.
+func consistency(k *kernel.Kernel) string {
+	if err := k.Check(); err != nil {
+		return err.Error()
+	}
+	return "passes"
+}
+
+// writeMatched prints, fact by fact, what a world and its restored copy
+// have in common ("ok") and where they differ ("DIFF", with both), and
+// returns how many facts differ.
+func writeMatched(w io.Writer, orig, copied *kernel.View) int {
+	differs := 0
+	fa, fb := facts(orig), facts(copied)
+	for i, f := range fa {
+		if f.text == fb[i].text {
+			fmt.Fprintf(w, "  ok    %-18s %s\n", f.name, f.text)
+		} else {
+			differs++
+			fmt.Fprintf(w, "  DIFF  %-18s %s\n        %-18s restored: %s\n", f.name, f.text, "", fb[i].text)
+		}
+	}
+	return differs
+}
+
+// writeHolds prints, fact by fact, what one world holds: the facts of
+// writeMatched when there is nothing to compare with.
+func writeHolds(w io.Writer, v *kernel.View) {
+	for _, f := range facts(v) {
+		fmt.Fprintf(w, "  %-18s %s\n", f.name, f.text)
+	}
+}
+
+// execLines runs system call lines on k, printing each with its result
+// when p is not nil; a line that does not give what it expects stops it.
 func execLines(k *kernel.Kernel, name string, lines []*scenario.Line, p *printer) error {
 	for _, l := range lines {
 		o := scenario.Exec(k, l)
-		p.line(l, o, "")
+		if p != nil {
+			p.line(l, o, "")
+		}
 		if !o.Matches(l.Expect) {
 			return &scenario.Error{File: name, Line: l.Num, Msg: l.Mismatch(o)}
 		}
@@ -306,11 +330,14 @@ func sharedFiles(v *kernel.View, owners map[uint64][]int) string {
 	return plural(len(v.Files), "file") + "; shared: " + orNone(out)
 }
 
-// fileName names a file for people: its path, or which end of a pipe.
+// fileName names a file for people: its path, which end of a pipe, or
+// which end of a socket pair.
 func fileName(f kernel.FileView) string {
 	switch {
 	case f.Path != "":
 		return f.Path
+	case f.Socket != 0:
+		return fmt.Sprintf("%s end %d", f.Type, f.SocketEnd)
 	case f.Flags&3 == 0: // O_RDONLY
 		return "pipe read end"
 	}

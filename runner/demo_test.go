@@ -89,3 +89,12 @@ func TestFactsSeeDifferences(t *testing.T) {
 		})
 	}
 }
+
+// A socket pair's ends are named as such, not as pipe ends.
+func TestFactsNameSocketEnds(t *testing.T) {
+	k := kernel.New(kernel.Config{})
+	s, err := scenario.ParseString("w", "spawn 1\nsocketpair 1 SOCK_STREAM = 0 1\nfork 1 2\n")
+	require.NoError(t, err)
+	require.NoError(t, scenario.Replay(k, s))
+	assert.Equal(t, "2 files; shared: socket end 0 pos 0 by 1:0 2:0; socket end 1 pos 0 by 1:1 2:1", sharedFiles(k.View(), tableOwners(k.View())))
+}

@@ -26,6 +26,9 @@ type RunOptions struct {
 	// runs), the image, and the refusal or nil. Tools that keep images of
 	// their own (golden images, say) take them here.
 	OnCheckpoint func(l *scenario.Line, k *kernel.Kernel, img []byte, err error) error
+	// Kernel, when set, is the world the script runs on (a restored one,
+	// say: restart --then); nil is a fresh kernel with an empty disk.
+	Kernel *kernel.Kernel
 }
 
 // RunResult is what a run did.
@@ -49,7 +52,10 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 		clock = FixedClock(DefaultTime)
 	}
 	var res RunResult
-	k := kernel.New(kernel.Config{})
+	k := opts.Kernel
+	if k == nil {
+		k = kernel.New(kernel.Config{})
+	}
 	p := newPrinter(w, s)
 	for _, l := range s.Lines {
 		var o scenario.Outcome
@@ -65,8 +71,7 @@ func Run(s *scenario.Script, w io.Writer, opts RunOptions) (RunResult, error) {
 		}
 		if !o.Matches(l.Expect) {
 			p.line(l, o, "   # expected "+l.Want())
-			return res, &scenario.Error{File: s.Name, Line: l.Num,
-				Msg: l.Mismatch(o)}
+			return res, &scenario.Error{File: s.Name, Line: l.Num, Msg: mismatch(l, o)}
 		}
 		p.line(l, o, note)
 		res.Lines++

@@ -95,6 +95,17 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 	return l.Pid(), flags, nil
 }
 
+// mismatch says that line l gave o where it expects something else; for a
+// refused checkpoint it adds the whole refusal, since which task, fd or
+// object refused says more than the errno.
+func mismatch(l *scenario.Line, o scenario.Outcome) string {
+	what := l.Mismatch(o)
+	if l.Cmd == "checkpoint" && o.Err != nil {
+		what += " (" + o.Err.Error() + ")"
+	}
+	return what
+}
+
 // statement renders a line's command and arguments without its expected
 // result, quoting strings as a script would.
 func statement(l *scenario.Line) string {

@@ -275,6 +275,20 @@ func TestRunRefusedCheckpoint(t *testing.T) {
 	assert.Contains(t, rep.Summary.Error, "flock")
 }
 
+// A checkpoint refused where the script expects success stops the run with
+// the whole refusal: which pid, fd and why, not only the errno.
+func TestRunUnexpectedRefusal(t *testing.T) {
+	var out bytes.Buffer
+	_, err := runner.Run(parse(t, "owner.scn", `spawn 1 init
+		open 1 /f O_RDWR|O_CREAT 0644 = 0
+		fcntl 1 0 F_SETOWN 1
+		checkpoint 1`), &out, runner.RunOptions{Dir: t.TempDir()})
+	require.Error(t, err)
+	assert.Equal(t, "owner.scn:4: checkpoint 1: got EBUSY, expected success "+
+		"(checkpoint: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file has an owner (F_SETOWN 1): EBUSY (device or resource busy))", err.Error())
+	assert.Contains(t, out.String(), "= EBUSY   # expected success")
+}
+
 func TestRunStopsAtAWrongResult(t *testing.T) {
 	var out bytes.Buffer
 	res, err := runner.Run(parse(t, "bad.scn", "spawn 1\nwrite 1 0 \"x\" = 1\nspawn 2\n"), &out, runner.RunOptions{Dir: t.TempDir()})
@@ -355,4 +369,49 @@ func TestCheckImage(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// TestVerifyEvery: verify --every migrates after every line where a
+// checkpoint of the one tree succeeds, and skips the others.
+func TestVerifyEvery(t *testing.T) {
+	tests := []struct {
+		name               string
+		script             string
+		checkpoints, every int
+	}{
+		// After each of its 9 lines but the checkpoint line itself.
+		{"pipe in flight", pipeScript, 9, 8},
+		// Not while the lock is held (lines 3 and 4), nor while the owner
+		// is set (5).
+		{"a lock and an owner", `spawn 1 init
+			open 1 /f O_RDWR|O_CREAT 0644 = 0
+			flock 1 0 LOCK_EX
+			write 1 0 "locked" = 6
+			flock 1 0 LOCK_UN
+			fcntl 1 0 F_SETOWN 1
+			fcntl 1 0 F_SETOWN 0
+			lseek 1 0 0 SEEK_CUR = 6`, 5, 5},
+		// Two trees: never one container.
+		{"two top-level tasks", "spawn 1\nspawn 2\npipe 1 = 0 1\n", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := parse(t, "t.scn", tt.script)
+			res, err := runner.VerifyWith(s, runner.VerifyOptions{Every: true})
+			require.NoError(t, err)
+			assert.Equal(t, tt.checkpoints, res.Checkpoints)
+			assert.Equal(t, tt.every, res.Every)
+			plain, err := runner.Verify(s)
+			require.NoError(t, err)
+			assert.Zero(t, plain.Every)
+			assert.Equal(t, tt.checkpoints-tt.every, plain.Checkpoints)
+		})
+	}
+
+	// A line that fails on a world that has migrated is named by its own
+	// number: the added checkpoints are not lines of the script.
+	_, err := runner.VerifyWith(parse(t, "t.scn", "spawn 1\npipe 1 = 0 1\nwrite 1 1 \"x\" = 2\n"), runner.VerifyOptions{Every: true})
+	f, ok := errors.AsType[*runner.Failure](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, 3, f.Line)
 }

@@ -15,7 +15,21 @@ import (
 type VerifyResult struct {
 	Lines       int   // statements run
 	Checkpoints int   // successful checkpoints (each followed by a restart)
+	Every       int   // of those, the ones VerifyOptions.Every added
 	ImageBytes  int64 // total bytes of the images taken
+}
+
+// VerifyOptions change what Verify does; the zero value checkpoints at the
+// script's checkpoint lines only.
+type VerifyOptions struct {
+	// Every adds a checkpoint and restart after every line where one
+	// succeeds: after each system call line, when the migrating world is
+	// one tree, it is checkpointed whole (no flags); when that succeeds it
+	// is replaced by its restored copy, with every check of a checkpoint
+	// line; when it is refused (a lock, an owner, a task outside the
+	// tree...), nothing must have changed. So every later line also runs
+	// on a world that has just migrated.
+	Every bool
 }
 
 // Failure is why a script failed verify: the line, what differed, and the
@@ -69,13 +83,18 @@ func (f *Failure) Unwrap() error { return f.Err }
 // checkpoint must leave the migrating world equal to the reference. The
 // worlds are compared once more at the end. The error is a *Failure.
 func Verify(s *scenario.Script) (VerifyResult, error) {
+	return VerifyWith(s, VerifyOptions{})
+}
+
+// VerifyWith is Verify with options.
+func VerifyWith(s *scenario.Script, opts VerifyOptions) (VerifyResult, error) {
 	v := &verifier{s: s, ref: kernel.New(kernel.Config{}), mig: kernel.New(kernel.Config{})}
 	for _, l := range s.Lines {
 		var err error
 		if l.Cmd == "checkpoint" {
 			err = v.checkpoint(l)
-		} else {
-			err = v.exec(l)
+		} else if err = v.exec(l); err == nil && opts.Every {
+			err = v.every(l)
 		}
 		if err != nil {
 			return v.res, err
@@ -181,37 +200,64 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	if err != nil {
 		return v.fail(l, err.Error(), err)
 	}
-	clock := FixedClock(DefaultTime)
-	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: clock}).Snapshot(pid, flags)
+	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: FixedClock(DefaultTime)}).Snapshot(pid, flags)
 	if o := scenario.CheckpointOutcome(cerr); !o.Matches(l.Expect) {
-		what := l.Mismatch(o)
-		if cerr != nil {
-			what += " (" + cerr.Error() + ")"
-		}
-		return v.fail(l, what, cerr)
+		return v.fail(l, mismatch(l, o), cerr)
 	}
 	if cerr != nil {
-		// Refused, as the line expects: the checkpoint must have changed
-		// nothing.
-		if err := v.compare(v.ref.View(), v.mig.View()); err != nil {
-			return v.fail(l, fmt.Sprintf("%s: refused, yet the migrating world now differs from the reference", l.Text), err)
-		}
+		// Refused, as the line expects.
+		return v.unchanged(l, l.Text)
+	}
+	return v.restart(l, l.Text, pid, img)
+}
+
+// every checkpoints the migrating world after line l when it is one tree,
+// and migrates it when the checkpoint succeeds (VerifyOptions.Every).
+func (v *verifier) every(l *scenario.Line) error {
+	top := v.mig.View().Top
+	if len(top) != 1 {
 		return nil
 	}
-	k, root, err := (&ckpt.Engine{Clock: clock}).RestartCopy(v.mig, img, 0)
+	pid := top[0]
+	what := fmt.Sprintf("%s, then checkpoint %d (verify --every)", l.Text, pid)
+	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: FixedClock(DefaultTime)}).Snapshot(pid, 0)
+	if cerr != nil {
+		return v.unchanged(l, what)
+	}
+	if err := v.restart(l, what, pid, img); err != nil {
+		return err
+	}
+	v.res.Every++
+	return nil
+}
+
+// unchanged checks, after a refused checkpoint (what names it), that the
+// checkpoint changed nothing.
+func (v *verifier) unchanged(l *scenario.Line, what string) error {
+	if err := v.compare(v.ref.View(), v.mig.View()); err != nil {
+		return v.fail(l, what+": refused, yet the migrating world now differs from the reference", err)
+	}
+	return nil
+}
+
+// restart restarts img, a checkpoint of the container rooted at pid that
+// what names, in a fresh kernel on a copy of the migrating world's disk,
+// checks the restored world, and makes it the migrating world.
+func (v *verifier) restart(l *scenario.Line, what string, pid int, img []byte) error {
+	k, root, err := (&ckpt.Engine{Clock: FixedClock(DefaultTime)}).RestartCopy(v.mig, img, 0)
 	switch {
 	case err != nil:
-		return v.fail(l, fmt.Sprintf("%s: restart of the %d-byte image failed: %v", l.Text, len(img), err), err)
+		return v.fail(l, fmt.Sprintf("%s: restart of the %d-byte image failed: %v", what, len(img), err), err)
 	case root != pid:
-		return v.fail(l, fmt.Sprintf("%s: restart returned pid %d as the root", l.Text, root), nil)
+		return v.fail(l, fmt.Sprintf("%s: restart returned pid %d as the root", what, root), nil)
 	}
 	if err := k.Check(); err != nil {
-		return v.fail(l, fmt.Sprintf("%s: the restored kernel is inconsistent: %v", l.Text, err), err)
+		return v.fail(l, fmt.Sprintf("%s: the restored kernel is inconsistent: %v", what, err), err)
 	}
 	from, restored := v.mig.View(), k.View()
 	whole := wholeWorld(from, pid)
 	if err := EqualRestored(from, restored, pid); err != nil {
-		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the world it was taken from", l.Text), err)
+		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the world it was taken from", what), err)
 	}
 	v.mig = k
 	if !whole {
@@ -220,7 +266,7 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	v.res.Checkpoints++
 	v.res.ImageBytes += int64(len(img))
 	if err := v.compare(v.ref.View(), restored); err != nil {
-		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the reference", l.Text), err)
+		return v.fail(l, fmt.Sprintf("%s: the restored world differs from the reference", what), err)
 	}
 	return nil
 }

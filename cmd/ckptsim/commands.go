@@ -8,16 +8,19 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ckptsim/ckptsim/graph"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/sim/errno"
 )
 
 func init() {
-	commands = []*command{runCmd, verifyCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
+	commands = []*command{runCmd, verifyCmd, restartCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
 }
 
 var runCmd = &command{
@@ -66,7 +69,7 @@ script always gives the same image bytes.`,
 
 var verifyCmd = &command{
 	name:    "verify",
-	args:    "SCRIPT...",
+	args:    "[--every] [-j N] [--json] [--junit FILE] SCRIPT...",
 	summary: "prove that checkpointing at a script's checkpoint lines is invisible",
 	about: `
 Runs each SCRIPT twice in lockstep: on a reference world, which never
@@ -78,31 +81,186 @@ at every checkpoint the restored world is equivalent to the world it was taken
 from: the same tasks and tree, fd numbers, sharing, flags, positions, pipe
 bytes, registers and reference counts.
 
+With --every, the migrating world is also checkpointed after every system
+call line where it is one tree, and migrates wherever that checkpoint
+succeeds; where it is refused (a lock, an owner, ...), it must have changed
+nothing. Every line then runs on a world that has just been restored.
+
 Prints per script "ok NAME (L lines, C checkpoints, B image bytes)", or
-"FAIL NAME:LINE: what differed" and the differences. Exit status 0 only when
-every script passes.`,
+"FAIL NAME:LINE: what differed" and the differences, in the order given, also
+with -j N, which verifies up to N scripts at once. --json prints instead one
+JSON object: "scripts" (each with path, ok, lines, checkpoints,
+every_checkpoints, image_bytes, seconds, and a failure {line, what, diff} or
+an error), "passed" and "failed". --junit FILE also writes a JUnit XML report
+for CI systems ("-" for standard output, instead of the text): one test case
+per script, a <failure> for a failed verification, an <error> for a script
+that cannot be read or parsed. Exit status 0 only when every script passes.`,
 	flags: func(fs *flag.FlagSet) runFunc {
+		every := fs.Bool("every", false, "also checkpoint and restart after every line where a checkpoint succeeds")
+		jobs := fs.Int("j", 1, "verify up to `N` scripts at once")
+		asJSON := fs.Bool("json", false, "print a JSON report instead of text")
+		junit := fs.String("junit", "", "write a JUnit XML report to `FILE` (\"-\": standard output, instead of the text)")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
-			if len(args) == 0 {
+			switch {
+			case len(args) == 0:
 				return c.usageError(stderr, "expected at least one script")
+			case *jobs < 1:
+				return c.usageError(stderr, "-j %d: at least one script at a time", *jobs)
+			case *asJSON && *junit == "-":
+				return c.usageError(stderr, "--json and --junit - would both print to standard output: give --junit a file")
+			case countStdin(args...) > 1:
+				return c.usageError(stderr, "standard input (\"-\") can be only one of the scripts")
 			}
-			status := exitOK
-			for _, path := range args {
-				s, err := runner.ParseFile(path)
-				if err == nil {
-					var res runner.VerifyResult
-					if res, err = runner.Verify(s); err == nil {
-						fmt.Fprintf(stdout, "ok %s (%d lines, %d checkpoints, %d image bytes)\n",
-							s.Name, res.Lines, res.Checkpoints, res.ImageBytes)
-						continue
-					}
+			text := !*asJSON && *junit != "-"
+			reports := runner.VerifyFiles(args, runner.VerifyOptions{Every: *every}, *jobs, func(r runner.ScriptReport) {
+				if text {
+					fmt.Fprintln(stdout, r.Message())
 				}
-				fmt.Fprintf(stdout, "FAIL %v\n", err)
-				status = exitFail
+			})
+			var err error
+			switch {
+			case *asJSON:
+				err = runner.WriteVerifyJSON(stdout, reports)
+			case *junit == "-":
+				err = runner.WriteVerifyJUnit(stdout, reports)
 			}
-			return status
+			if err == nil && *junit != "" && *junit != "-" {
+				var b bytes.Buffer
+				if err = runner.WriteVerifyJUnit(&b, reports); err == nil {
+					err = os.WriteFile(*junit, b.Bytes(), 0o644)
+				}
+			}
+			if err != nil {
+				return fail(stderr, "verify", err)
+			}
+			for _, r := range reports {
+				if !r.OK {
+					return exitFail
+				}
+			}
+			return exitOK
 		}
 	},
+}
+
+var restartCmd = &command{
+	name:    "restart",
+	args:    "[--disk DIR | --script SCRIPT [--at LINE]] [--then SCRIPT [--out DIR]] IMAGE",
+	summary: "restart an image in a fresh kernel and show the world it restores",
+	about: `
+Restarts IMAGE ("-" for standard input) in a fresh simulated kernel, runs the
+kernel's consistency check, and prints the image's summary and the restored
+world fact by fact (tasks and tree, fd numbers, shared tables and files, pipe
+bytes, unlinked files, registers, reference counts), as the demo does.
+
+The restart needs the disk the image's regular files, directories and FIFOs
+are on; it gets a copy of one of these:
+  (neither)        an empty disk: enough for pipes and unlinked files.
+  --disk DIR       the host directory tree DIR as the disk's root: its
+                   directories, regular files (with contents) and FIFOs, with
+                   their permission bits. Symbolic links, devices and sockets
+                   are refused. Each file is written once, so its change
+                   counter is 1 (0 when empty): an image of a file written
+                   more often refuses it with ESTALE (edit the FILE record's
+                   Changes, or use --script).
+  --script SCRIPT  the disk SCRIPT has built at its checkpoint line, the
+                   earlier lines run and its checkpoint lines skipped. The
+                   line is --at LINE; else the last checkpoint line whose
+                   "=> NAME" is IMAGE's file name; else the script's only
+                   checkpoint line. The restored world is then compared with
+                   the script's world at that line: "ok" or "DIFF" for each
+                   fact (a difference is shown, not an error: the image may
+                   have been edited).
+
+With --then SCRIPT, the lines of SCRIPT run on the restored world, as run runs
+them (a line that does not give its "= RESULT" stops it with exit status 1);
+its checkpoint lines' images go to --out DIR.
+
+A refused restart is printed as restart gives it (the errno and, for a bad
+image, the record and its offset), with exit status 1; so is a restored
+kernel that fails its consistency check.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		diskDir := fs.String("disk", "", "restart on a copy of the host directory tree `DIR`")
+		script := fs.String("script", "", "restart on the disk `SCRIPT` builds up to its checkpoint line, and compare with its world")
+		at := fs.Int("at", 0, "with --script: the checkpoint `LINE` of the script")
+		then := fs.String("then", "", "run `SCRIPT` on the restored world")
+		out := fs.String("out", "", "with --then: write its images to `DIR` (default the current directory)")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			switch {
+			case len(args) != 1:
+				return c.usageError(stderr, "expected one image, got %d arguments", len(args))
+			case *diskDir != "" && *script != "":
+				return c.usageError(stderr, "--disk and --script are two ways to give the disk: give one")
+			case *at != 0 && *script == "":
+				return c.usageError(stderr, "--at names a line of the --script script")
+			case *at < 0:
+				return c.usageError(stderr, "--at %d: a line number is positive", *at)
+			case *out != "" && *then == "":
+				return c.usageError(stderr, "--out is where the --then script's images go")
+			}
+			if n := countStdin(args[0], *script, *then); n > 1 {
+				return c.usageError(stderr, "standard input (\"-\") can be only one of the image and the scripts")
+			}
+			img, err := runner.ReadInput(args[0])
+			if err != nil {
+				return fail(stderr, "restart", err)
+			}
+			name := runner.InputName(args[0])
+			disk := runner.EmptyDisk()
+			switch {
+			case *diskDir != "":
+				disk, err = runner.LoadDisk(*diskDir)
+			case *script != "":
+				var s *scenario.Script
+				if s, err = runner.ParseFile(*script); err == nil {
+					disk, err = runner.ScriptDisk(s, name, *at)
+				}
+			}
+			if err != nil {
+				return fail(stderr, "restart", err)
+			}
+			opts := runner.RestartOptions{Run: runner.RunOptions{Dir: *out}}
+			if *then != "" {
+				if opts.Then, err = runner.ParseFile(*then); err != nil {
+					return fail(stderr, "restart", err)
+				}
+				if *out != "" {
+					if err := os.MkdirAll(*out, 0o755); err != nil {
+						return fail(stderr, "restart", err)
+					}
+				}
+			}
+			if _, err := runner.Restart(stdout, name, img, disk, opts); err != nil {
+				if errors.As(err, new(*scenario.Error)) {
+					return fail(stderr, "restart", err)
+				}
+				return fail(stderr, "restart", fmt.Errorf("%s: %s", name, withErrnoName(err)))
+			}
+			return exitOK
+		}
+	},
+}
+
+// withErrnoName returns err's message, ending with its errno when it has
+// one the message does not already say: a malformed image's error gives the
+// record and offset, and its EINVAL only through errors.Is.
+func withErrnoName(err error) string {
+	msg := err.Error()
+	if e, ok := errno.Of(err); ok && !strings.Contains(msg, e.Name()) {
+		msg += ": " + e.Error()
+	}
+	return msg
+}
+
+// countStdin counts the paths that are "-", standard input.
+func countStdin(paths ...string) int {
+	n := 0
+	for _, p := range paths {
+		if p == "-" {
+			n++
+		}
+	}
+	return n
 }
 
 var showCmd = &command{
@@ -223,8 +381,8 @@ differ.`,
 
 var graphCmd = &command{
 	name:    "graph",
-	args:    "[-o FILE] [--svg] SCRIPT|IMAGE",
-	summary: "draw the object graph of a script's world or of an image (DOT or SVG)",
+	args:    "[-o FILE] [--svg | --png] [--at LINE | --frames DIR | --restored [--at LINE]] [--ungrouped] [--legend=false] SCRIPT|IMAGE",
+	summary: "draw the object graph of a script's world or of an image (DOT, SVG or PNG)",
 	about: `
 Draws the object graph (tasks, file tables, fs states, files, pipes, unlinked
 files, and every reference between them) of the world a scenario script builds,
@@ -232,59 +390,187 @@ or of the container a checkpoint image holds, in Graphviz's DOT language. The
 input ("-" for standard input) is an image when it starts with the image
 magic, whatever its name, and a script otherwise.
 
-With --svg it renders SVG through Graphviz's dot program, which must be
-installed (on Debian or Ubuntu: apt-get install graphviz).`,
+The task tree is drawn top-down (a zombie below its parent), and below it the
+objects in rows: file tables and fs states, open files, pipes and unlinked
+files. Shared objects (more than one reference) have a red border; a pipe
+shows the bytes in flight; a legend explains the colours. Three or more alike
+childless tasks of one parent (threads sharing everything, or children forked
+alike) are drawn as one node, their private copies as one stacked node each;
+--ungrouped draws every task.
+
+A script is drawn at its end, or after line LINE with --at LINE. With
+--frames DIR, it writes one picture per line of the script into DIR
+(frame-001.dot, ... or .svg/.png), each titled with its line, the objects the
+line changed highlighted, and every object in the same place in every frame,
+so that a class can step through them; it prints the list of frames.
+
+With --restored, it runs the script to a checkpoint (--at LINE: the
+checkpoint line LINE, or the world's one tree after line LINE; else the
+script's first checkpoint line), restarts the image in a fresh kernel on a
+copy of the disk, and draws the world and its restored copy side by side,
+dotted lines joining each object to the copy the equivalence checker paired
+it with.
+
+With --svg or --png it renders the picture through Graphviz's dot program,
+which must be installed (on Debian or Ubuntu: apt-get install graphviz).`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		out := fs.String("o", "", "write to `FILE` instead of standard output")
 		svg := fs.Bool("svg", false, "render SVG with Graphviz's dot instead of printing DOT")
+		png := fs.Bool("png", false, "render PNG with Graphviz's dot instead of printing DOT")
+		at := fs.Int("at", 0, "draw a script's world after line `LINE` (with --restored: checkpoint there)")
+		frames := fs.String("frames", "", "write one picture per line of the script into `DIR`")
+		restored := fs.Bool("restored", false, "draw the world at a checkpoint beside its restored copy")
+		ungrouped := fs.Bool("ungrouped", false, "draw every task on its own, not alike ones as one node")
+		legend := fs.Bool("legend", true, "draw the legend")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
-			if len(args) != 1 {
+			switch {
+			case len(args) != 1:
 				return c.usageError(stderr, "expected one script or image, got %d arguments", len(args))
+			case *svg && *png:
+				return c.usageError(stderr, "--svg and --png: give one")
+			case *frames != "" && (*at != 0 || *restored):
+				return c.usageError(stderr, "--frames draws every line: it takes neither --at nor --restored")
+			case *frames != "" && *out != "":
+				return c.usageError(stderr, "--frames writes its pictures into its directory: -o does not apply")
+			case *at < 0:
+				return c.usageError(stderr, "--at %d: a line number is positive", *at)
 			}
-			g, err := graphOf(args[0])
+			format := ""
+			switch {
+			case *svg:
+				format = graph.SVG
+			case *png:
+				format = graph.PNG
+			}
+			opts := graphOptions{at: *at, restored: *restored, ungrouped: *ungrouped, noLegend: !*legend}
+			if *frames != "" {
+				return writeFrames(c, stdout, stderr, args[0], *frames, format, opts)
+			}
+			g, err := graphOf(args[0], opts)
 			if err != nil {
 				return fail(stderr, "graph", err)
 			}
 			var b bytes.Buffer
-			if *svg {
-				err = graph.WriteSVG(&b, g)
-				if errors.Is(err, graph.ErrNoDot) {
-					fmt.Fprintln(stderr, "ckptsim graph: --svg needs Graphviz's dot program, which is not installed.\n"+
-						"On Debian or Ubuntu: apt-get install graphviz (elsewhere see https://graphviz.org/download/).\n"+
-						"Without --svg, ckptsim graph prints DOT, which needs nothing installed.")
-					return exitFail
-				}
+			if format != "" {
+				err = graph.Render(&b, g, format)
 			} else {
 				err = g.WriteDOT(&b)
 			}
 			if err != nil {
-				return fail(stderr, "graph", err)
+				return renderFail(stderr, err)
 			}
 			return writeOutput(stdout, stderr, "graph", *out, b.Bytes())
 		}
 	},
 }
 
-// graphOf reads a script or an image, told apart by content, and returns its
-// object graph.
-func graphOf(path string) (*graph.Graph, error) {
+// renderFail reports a failed rendering, saying how to get dot when it is
+// missing.
+func renderFail(stderr io.Writer, err error) int {
+	if errors.Is(err, graph.ErrNoDot) {
+		fmt.Fprintln(stderr, "ckptsim graph: --svg and --png need Graphviz's dot program, which is not installed.\n"+
+			"On Debian or Ubuntu: apt-get install graphviz (elsewhere see https://graphviz.org/download/).\n"+
+			"Without them, ckptsim graph prints DOT, which needs nothing installed.")
+		return exitFail
+	}
+	return fail(stderr, "graph", err)
+}
+
+// graphOptions are graph's choices of what to draw.
+type graphOptions struct {
+	at                  int
+	restored, ungrouped bool
+	noLegend            bool
+}
+
+// graphOf reads a script or an image, told apart by content, and returns
+// the graph the options ask for.
+func graphOf(path string, opts graphOptions) (*graph.Graph, error) {
 	data, err := runner.ReadInput(path)
 	if err != nil {
 		return nil, err
 	}
 	name := runner.InputName(path)
+	var g *graph.Graph
 	if runner.IsImage(data) {
-		g, err := graph.FromImage(bytes.NewReader(data))
-		if err != nil {
+		if opts.at != 0 || opts.restored {
+			return nil, fmt.Errorf("%s is an image: --at and --restored draw a script's world", name)
+		}
+		if g, err = graph.FromImage(bytes.NewReader(data)); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return g, nil
+	} else {
+		s, err := scenario.Parse(name, bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case opts.restored:
+			m, err := runner.MigrateAt(s, opts.at)
+			if err != nil {
+				return nil, err
+			}
+			g = graph.Restored(m.Before.View(), m.Kernel.View(), m.Pid)
+			g.Title = fmt.Sprintf("%s line %d: %s, restarted (%d-byte image); %s", s.Name, m.Line.Num, m.What, len(m.Image), g.Title)
+		case opts.at != 0:
+			g, err = graph.FromScriptAt(s, opts.at)
+		default:
+			g, err = graph.FromScript(s)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !opts.ungrouped {
+		g.Group()
+	}
+	g.NoLegend = opts.noLegend
+	return g, nil
+}
+
+// writeFrames writes the frames of a script into dir, and lists them.
+func writeFrames(c *command, stdout, stderr io.Writer, path, dir, format string, opts graphOptions) int {
+	data, err := runner.ReadInput(path)
+	if err != nil {
+		return fail(stderr, "graph", err)
+	}
+	name := runner.InputName(path)
+	if runner.IsImage(data) {
+		return c.usageError(stderr, "%s is an image: --frames steps through a script", name)
 	}
 	s, err := scenario.Parse(name, bytes.NewReader(data))
 	if err != nil {
-		return nil, err
+		return fail(stderr, "graph", err)
 	}
-	return graph.FromScript(s)
+	frames, err := graph.Frames(s)
+	if err != nil {
+		return fail(stderr, "graph", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(stderr, "graph", err)
+	}
+	ext := format
+	if ext == "" {
+		ext = "dot"
+	}
+	for i, f := range frames {
+		f.Graph.NoLegend = opts.noLegend
+		var b bytes.Buffer
+		if format != "" {
+			err = graph.Render(&b, f.Graph, format)
+		} else {
+			err = f.Graph.WriteDOT(&b)
+		}
+		if err != nil {
+			return renderFail(stderr, err)
+		}
+		file := filepath.Join(dir, fmt.Sprintf("frame-%03d.%s", i+1, ext))
+		if err := os.WriteFile(file, b.Bytes(), 0o644); err != nil {
+			return fail(stderr, "graph", err)
+		}
+		fmt.Fprintf(stdout, "%s  line %d: %s\n", file, f.Line.Num, f.Line.Text)
+	}
+	return exitOK
 }
 
 var demoCmd = &command{

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 )
@@ -63,6 +64,7 @@ func writeTopUsage(w io.Writer) {
 		fmt.Fprintf(&list, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(&list, "  %-8s %s\n", "help", "print this, or a command's help (ckptsim help COMMAND)")
+	fmt.Fprintf(&list, "  %-8s %s\n", "version", "print the module version, the commit it was built from and the Go version (also --version)")
 	fmt.Fprintf(w, topUsage, list.String())
 }
 
@@ -75,6 +77,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	name, rest := args[0], args[1:]
 	switch name {
+	case "version", "-version", "--version":
+		info, _ := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionText(info))
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		if name == "help" && len(rest) > 0 {
 			if c := lookup(rest[0]); c != nil {
@@ -94,6 +100,39 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return c.main(rest, stdout, stderr)
+}
+
+// versionText says which ckptsim this is, from the build information Go
+// records in the binary: the module's version ("(devel)" for a build in a
+// checkout, a tag such as v0.3.0 for "go install ...@v0.3.0"), the commit
+// and whether the tree had uncommitted changes when go build could read them
+// from git, and the Go version. info is nil when the binary carries none.
+func versionText(info *debug.BuildInfo) string {
+	if info == nil {
+		return "ckptsim: no build information in this binary"
+	}
+	version := info.Main.Version
+	if version == "" {
+		version = "(unknown version)"
+	}
+	s := "ckptsim " + version
+	if info.Main.Path != "" {
+		s += " (" + info.Main.Path + ")"
+	}
+	settings := map[string]string{}
+	for _, kv := range info.Settings {
+		settings[kv.Key] = kv.Value
+	}
+	if rev := settings["vcs.revision"]; rev != "" {
+		s += ", " + settings["vcs"] + " revision " + rev
+		if t := settings["vcs.time"]; t != "" {
+			s += " of " + t
+		}
+		if settings["vcs.modified"] == "true" {
+			s += ", with uncommitted changes"
+		}
+	}
+	return s + ", built with " + info.GoVersion
 }
 
 func lookup(name string) *command {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -68,8 +70,30 @@ func withStdin(t *testing.T, path string) {
 	t.Cleanup(func() { os.Stdin = old; f.Close() })
 }
 
+// expect runs the command with args and checks its exit status, that each
+// of inStdout and inStderr appears on standard output and error, and that
+// none of notStdout appears on standard output. A success says nothing on
+// standard error.
+func expect(t *testing.T, args []string, code int, inStdout, inStderr, notStdout []string) {
+	t.Helper()
+	got, stdout, stderr := ckptsim(t, args...)
+	assert.Equal(t, code, got, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	for _, s := range inStdout {
+		assert.Contains(t, stdout, s)
+	}
+	for _, s := range inStderr {
+		assert.Contains(t, stderr, s)
+	}
+	for _, s := range notStdout {
+		assert.NotContains(t, stdout, s)
+	}
+	if code == 0 {
+		assert.Empty(t, stderr)
+	}
+}
+
 func TestUsage(t *testing.T) {
-	names := []string{"run", "verify", "show", "encode", "diff", "graph", "demo", "help"}
+	names := []string{"run", "verify", "restart", "show", "encode", "diff", "graph", "demo", "help", "version"}
 	tests := []struct {
 		args     []string
 		code     int
@@ -80,20 +104,27 @@ func TestUsage(t *testing.T) {
 		{[]string{"help"}, 0, names, nil},
 		{[]string{"--help"}, 0, names, nil},
 		{[]string{"-h"}, 0, names, nil},
-		{[]string{"help", "verify"}, 0, []string{"usage: ckptsim verify SCRIPT...", "lockstep"}, nil},
+		{[]string{"help", "verify"}, 0, []string{"usage: ckptsim verify [--every] [-j N] [--json] [--junit FILE] SCRIPT...", "lockstep",
+			"-every", "-j N", "-json", "-junit FILE", "JUnit XML"}, nil},
 		{[]string{"help", "frob"}, 2, nil, []string{`unknown command "frob"`}},
 		{[]string{"frob"}, 2, nil, []string{`ckptsim: unknown command "frob"`, "Commands:"}},
 		{[]string{"run", "--help"}, 0, []string{"usage: ckptsim run [--out DIR] [--clock UNIXSECONDS] SCRIPT", "-clock UNIXSECONDS", "(default 1700000000)", "-out DIR"}, nil},
 		{[]string{"verify", "-h"}, 0, []string{"usage: ckptsim verify"}, nil},
 		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json] IMAGE", "-json"}, nil},
 		{[]string{"encode", "--help"}, 0, []string{"usage: ckptsim encode", "-fix-crc", "-o FILE"}, nil},
-		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "apt-get install graphviz"}, nil},
+		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "-png", "-at LINE", "-frames DIR", "-restored", "-ungrouped", "-legend",
+			"apt-get install graphviz", "same place in every frame"}, nil},
+		{[]string{"restart", "--help"}, 0, []string{"usage: ckptsim restart [--disk DIR | --script SCRIPT [--at LINE]] [--then SCRIPT [--out DIR]] IMAGE",
+			"-disk DIR", "-script SCRIPT", "-at LINE", "-then SCRIPT", "-out DIR", "ESTALE", "consistency check"}, nil},
 		{[]string{"demo", "--help"}, 0, []string{"usage: ckptsim demo", "-script"}, nil},
 		{[]string{"run"}, 2, nil, []string{"ckptsim run: expected one script, got 0 arguments", "usage: ckptsim run"}},
 		{[]string{"run", "a.scn", "b.scn"}, 2, nil, []string{"expected one script, got 2"}},
 		{[]string{"run", "--bogus", "a.scn"}, 2, nil, []string{"flag provided but not defined: -bogus", "usage: ckptsim run"}},
 		{[]string{"run", "--clock", "soon", "a.scn"}, 2, nil, []string{"invalid value \"soon\""}},
 		{[]string{"verify"}, 2, nil, []string{"expected at least one script"}},
+		{[]string{"verify", "-j", "0", "a.scn"}, 2, nil, []string{"-j 0: at least one script at a time"}},
+		{[]string{"verify", "--json", "--junit", "-", "a.scn"}, 2, nil, []string{"--json and --junit - would both print to standard output"}},
+		{[]string{"verify", "-", "-"}, 2, nil, []string{`standard input ("-") can be only one of the scripts`}},
 		{[]string{"show"}, 2, nil, []string{"expected one image"}},
 		{[]string{"encode", "a", "b"}, 2, nil, []string{"expected at most one JSON file"}},
 		{[]string{"diff", "--help"}, 0, []string{"usage: ckptsim diff OLD NEW", "old -> new"}, nil},
@@ -105,17 +136,7 @@ func TestUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(append([]string{"ckptsim"}, tt.args...), " "), func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
-			if tt.code == 0 {
-				assert.Empty(t, stderr)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
 		})
 	}
 }
@@ -128,6 +149,7 @@ func TestRun(t *testing.T) {
 		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\ncheckpoint 1 = EBADF => lock.img\n",
 		"nopid.scn": "spawn 1\ncheckpoint 2 = ESRCH => none.img\n",
 		"path.scn":  "spawn 1\ncheckpoint 1 => ../escape.img\n",
+		"leak.scn":  "spawn 1\npipe 1 = 0 1\nfork 1 2\ncheckpoint 2\n",
 	})
 	in := func(name string) string { return filepath.Join(dir, name) }
 	tests := []struct {
@@ -150,19 +172,15 @@ func TestRun(t *testing.T) {
 			[]string{"checkpoint 1                  = EBADF   # ", "ending with an error record"}, nil, []string{"lock/lock.img"}},
 		{"a checkpoint refused before writing", []string{"run", "--out", in("nopid"), in("nopid.scn")}, 0,
 			[]string{"= ESRCH   # ", "no image for none.img: the checkpoint was refused before it wrote anything"}, nil, nil},
+		{"a refusal the script does not expect", []string{"run", "--out", in("leak"), in("leak.scn")}, 1,
+			[]string{"= EBUSY   # expected success"},
+			[]string{in("leak.scn") + ":4: checkpoint 2: got EBUSY, expected success (checkpoint: ", "EBUSY (device or resource busy))"}, nil},
 		{"an image name with a path", []string{"run", "--out", in("path"), in("path.scn")}, 1,
 			nil, []string{in("path.scn") + `:2: image name "../escape.img": expected a file name, without "/"`}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := ckptsim(t, tt.args...)
-			assert.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-			for _, s := range tt.inStdout {
-				assert.Contains(t, stdout, s)
-			}
-			for _, s := range tt.inStderr {
-				assert.Contains(t, stderr, s)
-			}
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
 			for _, img := range tt.images {
 				assert.FileExists(t, in(img))
 			}
@@ -252,6 +270,110 @@ func TestVerifyConformanceScripts(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(scripts), oks, stdout)
+
+	// With a migration after every line, two at a time, as JSON.
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--every", "-j", "2", "--json"}, scripts...)...)
+	assert.Equal(t, 0, code, stdout)
+	var rep struct {
+		Scripts []runner.ScriptReport
+		Passed  int
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep))
+	assert.Equal(t, len(scripts), rep.Passed)
+	every := 0
+	for i, r := range rep.Scripts {
+		assert.Equal(t, scripts[i], r.Path, "in the order given")
+		every += r.Every
+	}
+	assert.Equal(t, 913, every, "the README's count of migrations across the conformance scripts")
+}
+
+// TestVerifyReports: --every, -j, --json and --junit give the same
+// verdicts, in the order the scripts were given.
+func TestVerifyReports(t *testing.T) {
+	dir := files(t, map[string]string{
+		"pipe.scn":  pipeScript,
+		"bad.scn":   "spawn 1 init\npipe 1 = 0 1\nwrite 1 1 \"hello\" = 4\n",
+		"parse.scn": "frob\n",
+		"lock.scn":  "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\nflock 1 0 LOCK_EX\nflock 1 0 LOCK_UN\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	all := []string{in("pipe.scn"), in("bad.scn"), in("parse.scn"), in("lock.scn")}
+
+	code, text1, _ := ckptsim(t, append([]string{"verify"}, all...)...)
+	assert.Equal(t, 1, code)
+	code, text2, _ := ckptsim(t, append([]string{"verify", "-j", "3"}, all...)...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, text1, text2, "-j changes nothing of the output")
+
+	code, stdout, _ := ckptsim(t, "verify", "--every", in("pipe.scn"), in("lock.scn"))
+	assert.Equal(t, 0, code)
+	assert.Equal(t, "ok "+in("pipe.scn")+" (9 lines, 9 checkpoints, 8 of them added by --every, 19928 image bytes)\n"+
+		"ok "+in("lock.scn")+" (4 lines, 3 checkpoints, 3 of them added by --every, 4352 image bytes)\n", stdout)
+
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--json"}, all...)...)
+	assert.Equal(t, 1, code)
+	var rep struct {
+		Scripts []map[string]any `json:"scripts"`
+		Passed  int              `json:"passed"`
+		Failed  int              `json:"failed"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &rep), stdout)
+	assert.Equal(t, 2, rep.Passed)
+	assert.Equal(t, 2, rep.Failed)
+	require.Len(t, rep.Scripts, 4)
+	assert.Equal(t, true, rep.Scripts[0]["ok"])
+	assert.Equal(t, float64(2592), rep.Scripts[0]["image_bytes"])
+	assert.Equal(t, map[string]any{"line": float64(3), "what": `write 1 1 "hello" = 4: got 5, expected 4`}, rep.Scripts[1]["failure"])
+	assert.Equal(t, false, rep.Scripts[2]["ok"])
+	assert.Contains(t, rep.Scripts[2]["error"], in("parse.scn")+`:1: unknown command "frob"`)
+
+	junit := filepath.Join(dir, "report.xml")
+	code, stdout, _ = ckptsim(t, append([]string{"verify", "--junit", junit}, all...)...)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, text1, stdout, "--junit FILE leaves the text as it is")
+	data, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Suites   []struct {
+			Name  string `xml:"name,attr"`
+			Cases []struct {
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &doc), string(data))
+	assert.Equal(t, 4, doc.Tests)
+	assert.Equal(t, 1, doc.Failures)
+	assert.Equal(t, 1, doc.Errors)
+	require.Len(t, doc.Suites, 1)
+	cases := doc.Suites[0].Cases
+	require.Len(t, cases, 4)
+	assert.Equal(t, in("pipe.scn"), cases[0].Name)
+	assert.Nil(t, cases[0].Failure)
+	require.NotNil(t, cases[1].Failure)
+	assert.Equal(t, "FAIL "+in("bad.scn")+`:3: write 1 1 "hello" = 4: got 5, expected 4`, cases[1].Failure.Message)
+	require.NotNil(t, cases[2].Error)
+	assert.Contains(t, cases[2].Error.Message, `unknown command "frob"`)
+
+	code, stdout, _ = ckptsim(t, "verify", "--junit", "-", in("pipe.scn"))
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(stdout, "<?xml"), "the XML instead of the text")
+	assert.NotContains(t, stdout, "\nok ")
+
+	code, _, stderr := ckptsim(t, "verify", "--junit", filepath.Join(dir, "missing", "r.xml"), in("pipe.scn"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "ckptsim verify: open ")
 }
 
 func TestShow(t *testing.T) {
@@ -425,6 +547,85 @@ func TestGraphSVG(t *testing.T) {
 	assert.ErrorIs(t, graph.WriteSVG(&bytes.Buffer{}, &graph.Graph{}), graph.ErrNoDot, "%v", err)
 }
 
+// TestGraphPictures: --at, --frames, --restored, --png, --ungrouped and
+// --legend=false, and their refusals.
+func TestGraphPictures(t *testing.T) {
+	img := pipeImage(t)
+	const alike = "spawn 1 init\nfork 1 2\nfork 1 3\nfork 1 4\n"
+	dir := files(t, map[string]string{"pipe.scn": pipeScript, "alike.scn": alike, "bad.scn": "spawn 1\nclose 1 3\n"})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout []string
+		notOut   []string
+		inStderr []string
+	}{
+		{"after a line", []string{"graph", "--at", "4", in("pipe.scn")}, 0,
+			[]string{`label="` + in("pipe.scn") + ` after line 4"`, `\"hello\"\n5 bytes buffered`}, []string{"task_2"}, nil},
+		{"a line that is no statement", []string{"graph", "--at", "99", in("pipe.scn")}, 1, nil, nil,
+			[]string{"line 99 is not a statement of the script (its statements are on lines 2 to 10)"}},
+		{"restored", []string{"graph", "--restored", in("pipe.scn")}, 0,
+			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2592-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\n2 fds"`},
+			nil, nil},
+		{"restored after a line", []string{"graph", "--restored", "--at", "3", in("pipe.scn")}, 0,
+			[]string{"line 3: pipe 1 = 0 1, then checkpoint 1, restarted"}, nil, nil},
+		{"grouped", []string{"graph", in("alike.scn")}, 0, []string{"pids 2-4 (3 tasks)", "3 file tables, one each", "peripheries=2"}, nil, nil},
+		{"ungrouped", []string{"graph", "--ungrouped", in("alike.scn")}, 0, []string{`"pid 4\ninit"`}, []string{"pids 2-4"}, nil},
+		{"without the legend", []string{"graph", "--legend=false", in("alike.scn")}, 0, nil, []string{"legend"}, nil},
+		{"a failing line in frames", []string{"graph", "--frames", in("bad-frames"), in("bad.scn")}, 1, nil, nil,
+			[]string{in("bad.scn") + ":2: close 1 3: got EBADF, expected success"}},
+		{"svg and png", []string{"graph", "--svg", "--png", in("pipe.scn")}, 2, nil, nil, []string{"--svg and --png: give one"}},
+		{"frames and at", []string{"graph", "--frames", "d", "--at", "3", in("pipe.scn")}, 2, nil, nil, []string{"--frames draws every line"}},
+		{"frames and restored", []string{"graph", "--frames", "d", "--restored", in("pipe.scn")}, 2, nil, nil, []string{"--frames draws every line"}},
+		{"frames and -o", []string{"graph", "--frames", "d", "-o", "x", in("pipe.scn")}, 2, nil, nil, []string{"-o does not apply"}},
+		{"frames of an image", []string{"graph", "--frames", in("f"), img}, 2, nil, nil, []string{"is an image: --frames steps through a script"}},
+		{"at on an image", []string{"graph", "--at", "3", img}, 1, nil, nil, []string{"is an image: --at and --restored draw a script's world"}},
+		{"restored of an image", []string{"graph", "--restored", img}, 1, nil, nil, []string{"is an image: --at and --restored"}},
+		{"a negative line", []string{"graph", "--at", "-2", in("pipe.scn")}, 2, nil, nil, []string{"--at -2: a line number is positive"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, tt.notOut)
+		})
+	}
+
+	// Frames as DOT: one a line, listed.
+	frames := in("frames")
+	code, stdout, stderr := ckptsim(t, "graph", "--frames", frames, in("pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	require.Len(t, lines, 9)
+	assert.Equal(t, filepath.Join(frames, "frame-001.dot")+"  line 2: spawn 1 init", lines[0])
+	assert.Equal(t, filepath.Join(frames, "frame-009.dot")+`  line 10: read 2 0 16 = ""`, lines[8])
+	first, err := os.ReadFile(filepath.Join(frames, "frame-001.dot"))
+	require.NoError(t, err)
+	assert.Contains(t, string(first), "style=invis", "the objects of later frames keep their place")
+}
+
+// TestGraphPNG: pictures rendered by dot, one and frames.
+func TestGraphPNG(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
+	}
+	dir := files(t, map[string]string{"pipe.scn": pipeScript})
+	png := []byte("\x89PNG\r\n\x1a\n")
+	out := filepath.Join(dir, "p.png")
+	code, _, stderr := ckptsim(t, "graph", "--png", "--restored", "-o", out, filepath.Join(dir, "pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, png))
+
+	code, stdout, stderr := ckptsim(t, "graph", "--png", "--frames", filepath.Join(dir, "f"), filepath.Join(dir, "pipe.scn"))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "frame-009.png  line 10: ")
+	data, err = os.ReadFile(filepath.Join(dir, "f", "frame-005.png"))
+	require.NoError(t, err)
+	assert.True(t, bytes.HasPrefix(data, png))
+}
+
 func TestDemo(t *testing.T) {
 	code, stdout, stderr := ckptsim(t, "demo")
 	require.Equal(t, 0, code, stderr)
@@ -478,4 +679,106 @@ func TestDiff(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "! "+cut+" cannot be read to its end: image offset")
 	assert.Contains(t, stdout, "- TAIL")
+}
+
+// TestVersion: --version prints the build information's module version and
+// Go version; versionText says what a released or stamped build carries.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"--version", "version", "-version"} {
+		code, stdout, stderr := ckptsim(t, arg)
+		assert.Equal(t, 0, code)
+		assert.Empty(t, stderr)
+		assert.Regexp(t, `^ckptsim .*, built with go1\.\d+`, stdout)
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"no build information", nil, "ckptsim: no build information in this binary"},
+		{"go install of a tag", &debug.BuildInfo{GoVersion: "go1.26.8",
+			Main: debug.Module{Path: "github.com/ckptsim/ckptsim", Version: "v0.3.0"}},
+			"ckptsim v0.3.0 (github.com/ckptsim/ckptsim), built with go1.26.8"},
+		{"go build in a git checkout", &debug.BuildInfo{GoVersion: "go1.26.8",
+			Main: debug.Module{Path: "github.com/ckptsim/ckptsim", Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "7d5f8e4f"},
+				{Key: "vcs.time", Value: "2026-12-02T06:14:13Z"}, {Key: "vcs.modified", Value: "true"}}},
+			"ckptsim (devel) (github.com/ckptsim/ckptsim), git revision 7d5f8e4f of 2026-12-02T06:14:13Z, with uncommitted changes, built with go1.26.8"},
+		{"a test binary", &debug.BuildInfo{GoVersion: "go1.26.8"}, "ckptsim (unknown version), built with go1.26.8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, versionText(tt.info))
+		})
+	}
+}
+
+func TestRestart(t *testing.T) {
+	const filesScript = "spawn 1 init\nopen 1 /data O_RDWR|O_CREAT 0600 = 0\nwrite 1 0 \"abc\" = 3\n" +
+		"checkpoint 1 => a.img\nwrite 1 0 \"d\" = 1\ncheckpoint 1 => b.img\n"
+	dir := files(t, map[string]string{
+		"pipe.scn":  pipeScript,
+		"files.scn": filesScript,
+		"then.scn":  "read 2 0 16 = \"hello\"\nclose 1 1\ncheckpoint 1 => later.img\nread 2 0 16 = \"\"\n",
+		"wrong.scn": "read 2 0 16 = \"bye\"\n",
+		"parse.scn": "frob 1\n",
+	})
+	in := func(name string) string { return filepath.Join(dir, name) }
+	for _, s := range []string{"pipe.scn", "files.scn"} {
+		code, _, stderr := ckptsim(t, "run", "--out", dir, in(s))
+		require.Equal(t, 0, code, stderr)
+	}
+	require.NoError(t, os.Mkdir(in("disk"), 0o755))
+	require.NoError(t, os.WriteFile(in("disk/data"), []byte("abc"), 0o600))
+	require.NoError(t, os.Mkdir(in("badisk"), 0o755))
+	require.NoError(t, os.Symlink("x", in("badisk/link")))
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		inStdout []string
+		inStderr []string
+	}{
+		{"on an empty disk", []string{"restart", in("pipe.img")}, 0,
+			[]string{"Image " + in("pipe.img") + ": 2592 bytes, checksum matches", "on a copy of an empty disk: root pid 1; the kernel's consistency check passes.",
+				"What it holds", `  pipe bytes         1 pipe: "hello" in 1 buffer (1 reader, 1 writer)`}, nil},
+		{"on a host directory", []string{"restart", "--disk", in("disk"), in("a.img")}, 0,
+			[]string{"on a copy of the disk loaded from " + in("disk") + " (0 directories, 1 regular file, 0 FIFOs, 3 bytes)", "fds sharing a file 1 file; shared: none"}, nil},
+		{"on a script's disk, by the image's name", []string{"restart", "--script", in("files.scn"), in("b.img")}, 0,
+			[]string{"the disk of " + in("files.scn") + " at line 6", "equiv.Equal: the restored world is the script's world at line 6", "  ok    tasks and tree     1 tasks: 1 init"}, nil},
+		{"on a script's disk at a line", []string{"restart", "--script", in("files.scn"), "--at", "4", in("a.img")}, 0,
+			[]string{"at line 4 (checkpoint 1 => a.img)"}, nil},
+		{"then more lines", []string{"restart", in("pipe.img"), "--then", in("then.scn"), "--out", in("later")}, 0,
+			[]string{"The restored world goes on:", `   1  read 2 0 16  = "hello"`, "   3  checkpoint 1 = 0   # 2464 bytes in " + in("later/later.img")}, nil},
+		{"then a wrong result", []string{"restart", in("pipe.img"), "--then", in("wrong.scn")}, 1,
+			[]string{`   1  read 2 0 16 = "hello"   # expected "bye"`}, []string{"ckptsim restart: " + in("wrong.scn") + `:1: read 2 0 16 = "bye": got "hello", expected "bye"`}},
+		{"a file that changed", []string{"restart", "--disk", in("disk"), in("b.img")}, 1,
+			[]string{"Image " + in("b.img")}, []string{"ckptsim restart: " + in("b.img") + ": restart: ", "FILE record: /data: changed since the checkpoint (size 3, 1 changes; saved 4, 2): ESTALE (stale file handle)"}},
+		{"a file missing", []string{"restart", in("a.img")}, 1, nil, []string{"FILE record: /data: ENOENT (no such file or directory)"}},
+		{"a host tree with a link", []string{"restart", "--disk", in("badisk"), in("a.img")}, 1, nil,
+			[]string{"ckptsim restart: " + in("badisk/link") + ": a symbolic link cannot be loaded into the simulated disk"}},
+		{"no such checkpoint line", []string{"restart", "--script", in("files.scn"), "--at", "3", in("a.img")}, 1, nil,
+			[]string{"line 3 is not a checkpoint line; its checkpoint lines are 4, 6"}},
+		{"a script that does not parse", []string{"restart", in("pipe.img"), "--then", in("parse.scn")}, 1, nil, []string{`parse.scn:1: unknown command "frob"`}},
+		{"a missing image", []string{"restart", in("none.img")}, 1, nil, []string{"no such file or directory"}},
+		{"not an image", []string{"restart", in("pipe.scn")}, 1, nil, []string{"ckptsim restart: " + in("pipe.scn") + ": restart: image offset 0: ", "EINVAL"}},
+		{"no image", []string{"restart"}, 2, nil, []string{"expected one image, got 0 arguments", "usage: ckptsim restart"}},
+		{"two disks", []string{"restart", "--disk", "d", "--script", "s", "x"}, 2, nil, []string{"--disk and --script are two ways to give the disk: give one"}},
+		{"--at without a script", []string{"restart", "--at", "3", "x"}, 2, nil, []string{"--at names a line of the --script script"}},
+		{"--at not a line", []string{"restart", "--script", "s", "--at", "-1", "x"}, 2, nil, []string{"--at -1: a line number is positive"}},
+		{"--out without --then", []string{"restart", "--out", "d", "x"}, 2, nil, []string{"--out is where the --then script's images go"}},
+		{"stdin twice", []string{"restart", "--then", "-", "-"}, 2, nil, []string{`standard input ("-") can be only one of the image and the scripts`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			expect(t, tt.args, tt.code, tt.inStdout, tt.inStderr, nil)
+		})
+	}
+
+	// The image from standard input.
+	withStdin(t, in("pipe.img"))
+	code, stdout, stderr := ckptsim(t, "restart", "-")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "Image stdin: 2592 bytes")
 }

@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -128,15 +129,15 @@ type Logged struct {
 
 // checkpoint saves the container rooted at pid with flags, logging the
 // given areas.
+// A failed freeze or thaw is the error; a refused checkpoint is Err.
 func checkpoint(k *kernel.Kernel, pid, flags int, areas ...string) (*Logged, error) {
-	if err := k.Freeze(pid); err != nil {
+	var text bytes.Buffer
+	log, f := logTo(&text, areas...)
+	img, err := (&ckpt.Engine{Kernel: k, Clock: clock, Log: log}).Snapshot(pid, flags)
+	if err != nil && !errors.As(err, new(*ckpt.Error)) {
 		return nil, err
 	}
-	defer k.Thaw(pid)
-	var text, img bytes.Buffer
-	log, f := logTo(&text, areas...)
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock, Log: log}).Checkpoint(pid, &img, flags)
-	return &Logged{Text: text.String(), Counts: f.counts, Image: img.Bytes(), Err: err}, nil
+	return &Logged{Text: text.String(), Counts: f.counts, Image: img, Err: err}, nil
 }
 
 // restart rebuilds an image in a fresh kernel on a copy of k's disk,
@@ -144,8 +145,7 @@ func checkpoint(k *kernel.Kernel, pid, flags int, areas ...string) (*Logged, err
 func restart(k *kernel.Kernel, img []byte, areas ...string) *Logged {
 	var text bytes.Buffer
 	log, f := logTo(&text, areas...)
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
-	_, err := (&ckpt.Engine{Kernel: k2, Clock: clock, Log: log}).Restart(bytes.NewReader(img), 0)
+	_, _, err := (&ckpt.Engine{Clock: clock, Log: log}).RestartCopy(k, img, 0)
 	return &Logged{Text: text.String(), Counts: f.counts, Image: img, Err: err}
 }
 

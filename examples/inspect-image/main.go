@@ -77,13 +77,7 @@ func build() (*kernel.Kernel, error) {
 // checkpoint saves the world rooted at pid 1, frozen for the time of the
 // checkpoint.
 func checkpoint(k *kernel.Kernel) ([]byte, error) {
-	if err := k.Freeze(1); err != nil {
-		return nil, err
-	}
-	defer k.Thaw(1)
-	var img bytes.Buffer
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(1, &img, 0)
-	return img.Bytes(), err
+	return (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(1, 0)
 }
 
 // Attempt is one restart, and what it left in its kernel.
@@ -96,8 +90,7 @@ type Attempt struct {
 
 // restart tries the image in a fresh kernel on a copy of k's disk.
 func restart(k *kernel.Kernel, img []byte) Attempt {
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
-	_, err := ckpt.New(k2).Restart(bytes.NewReader(img), 0)
+	k2, _, err := (&ckpt.Engine{}).RestartCopy(k, img, 0)
 	return Attempt{Err: err, Tasks: k2.Registry().Count(kref.Task)}
 }
 

@@ -114,17 +114,17 @@ type Attempt struct {
 	Changed string
 }
 
-// checkpoint freezes the container, checkpoints it with flags, thaws it,
-// and compares the kernel's registry before and after.
+// checkpoint freezes the container, checkpoints it with flags, thaws it
+// (Engine.Snapshot), and compares the kernel's registry before and after.
+// A failed freeze or thaw is the error; a refused checkpoint is the
+// Attempt's.
 func checkpoint(k *kernel.Kernel, flags int) (*Attempt, error) {
-	if err := k.Freeze(root); err != nil {
+	before := k.Registry().Snapshot()
+	img, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(root, flags)
+	if err != nil && !errors.As(err, new(*ckpt.Error)) {
 		return nil, err
 	}
-	defer k.Thaw(root)
-	before := k.Registry().Snapshot()
-	var img bytes.Buffer
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(root, &img, flags)
-	return &Attempt{Image: img.Bytes(), Err: err, Changed: before.Diff(k.Registry().Snapshot())}, nil
+	return &Attempt{Image: img, Err: err, Changed: before.Diff(k.Registry().Snapshot())}, nil
 }
 
 // shown returns the line inspect.Show prints for the OBJREF record that
@@ -181,7 +181,7 @@ func run(w io.Writer) error {
 	rep, _ := inspect.Inspect(bytes.NewReader(refused.Image))
 	fmt.Fprintf(w, "The %d bytes written hold %d records, the last an ERROR record saying why;\n",
 		len(refused.Image), len(rep.Records))
-	_, err = ckpt.New(kernel.New(kernel.Config{DiskFrom: k})).Restart(bytes.NewReader(refused.Image), 0)
+	_, _, err = (&ckpt.Engine{}).RestartCopy(k, refused.Image, 0)
 	if !errors.Is(err, errno.EINVAL) {
 		return fmt.Errorf("restart of a refused checkpoint's image gave %v, not EINVAL", err)
 	}
@@ -200,8 +200,8 @@ func run(w io.Writer) error {
 		fmt.Fprintf(w, "    %s\n", shown(saved.Image, l.Objref))
 	}
 
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
-	if _, err := ckpt.New(k2).Restart(bytes.NewReader(saved.Image), 0); err != nil {
+	k2, _, err := (&ckpt.Engine{}).RestartCopy(k, saved.Image, 0)
+	if err != nil {
 		return err
 	}
 	first, err := k2.Read(worker, world.ReadFd, 64)

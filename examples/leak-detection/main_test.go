@@ -12,7 +12,6 @@ import (
 	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/objhash"
 	"github.com/ckptsim/ckptsim/sim/errno"
-	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // TestRefusedNamingObjects: the container shares a pipe and a file with
@@ -47,8 +46,7 @@ func TestSubtreeSaves(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, saved.Err)
 	require.Empty(t, saved.Changed)
-	k2 := kernel.New(kernel.Config{DiskFrom: world.K})
-	pid, err := ckpt.New(k2).Restart(bytes.NewReader(saved.Image), 0)
+	k2, pid, err := (&ckpt.Engine{}).RestartCopy(world.K, saved.Image, 0)
 	require.NoError(t, err)
 	require.Equal(t, root, pid)
 	got, err := k2.Read(worker, world.ReadFd, 64)

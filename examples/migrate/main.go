@@ -120,6 +120,10 @@ type Transfer struct {
 // The container stays frozen in src until the transfer is over. When cut
 // is above 0 the connection drops after cut bytes: restart sees the end of
 // its input there. The error is the transfer's, checkpoint's or restart's.
+//
+// ckpt.Engine.Migrate does the same in three lines, but through an image
+// in memory; this spells out freeze, checkpoint, restart and thaw so that
+// the image streams.
 func migrate(src *kernel.Kernel, pid, cut int) (*Transfer, error) {
 	if err := src.Freeze(pid); err != nil {
 		return nil, err

@@ -20,15 +20,12 @@ func TestMigrate(t *testing.T) {
 	world, err := build()
 	require.NoError(t, err)
 
-	require.NoError(t, world.K.Freeze(server))
-	var img bytes.Buffer
-	_, err = (&ckpt.Engine{Kernel: world.K, Clock: clock}).Checkpoint(server, &img, 0)
+	img, err := (&ckpt.Engine{Kernel: world.K, Clock: clock}).Snapshot(server, 0)
 	require.NoError(t, err)
-	require.NoError(t, world.K.Thaw(server))
 
 	tr, err := migrate(world.K, server, 0)
 	require.NoError(t, err)
-	require.Equal(t, img.Len(), tr.Bytes, "the streamed image is the buffered one")
+	require.Equal(t, len(img), tr.Bytes, "the streamed image is the buffered one")
 	require.NoError(t, equiv.Equal(world.K.View(), tr.Dest.View()))
 	require.NoError(t, tr.Dest.Check())
 

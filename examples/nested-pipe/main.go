@@ -91,22 +91,14 @@ func build() (*World, error) {
 // checkpoint saves the world, rooted at the producer, frozen for the time
 // of the checkpoint.
 func checkpoint(k *kernel.Kernel) ([]byte, error) {
-	if err := k.Freeze(producer); err != nil {
-		return nil, err
-	}
-	defer k.Thaw(producer)
-	var img bytes.Buffer
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(producer, &img, 0)
-	return img.Bytes(), err
+	return (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(producer, 0)
 }
 
 // restart rebuilds the world in a fresh kernel on a copy of k's disk, and
 // returns the engine's "objects" debug events on the way.
 func restart(k *kernel.Kernel, img []byte) (*kernel.Kernel, []Event, error) {
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
 	var events []Event
-	e := &ckpt.Engine{Kernel: k2, Clock: clock, Log: slog.New(objectEvents{&events})}
-	_, err := e.Restart(bytes.NewReader(img), 0)
+	k2, _, err := (&ckpt.Engine{Clock: clock, Log: slog.New(objectEvents{&events})}).RestartCopy(k, img, 0)
 	return k2, events, err
 }
 
@@ -116,7 +108,6 @@ type Event struct {
 	Msg, Type, Objref string
 }
 
-// String renders the event as "first encounter: pipe objref 3".
 // String renders the event as "first encounter: pipe objref 3".
 func (e Event) String() string { return e.Msg + ": " + e.Type + " objref " + e.Objref }
 

@@ -87,15 +87,11 @@ func build(sharing int) (*kernel.Kernel, error) {
 // checkpoint freezes the whole world (the container rooted at pid 1),
 // saves it, thaws it, and returns what the image holds.
 func checkpoint(k *kernel.Kernel) (*inspect.Report, error) {
-	if err := k.Freeze(1); err != nil {
+	img, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(1, 0)
+	if err != nil {
 		return nil, err
 	}
-	defer k.Thaw(1)
-	var img bytes.Buffer
-	if _, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(1, &img, 0); err != nil {
-		return nil, err
-	}
-	return inspect.Inspect(&img)
+	return inspect.Inspect(bytes.NewReader(img))
 }
 
 // Measure is what one world's image holds.

@@ -100,20 +100,13 @@ func build() (*World, error) {
 // checkpoint saves the app's container, frozen for the time of the
 // checkpoint.
 func checkpoint(k *kernel.Kernel) ([]byte, error) {
-	if err := k.Freeze(app); err != nil {
-		return nil, err
-	}
-	defer k.Thaw(app)
-	var img bytes.Buffer
-	_, err := (&ckpt.Engine{Kernel: k, Clock: clock}).Checkpoint(app, &img, 0)
-	return img.Bytes(), err
+	return (&ckpt.Engine{Kernel: k, Clock: clock}).Snapshot(app, 0)
 }
 
 // restart tries the image in a fresh kernel on a copy of k's disk as it is
 // now, and returns that kernel and restart's error.
 func restart(k *kernel.Kernel, img []byte) (*kernel.Kernel, error) {
-	k2 := kernel.New(kernel.Config{DiskFrom: k})
-	_, err := ckpt.New(k2).Restart(bytes.NewReader(img), 0)
+	k2, _, err := (&ckpt.Engine{}).RestartCopy(k, img, 0)
 	return k2, err
 }
 
