@@ -19,7 +19,7 @@ import (
 )
 
 // checkpoint is Checkpoint's work, with the kernel locked.
-func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, now time.Time, log *slog.Logger) (int64, error) {
+func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress bool, now time.Time, log *slog.Logger) (int64, error) {
 	root := core.Task(pid)
 	if root == nil || root.State() == task.Zombie {
 		return 0, fmt.Errorf("pid %d is not a live task: %w", pid, errno.ESRCH)
@@ -35,7 +35,7 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, now time.Tim
 	c.w.OnRecord = func(off int64, t image.Type, n int) {
 		c.debug("image", "write", "offset", off, "record", t.String(), "length", n)
 	}
-	if err := c.writeHeader(flags, now); err != nil {
+	if err := c.writeHeader(flags, compress, now); err != nil {
 		return 0, err
 	}
 	err := c.saveContainer(tasks, flags)
@@ -169,9 +169,12 @@ func cString(dst []byte, s string) {
 	copy(dst, s)
 }
 
-func (c *ctx) writeHeader(flags int, now time.Time) error {
+func (c *ctx) writeHeader(flags int, compress bool, now time.Time) error {
 	h := image.Header{Magic: image.HeaderMagic, Major: image.VersionMajor, Minor: image.VersionMinor,
 		Flags: uint32(flags), Time: now.UnixNano()}
+	if compress {
+		h.Flags |= image.FlagZstd
+	}
 	cString(h.SimVersion[:], kernel.Version)
 	cString(h.Sysname[:], kernel.Sysname)
 	cString(h.Nodename[:], kernel.Nodename)
@@ -180,6 +183,11 @@ func (c *ctx) writeHeader(flags int, now time.Time) error {
 	cString(h.Machine[:], kernel.Machine)
 	if err := image.HeaderKind.Write(c, &h); err != nil {
 		return err
+	}
+	if compress {
+		if err := c.w.Compress(); err != nil {
+			return err
+		}
 	}
 	return image.ArchKind.Write(c, &image.Arch{Arch: image.ArchX86_64,
 		RegsSize: x86cpu.RegsSize, FPUSize: x86cpu.FXSaveSize, DebugSize: x86cpu.DebugRegsSize})

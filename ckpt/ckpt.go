@@ -59,6 +59,9 @@ type Engine struct {
 	// Log receives the debug log, by area ("syscall", "image", "objects"),
 	// at debug level. Nil is silent.
 	Log *slog.Logger
+	// Compress makes Checkpoint compress the records after the header
+	// with zstd (image.FlagZstd). Restart reads either kind.
+	Compress bool
 }
 
 // New returns an engine for k with the real clock and no log.
@@ -185,7 +188,7 @@ func (e *Engine) Checkpoint(pid int, w io.Writer, flags int) (int64, error) {
 	var id int64
 	err := e.Kernel.Locked(func(core *kernel.Core) error {
 		var err error
-		id, err = checkpoint(core, pid, w, flags, e.now(), log)
+		id, err = checkpoint(core, pid, w, flags, e.Compress, e.now(), log)
 		return err
 	})
 	if err != nil {

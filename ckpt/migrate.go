@@ -60,5 +60,5 @@ func (e *Engine) Migrate(pid, checkpointFlags, restartFlags int) (*Migration, er
 
 // on returns an engine like e on another kernel.
 func (e *Engine) on(k *kernel.Kernel) *Engine {
-	return &Engine{Kernel: k, Clock: e.Clock, Log: e.Log}
+	return &Engine{Kernel: k, Clock: e.Clock, Log: e.Log, Compress: e.Compress}
 }

@@ -27,6 +27,7 @@ func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, 
 	c.r.OnRecord = func(rec *image.Record) {
 		c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
 	}
+	defer c.r.Close()
 	c.objs = objhash.NewRestart(object.Registry())
 	defer c.objs.Discard()
 	tasks, err := c.readContainer()
@@ -275,7 +276,7 @@ func (c *ctx) readHeader() error {
 	case h.Major != image.VersionMajor || h.Minor > image.VersionMinor:
 		return rec.Errorf("image format %d.%d, this reader reads %d.0 to %d.%d",
 			h.Major, h.Minor, image.VersionMajor, image.VersionMajor, image.VersionMinor)
-	case h.Flags&^CHECKPOINT_SUBTREE != 0:
+	case h.Flags&^(CHECKPOINT_SUBTREE|image.FlagZstd) != 0:
 		return rec.Errorf("unknown checkpoint flags %#x", h.Flags)
 	}
 	c.subtree = h.Flags&CHECKPOINT_SUBTREE != 0

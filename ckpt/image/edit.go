@@ -13,6 +13,7 @@ import (
 // padding): it is for tools that inspect or edit images, not for restart.
 func ReadAll(r io.Reader) ([]*Record, error) {
 	rd := NewReader(r)
+	defer rd.Close()
 	var out []*Record
 	for {
 		rec, err := rd.Next()

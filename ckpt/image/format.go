@@ -41,6 +41,16 @@ A reader checks, before it allocates anything, that the type is known and
 that the length lies within the type's bounds; it checks that padding is
 zero, and refuses anything else with an error naming the record's offset.
 
+## Compression
+
+A checkpoint may compress its image (Engine.Compress): the HEADER record
+stays as it is, with flag 0x10000 (FlagZstd) set, and every record after
+it is a Zstandard stream (one frame). Offsets, lengths and the tail's
+checksum are those of the records before compression, so a compressed
+image holds exactly the records of its plain form. Restart, show, diff,
+graph and encode read both kinds alike. A reader of a compressed image
+reads the stream in blocks, so it may consume bytes past the image's end.
+
 ## Order
 
     HEADER ARCH

@@ -28,7 +28,11 @@
 // disagree. The version policy is in FORMAT.md too.
 package image
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // Type is a record type.
 type Type uint32
@@ -86,7 +90,7 @@ type Header struct {
 	Magic      [8]byte      `doc:"\"CKPTSIM\\0\""`
 	Major      uint16       `doc:"format version, major"`
 	Minor      uint16       `doc:"format version, minor"`
-	Flags      uint32       `doc:"the checkpoint flags"`
+	Flags      uint32       `doc:"the checkpoint flags (1: CHECKPOINT_SUBTREE), and 0x10000 (FlagZstd): the records after this one are compressed"`
 	Time       int64        `doc:"when the checkpoint was taken, Unix nanoseconds (from the caller's clock)"`
 	SimVersion [16]byte     `doc:"the simulated kernel's version, NUL-padded"`
 	Sysname    [UTSLen]byte `doc:"uts sysname, NUL-padded"`
@@ -208,7 +212,7 @@ type Ghost struct {
 // defined, with Define, by the packages whose objects they save.
 var (
 	HeaderKind = Define[Header](Spec{Type: TypeHeader, Name: "HEADER", Doc: "Opens the image.",
-		Meaning: map[string]Meaning{"Flags": {Names: map[uint64]string{1: "CHECKPOINT_SUBTREE"}},
+		Meaning: map[string]Meaning{"Flags": {Format: headerFlags},
 			"Time": {Format: func(v uint64) string { return time.Unix(0, int64(v)).UTC().Format(time.RFC3339Nano) }}}})
 	ArchKind = Define[Arch](Spec{Type: TypeArch, Name: "ARCH", Doc: "The register layout of the tasks' state.",
 		Meaning: map[string]Meaning{"Arch": {Names: map[uint64]string{ArchX86_64: "x86-64"}}}})
@@ -219,3 +223,21 @@ var (
 	ObjrefKind = Define[Objref](Spec{Type: TypeObjref, Name: "OBJREF", Doc: "First encounter of a shared object: its state follows.",
 		Meaning: map[string]Meaning{"ObjType": {Format: func(v uint64) string { return ObjTypeName(ObjType(v)) }}}})
 )
+
+// headerFlags names the bits of a header's Flags.
+func headerFlags(v uint64) string {
+	var names []string
+	for _, f := range []struct {
+		bit  uint64
+		name string
+	}{{1, "CHECKPOINT_SUBTREE"}, {FlagZstd, "zstd"}} {
+		if v&f.bit != 0 {
+			names = append(names, f.name)
+			v &^= f.bit
+		}
+	}
+	if v != 0 {
+		names = append(names, "0x"+strconv.FormatUint(v, 16))
+	}
+	return strings.Join(names, "|")
+}

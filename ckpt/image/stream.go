@@ -7,7 +7,10 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+
 	"slices"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 )
@@ -47,10 +50,14 @@ func (e *Error) Unwrap() error { return errno.EINVAL }
 
 // Writer writes records to a stream, never seeking.
 type Writer struct {
-	w   io.Writer
-	off int64
-	crc hash.Hash32
-	err error
+	w io.Writer
+	// plain is the stream beneath the zstd encoder zenc, when the records
+	// are compressed (Compress).
+	plain io.Writer
+	zenc  *zstd.Encoder
+	off   int64
+	crc   hash.Hash32
+	err   error
 	// small holds a record's header, fixed part, short tail and padding,
 	// written in one piece; a long tail goes to the stream as it is.
 	small []byte
@@ -146,7 +153,11 @@ func (w *Writer) emit(t Type, off int64, b []byte) error {
 // WriteTail closes the image with a tail record holding the CRC32C of
 // every byte written before it.
 func (w *Writer) WriteTail() error {
-	return TailKind.Write(w, &Tail{Magic: TailMagic, CRC: w.crc.Sum32()})
+	if err := TailKind.Write(w, &Tail{Magic: TailMagic, CRC: w.crc.Sum32()}); err != nil {
+		w.finish()
+		return err
+	}
+	return w.finish()
 }
 
 // WriteError ends an incomplete image with an error record saying why. It
@@ -156,7 +167,11 @@ func (w *Writer) WriteError(msg string) error {
 	if len(msg) > MaxMessage {
 		msg = msg[:MaxMessage]
 	}
-	return ErrorKind.Write(w, &NoFixed{}, []byte(msg))
+	err := ErrorKind.Write(w, &NoFixed{}, []byte(msg))
+	if ferr := w.finish(); err == nil {
+		err = ferr
+	}
+	return err
 }
 
 // Record is one record as read.
@@ -186,6 +201,7 @@ func (r *Record) Errorf(format string, args ...any) error {
 // Reader reads records from a stream, never seeking.
 type Reader struct {
 	r    io.Reader
+	zdec *zstd.Decoder // the decompressor of a compressed image
 	off  int64
 	crc  hash.Hash32
 	peek *Record
@@ -285,6 +301,11 @@ func (r *Reader) read() (*Record, error) {
 		}
 	}
 	rec.Fixed, rec.Tail = body[:fixed:fixed], body[fixed:length:length]
+	if off == 0 && rec.Type == TypeHeader {
+		if err := r.decompress(rec); err != nil {
+			return nil, err
+		}
+	}
 	if r.OnRecord != nil {
 		r.OnRecord(rec)
 	}
@@ -325,6 +346,9 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 func (r *Reader) readError(off int64, t Type, got, want int, err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return &Error{Offset: off, Type: t, Msg: fmt.Sprintf("image cut short: %d of %d bytes", got, want)}
+	}
+	if errors.Is(err, errCorrupt) {
+		return &Error{Offset: off, Type: t, Msg: err.Error()}
 	}
 	return fmt.Errorf("image offset %d: reading: %w", off, err)
 }
