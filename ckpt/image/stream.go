@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 
-	"slices"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -317,21 +316,27 @@ func (r *Reader) read() (*Record, error) {
 // hostile image may claim up to 16 MiB in a few bytes.
 const chunk = 64 << 10
 
-// readBody reads a payload of n bytes. Up to chunk bytes are read in one
-// go; a longer payload is read chunk by chunk into a buffer that grows with
-// what arrived, so the memory a record costs tracks the bytes present (at
-// most twice them), not its declared length. On error it returns what it
-// read so far.
+// readBody reads a payload of n bytes. When the source says how much it
+// holds (a bytes.Reader, a bytes.Buffer: anything with Len) and holds the
+// payload, the payload is read in one go into a buffer of its size. Up to
+// chunk bytes are too. A longer payload from a stream is read chunk by
+// chunk into a buffer that doubles as bytes arrive, so the memory a record
+// costs tracks the bytes present (at most twice them), not the length it
+// claims. On error it returns what it read so far.
 func readBody(r io.Reader, n int) ([]byte, error) {
-	if n <= chunk {
+	if l, ok := r.(interface{ Len() int }); n <= chunk || ok && l.Len() >= n {
 		body := make([]byte, n)
 		got, err := io.ReadFull(r, body)
 		return body[:got], err
 	}
 	body := make([]byte, 0, chunk)
 	for len(body) < n {
-		m := min(n-len(body), chunk)
-		body = slices.Grow(body, m)
+		if len(body) == cap(body) {
+			grown := make([]byte, len(body), min(2*cap(body), n))
+			copy(grown, body)
+			body = grown
+		}
+		m := min(n, cap(body)) - len(body)
 		got, err := io.ReadFull(r, body[len(body):len(body)+m])
 		body = body[:len(body)+got]
 		if err != nil {

@@ -75,7 +75,8 @@ func restoreGhost(ctx object.Restorer) (any, error) {
 // NewGhost recreates an unlinked file that a checkpoint saved: an inode
 // with the given mode (a regular file or a FIFO), contents and change
 // counter, named name in parent but not linked there, as if it had been
-// unlinked already. The caller holds the dentry's one reference.
+// unlinked already. The inode takes contents over: the caller must not
+// use them again. The caller holds the dentry's one reference.
 func (fs *FS) NewGhost(parent *Dentry, name string, mode uint32, contents []byte, changes uint64) (*Dentry, error) {
 	if t := mode & S_IFMT; t != S_IFREG && t != S_IFIFO || mode&^(S_IFMT|PermMask) != 0 {
 		return nil, fmt.Errorf("ghost with mode %#o: %w", mode, errno.EINVAL)
@@ -87,7 +88,7 @@ func (fs *FS) NewGhost(parent *Dentry, name string, mode uint32, contents []byte
 		return nil, fmt.Errorf("ghost name %q: %w", name, errno.EINVAL)
 	}
 	in := fs.newInode(mode)
-	in.data = append([]byte(nil), contents...)
+	in.data = contents[:len(contents):len(contents)] // a write past it reallocates
 	in.changes = changes
 	d := &Dentry{name: name, inode: in, parent: parent, unlinked: true}
 	d.Init(fs.reg, kref.Dentry, d)

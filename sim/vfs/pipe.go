@@ -92,7 +92,8 @@ func (p *Pipe) Buffers() []PipeBuffer {
 }
 
 // SetBuffers replaces the contents of an empty pipe with the given ring, as
-// restart does. Each buffer must hold at least one byte and lie within its
+// restart does, taking the buffers' bytes over (the caller must not use
+// them again). Each buffer must hold at least one byte and lie within its
 // page, and there may be at most PipeBuffers of them; otherwise EINVAL, with
 // the buffer named.
 func (p *Pipe) SetBuffers(bufs []PipeBuffer) error {
@@ -108,7 +109,9 @@ func (p *Pipe) SetBuffers(bufs []PipeBuffer) error {
 			return fmt.Errorf("pipe buffer %d: %d bytes at offset %d do not fit a %d-byte page: %w",
 				i, len(b.Data), b.Offset, PageSize, errno.EINVAL)
 		}
-		ring[i] = pipeBuffer{offset: b.Offset, data: append(make([]byte, 0, PageSize-b.Offset), b.Data...), packet: b.Packet}
+		// A write that merges into the buffer appends to it, and so
+		// copies it then, if ever.
+		ring[i] = pipeBuffer{offset: b.Offset, data: b.Data[:len(b.Data):len(b.Data)], packet: b.Packet}
 	}
 	p.bufs = ring
 	return nil

@@ -173,16 +173,22 @@ func TestSetBuffersAccepts(t *testing.T) {
 	}
 }
 
+// TestBuffersAreCopies: what Buffers returns is the caller's own (SetBuffers
+// takes its buffers over, as restart hands them); a merge into a buffer
+// taken over leaves the caller's slice alone.
 func TestBuffersAreCopies(t *testing.T) {
-	r, _, _ := newPipe(t, 0)
+	r, w, _ := newPipe(t, 0)
 	p := r.Pipe()
-	in := []vfs.PipeBuffer{{Offset: 5, Data: []byte("abc")}}
+	data := []byte("abc")
+	in := []vfs.PipeBuffer{{Offset: 5, Data: data[:3:3]}}
 	require.NoError(t, p.SetBuffers(in))
-	in[0].Data[0] = 'X'
 	out := p.Buffers()
 	out[0].Data[1] = 'Y'
 	assert.Equal(t, "abc", string(p.Buffers()[0].Data))
-	assert.Equal(t, "abc", read(t, r, 10))
+	_, err := w.Ops().Write(w, []byte("d"))
+	require.NoError(t, err)
+	assert.Equal(t, "abc", string(data), "the merge did not write into the slice handed over")
+	assert.Equal(t, "abcd", read(t, r, 10))
 }
 
 // TestRestoredLayoutGovernsWrites: the offsets a restart sets decide, as in
