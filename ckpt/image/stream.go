@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 
-
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
