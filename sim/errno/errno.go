@@ -64,6 +64,7 @@ const (
 	ENOTSOCK        Errno = 88
 	EMSGSIZE        Errno = 90
 	ESOCKTNOSUPPORT Errno = 94
+	EOPNOTSUPP      Errno = 95
 	ECONNRESET      Errno = 104
 	ENOTCONN        Errno = 107
 	ECONNREFUSED    Errno = 111
@@ -124,6 +125,7 @@ var table = map[Errno]info{
 	ENOTSOCK:        {"ENOTSOCK", "socket operation on non-socket"},
 	EMSGSIZE:        {"EMSGSIZE", "message too long"},
 	ESOCKTNOSUPPORT: {"ESOCKTNOSUPPORT", "socket type not supported"},
+	EOPNOTSUPP:      {"EOPNOTSUPP", "operation not supported"},
 	ECONNRESET:      {"ECONNRESET", "connection reset by peer"},
 	ENOTCONN:        {"ENOTCONN", "transport endpoint is not connected"},
 	ECONNREFUSED:    {"ECONNREFUSED", "connection refused"},

@@ -57,6 +57,7 @@ var linux = []struct {
 	{ENOTSOCK, "ENOTSOCK", 88, "socket operation on non-socket"},
 	{EMSGSIZE, "EMSGSIZE", 90, "message too long"},
 	{ESOCKTNOSUPPORT, "ESOCKTNOSUPPORT", 94, "socket type not supported"},
+	{EOPNOTSUPP, "EOPNOTSUPP", 95, "operation not supported"},
 	{ECONNRESET, "ECONNRESET", 104, "connection reset by peer"},
 	{ENOTCONN, "ENOTCONN", 107, "transport endpoint is not connected"},
 	{ECONNREFUSED, "ECONNREFUSED", 111, "connection refused"},

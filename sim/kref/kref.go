@@ -2,7 +2,8 @@
 // and keeps a registry of the objects that are alive.
 //
 // Every counted object (inode, directory entry, open file, file table, fs
-// state, pipe, task, socket pair) embeds a Count. Init gives it its first reference and
+// state, pipe, task, socket pair, address space, shared memory segment,
+// page frame) embeds a Count. Init gives it its first reference and
 // enters it in its kernel's Registry; Get and Put take and drop references;
 // the Put that drops the last one removes the object from the registry and
 // runs its release function, which is where release has its effects (a pipe
@@ -34,10 +35,13 @@ const (
 	Pipe
 	Task
 	SocketPair
+	MM
+	Segment
+	Frame
 	numKinds
 )
 
-var kindNames = [numKinds]string{"inode", "dentry", "file", "file table", "fs state", "pipe", "task", "socket pair"}
+var kindNames = [numKinds]string{"inode", "dentry", "file", "file table", "fs state", "pipe", "task", "socket pair", "mm", "segment", "frame"}
 
 // Kinds lists every kind, in a fixed order.
 func Kinds() []Kind {
