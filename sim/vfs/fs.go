@@ -214,8 +214,7 @@ func (fs *FS) WriteFile(path string, contents []byte, perm uint32) error {
 	case err == nil && !d.inode.IsRegular():
 		return fmt.Errorf("%s is not a regular file: %w", path, errno.EINVAL)
 	case err == nil:
-		d.inode.data = append([]byte(nil), contents...)
-		d.inode.changes++
+		d.inode.replace(contents)
 		return nil
 	}
 	dir, name, err := fs.create(fs.root, fs.root, path, false)

@@ -23,6 +23,13 @@ type Inode struct {
 	// truncations). Checkpoint saves it so that restart can tell a file that
 	// changed since (as Linux's i_version).
 	changes uint64
+	// tail is the page cache past the end of a regular file: the bytes of
+	// its last page after the contents (nil while all zero; see
+	// pagecache.go).
+	tail []byte
+	// mappings are the memory mappings of a regular file (Linux's i_mmap),
+	// which truncation tells to drop their pages past the new end.
+	mappings map[Mapping]struct{}
 
 	// pipe is a FIFO's pipe while any file has the FIFO open; it is a
 	// borrowed pointer, cleared when the pipe is released.

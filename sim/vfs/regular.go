@@ -48,9 +48,7 @@ func (regularOps) Write(f *File, p []byte) (int, error) {
 		p = p[:rest]
 	}
 	end := f.pos + int64(len(p))
-	if end > int64(len(in.data)) {
-		in.data = append(in.data, make([]byte, end-int64(len(in.data)))...)
-	}
+	in.grow(end)
 	copy(in.data[f.pos:], p)
 	f.pos = end
 	in.changes++
@@ -119,7 +117,7 @@ func (fs *FS) Open(root, cwd *Dentry, path string, flags int, perm uint32) (*Fil
 	}
 	// O_TRUNC truncates even with O_RDONLY, as Linux does.
 	if flags&O_TRUNC != 0 && in.IsRegular() && len(in.data) > 0 {
-		in.data = nil
+		in.truncate(0)
 		in.changes++
 	}
 	return fs.OpenDentry(d, flags), nil
