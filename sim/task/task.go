@@ -1,5 +1,5 @@
 // Package task holds the simulated kernel's tasks and the per-task state they
-// may share: file tables and fs states.
+// may share: file tables, fs states and address spaces (package mm).
 //
 // The kernel (package kernel) creates, links and destroys tasks; this package
 // keeps each object's own rules, such as lowest-free descriptor allocation,
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
@@ -57,6 +58,7 @@ type Task struct {
 	exitCode int
 	files    *FileTable // nil once the task has exited
 	fs       *FSState   // nil once the task has exited
+	mm       *mm.MM     // nil once the task has exited
 	regs     x86cpu.State
 }
 
@@ -64,8 +66,9 @@ type Task struct {
 func (t *Task) Ref() *kref.Count { return &t.Count }
 
 // New creates a running task with one reference (the pid table's), taking
-// over the caller's references to files and fs. It is not linked to a parent;
-// the kernel does that.
+// over the caller's references to files and fs. It has no address space
+// yet (SetMM gives it one) and is not linked to a parent; the kernel does
+// both.
 func New(reg *kref.Registry, pid int, comm string, files *FileTable, fs *FSState, regs x86cpu.State) *Task {
 	t := &Task{pid: pid, comm: TruncComm(comm), files: files, fs: fs, regs: regs}
 	t.Init(reg, kref.Task, t)
@@ -115,6 +118,19 @@ func (t *Task) Files() *FileTable { return t.files }
 // FS returns the fs state (nil after exit).
 func (t *Task) FS() *FSState { return t.fs }
 
+// MM returns the address space (nil after exit).
+func (t *Task) MM() *mm.MM { return t.mm }
+
+// SetMM replaces the address space, taking over the caller's reference and
+// dropping the task's reference to the old one.
+func (t *Task) SetMM(m *mm.MM) {
+	old := t.mm
+	t.mm = m
+	if old != nil {
+		old.Put()
+	}
+}
+
 // Regs returns the user register state.
 func (t *Task) Regs() x86cpu.State { return t.regs }
 
@@ -159,11 +175,12 @@ func (t *Task) RemoveChild(c *Task) {
 }
 
 // Exit makes the task a zombie with the given exit code (cut to 8 bits, as
-// the wait status keeps it) and lets go of its file table and fs state, as
-// Linux's do_exit does before the task is reaped.
+// the wait status keeps it) and lets go of its address space, file table
+// and fs state, as Linux's do_exit does before the task is reaped.
 func (t *Task) Exit(code int) {
 	t.state = Zombie
 	t.exitCode = code & 0xff
+	t.SetMM(nil)
 	t.SetFiles(nil)
 	t.SetFS(nil)
 }
