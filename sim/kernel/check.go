@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
@@ -13,12 +14,14 @@ import (
 
 // Check verifies the kernel's invariants and returns an error listing every
 // violation, or nil. It recounts every reference from the structure (pid
-// table, task tree, file tables, files, pipes, the directory tree) and
-// compares each object's count with the recount, and the registry's live
-// objects with the objects reachable from the world: an object alive but
-// unreachable has leaked. It also checks the task tree's links, pipes'
-// reader and writer counts, FIFOs' links to their pipes, socket pairs'
-// invariants, and flock state.
+// table, task tree, file tables, files, pipes, the directory tree, address
+// spaces, their VMAs' files and segments, page frames) and compares each
+// object's count with the recount, and the registry's live objects with the
+// objects reachable from the world: an object alive but unreachable has
+// leaked. It also checks the task tree's links, pipes' reader and writer
+// counts, FIFOs' links to their pipes, socket pairs' invariants, flock
+// state, each address space's own invariants (mm.MM.Check) and each mapped
+// file's list of mappings.
 func (k *Kernel) Check() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -37,6 +40,9 @@ type checker struct {
 	dentries map[*vfs.Dentry]bool
 	pipes    map[*vfs.Pipe][2]int    // readers and writers found
 	sockets  map[*socket.Pair][2]int // files found on each end
+	mms      map[*mm.MM]bool
+	segments map[*mm.Segment]bool
+	mapped   map[*vfs.Inode]int // VMAs found mapping each file
 }
 
 func (c *checker) problem(format string, args ...any) {
@@ -52,6 +58,9 @@ func (c *checker) tasks(k *Kernel) {
 	c.dentries = map[*vfs.Dentry]bool{}
 	c.pipes = map[*vfs.Pipe][2]int{}
 	c.sockets = map[*socket.Pair][2]int{}
+	c.mms = map[*mm.MM]bool{}
+	c.segments = map[*mm.Segment]bool{}
+	c.mapped = map[*vfs.Inode]int{}
 	fsStates := map[*task.FSState]bool{}
 
 	onTop := map[*task.Task]bool{}
@@ -79,8 +88,12 @@ func (c *checker) tasks(k *Kernel) {
 				c.problem("task %d lists child %d whose parent is another", pid, ch.Pid())
 			}
 		}
-		if (t.State() == task.Zombie) != (t.Files() == nil) || (t.Files() == nil) != (t.FS() == nil) {
-			c.problem("task %d is %v with file table %v and fs state %v", pid, t.State(), t.Files() != nil, t.FS() != nil)
+		if (t.State() == task.Zombie) != (t.Files() == nil) || (t.Files() == nil) != (t.FS() == nil) || (t.FS() == nil) != (t.MM() == nil) {
+			c.problem("task %d is %v with file table %v, fs state %v and address space %v", pid, t.State(), t.Files() != nil, t.FS() != nil, t.MM() != nil)
+		}
+		if m := t.MM(); m != nil {
+			c.ref(m)
+			c.addressSpace(pid, m)
 		}
 		if f := t.Files(); f != nil {
 			c.ref(f)
@@ -93,6 +106,11 @@ func (c *checker) tasks(k *Kernel) {
 				c.dentry(s.Root())
 				c.dentry(s.Cwd())
 			}
+		}
+	}
+	for in, n := range c.mapped {
+		if got := len(in.Mappings()); got != n {
+			c.problem("inode %d lists %d mappings; %d VMAs map it", in.Ino(), got, n)
 		}
 	}
 	for p, rw := range c.pipes {
@@ -109,6 +127,36 @@ func (c *checker) tasks(k *Kernel) {
 			c.problem("socket pair %d: %v", p.ID(), err)
 		}
 	}
+}
+
+// addressSpace records the references an address space holds, once: its
+// VMAs' files and segments, the frames of its page table and of its
+// segments; and checks its own invariants.
+func (c *checker) addressSpace(pid int, m *mm.MM) {
+	if c.mms[m] {
+		return
+	}
+	c.mms[m] = true
+	for _, err := range m.Check() {
+		c.problem("task %d's address space: %v", pid, err)
+	}
+	for _, v := range m.VMAs() {
+		if f := v.File(); f != nil {
+			c.ref(f)
+			c.file(f)
+			c.mapped[f.Dentry().Inode()]++
+		}
+		if s := v.Segment(); s != nil {
+			c.ref(s)
+			if !c.segments[s] {
+				c.segments[s] = true
+				for _, i := range s.Indexes() {
+					c.ref(s.Frame(i))
+				}
+			}
+		}
+	}
+	m.Pages(func(_ uint64, f *mm.Frame) { c.ref(f) })
 }
 
 func hasChild(p, t *task.Task) bool {

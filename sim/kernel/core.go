@@ -5,6 +5,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -76,7 +77,8 @@ func (c *Core) NextCheckpointID() int64 {
 }
 
 // Attach enters a detached task tree, built by restart, into the kernel:
-// every task in the pid table, the root as a top-level task. Its pids must
+// every task in the pid table, the root as a top-level task, and every
+// live task that has no address space an empty one. Its pids must
 // be free and below pid_max (EEXIST, EINVAL naming the pid); otherwise
 // nothing changes. The pid table takes over the tasks' references.
 func (c *Core) Attach(root *task.Task) error {
@@ -90,11 +92,20 @@ func (c *Core) Attach(root *task.Task) error {
 		}
 	}
 	for _, t := range tasks {
+		if t.State() != task.Zombie && t.MM() == nil {
+			// Images that hold no memory restore tasks without an
+			// address space: each live one gets an empty one.
+			t.SetMM(mm.New(c.k.reg, c.k.maxMaps))
+		}
 		c.k.tasks[t.Pid()] = t
 	}
 	c.k.top = append(c.k.top, root)
 	return nil
 }
+
+// MaxMapCount returns vm.max_map_count, for the address spaces restart
+// builds.
+func (c *Core) MaxMapCount() int { return c.k.maxMaps }
 
 // PidFree returns nil when pid can be given to a new task: EINVAL when it is
 // out of range, EEXIST when a task has it.

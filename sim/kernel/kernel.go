@@ -1,5 +1,6 @@
-// Package kernel is the simulated kernel: tasks, their file tables and fs
-// states, the filesystem, and the system calls that change them.
+// Package kernel is the simulated kernel: tasks, their file tables, fs
+// states and address spaces, the filesystem, and the system calls that
+// change them.
 //
 // System calls are methods named after Linux's, taking the calling task's pid
 // first:
@@ -25,6 +26,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -59,6 +61,10 @@ type Config struct {
 	NrOpen int
 	// PidMax is kernel.pid_max (DefaultPidMax when zero).
 	PidMax int
+	// MaxMapCount is vm.max_map_count, the bound on an address space's
+	// VMAs (mm.DefaultMaxMapCount when zero); tests set it low to reach
+	// it cheaply.
+	MaxMapCount int
 	// DiskFrom, when set, gives the new kernel a deep copy of that kernel's
 	// filesystem: "the same disk", sharing no state.
 	DiskFrom *Kernel
@@ -70,6 +76,7 @@ type Kernel struct {
 	noFile  int
 	nrOpen  int
 	pidMax  int
+	maxMaps int
 	reg     *kref.Registry
 	fs      *vfs.FS
 	tasks   map[int]*task.Task
@@ -81,11 +88,12 @@ type Kernel struct {
 // New returns a kernel with no tasks.
 func New(cfg Config) *Kernel {
 	k := &Kernel{
-		noFile: orDefault(cfg.NoFile, DefaultNoFile),
-		nrOpen: orDefault(cfg.NrOpen, DefaultNrOpen),
-		pidMax: orDefault(cfg.PidMax, DefaultPidMax),
-		reg:    kref.NewRegistry(),
-		tasks:  make(map[int]*task.Task),
+		noFile:  orDefault(cfg.NoFile, DefaultNoFile),
+		nrOpen:  orDefault(cfg.NrOpen, DefaultNrOpen),
+		pidMax:  orDefault(cfg.PidMax, DefaultPidMax),
+		maxMaps: orDefault(cfg.MaxMapCount, mm.DefaultMaxMapCount),
+		reg:     kref.NewRegistry(),
+		tasks:   make(map[int]*task.Task),
 	}
 	k.noFile = min(k.noFile, k.nrOpen)
 	if cfg.DiskFrom != nil {

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"github.com/ckptsim/ckptsim/sim/errno"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
@@ -44,7 +45,8 @@ func (k *Kernel) allocPid(pid int) (int, error) {
 
 // Spawn creates a top-level task with the given pid (or the next free one
 // when pid is 0): an empty file table, root and working directory at the
-// root of the disk, and a fresh register state. It returns the pid.
+// root of the disk, an empty address space, and a fresh register state. It
+// returns the pid.
 func (k *Kernel) Spawn(pid int, comm string) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -58,6 +60,7 @@ func (k *Kernel) Spawn(pid int, comm string) (int, error) {
 	}
 	root := k.fs.Root()
 	t := task.New(k.reg, pid, comm, task.NewFileTable(k.reg), task.NewFSState(k.reg, root, root), x86cpu.Default())
+	t.SetMM(mm.New(k.reg, k.maxMaps))
 	k.tasks[pid] = t
 	k.top = append(k.top, t)
 	return pid, nil
@@ -65,10 +68,12 @@ func (k *Kernel) Spawn(pid int, comm string) (int, error) {
 
 // Clone creates a child of pid with pid child (or the next free one when
 // child is 0). With CLONE_FILES the child shares the parent's file table,
-// with CLONE_FS its fs state; without, it gets a copy, as fork does.
-// CLONE_VM is accepted (memory is not modelled). The child starts with the
-// parent's registers, with rax 0: clone's return value in the child. An
-// empty comm keeps the parent's. It returns the child's pid.
+// with CLONE_FS its fs state, with CLONE_VM its address space (a store or
+// mapping by one is the other's); without, it gets a copy, as fork does
+// (the address space's private pages then shared copy on write). The
+// child starts with the parent's registers, with rax 0: clone's return
+// value in the child. An empty comm keeps the parent's. It returns the
+// child's pid.
 func (k *Kernel) Clone(pid, child int, flags int, comm string) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -100,12 +105,19 @@ func (k *Kernel) clone(pid, child int, flags int, comm string) (int, error) {
 	} else {
 		fs = fs.Copy(k.reg)
 	}
+	space := parent.MM()
+	if flags&CLONE_VM != 0 {
+		space.Get()
+	} else {
+		space = space.Fork()
+	}
 	if comm == "" {
 		comm = parent.Comm()
 	}
 	regs := parent.Regs()
 	regs.Regs.Rax = 0
 	c := task.New(k.reg, child, comm, files, fs, regs)
+	c.SetMM(space)
 	k.tasks[child] = c
 	parent.AddChild(c)
 	return child, nil
@@ -120,8 +132,9 @@ func (k *Kernel) Fork(pid, child int) (int, error) {
 }
 
 // Exit ends task pid with the given code: it becomes a zombie, keeping only
-// its exit code, until its parent reaps it. Its file table and fs state go
-// (and with them, if no one else holds them, its files). Its live children
+// its exit code, until its parent reaps it. Its address space, file table
+// and fs state go (and with them, if no one else holds them, its mappings,
+// pages and files). Its live children
 // become top-level tasks and its zombie children are reaped, as when init
 // adopts them; a top-level task is reaped at once, for the same reason.
 func (k *Kernel) Exit(pid, code int) error {
