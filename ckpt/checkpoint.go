@@ -30,6 +30,9 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress boo
 			return 0, fmt.Errorf("pid %d is not frozen: %w", t.Pid(), errno.EBUSY)
 		}
 	}
+	if err := memoryNotSaved(tasks); err != nil {
+		return 0, err
+	}
 	c := &ctx{core: core, log: log, w: image.NewWriter(w)}
 	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: root.FS().Root(), Owner: core.Owner})
 	c.w.OnRecord = func(off int64, t image.Type, n int) {
@@ -49,6 +52,21 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress boo
 		return 0, err
 	}
 	return core.NextCheckpointID(), nil
+}
+
+// memoryNotSaved refuses a container whose memory the image format cannot
+// hold yet (issue 14): a task with mappings or a moved break, or an
+// address space shared by several tasks (CLONE_VM), which restart would
+// give each task apart. A refusal is better than an image that silently
+// loses the memory.
+func memoryNotSaved(tasks []*task.Task) error {
+	for _, t := range tasks {
+		if m := t.MM(); m != nil && (!m.Empty() || m.Refs() > 1) {
+			return fmt.Errorf("pid %d: its address space (%d mappings, shared by %d tasks) cannot be checkpointed yet: %w",
+				t.Pid(), m.MapCount(), m.Refs(), errno.EBUSY)
+		}
+	}
+	return nil
 }
 
 // saveContainer detects leaks (unless the flags say a subtree) and writes the
