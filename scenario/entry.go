@@ -363,6 +363,10 @@ func (a args) int64(name string) int64 {
 
 func (a args) int(name string) int { return int(a.int64(name)) }
 
+// addr returns an address or length: the integer as an unsigned long, so
+// that -4096 is the last page of the address space, as in C.
+func (a args) addr(name string) uint64 { return uint64(a.int64(name)) }
+
 // intOr returns parameter name, or def when the line leaves it out.
 func (a args) intOr(name string, def int) int {
 	if !a.has(name) {
