@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
@@ -25,6 +26,10 @@ type View struct {
 	Files      map[uint64]FileView
 	Pipes      map[uint64]PipeView
 	Sockets    map[uint64]SocketPairView
+	// MMs are the address spaces, Segments the shared anonymous memory
+	// they map. Files holds the files mappings hold too.
+	MMs      map[uint64]MMView
+	Segments map[uint64]SegmentView
 	// Live is the registry's contents when the view was taken.
 	Live kref.Snapshot
 }
@@ -40,8 +45,11 @@ type TaskView struct {
 	// FileTable and FS are ids, 0 for a zombie.
 	FileTable uint64
 	FS        uint64
-	Regs      x86cpu.State
-	Refs      int64
+	// MM is the address space's id, 0 for a zombie; tasks that share one
+	// (CLONE_VM) have the same.
+	MM   uint64
+	Regs x86cpu.State
+	Refs int64
 }
 
 // FileTableView is one file table.
@@ -118,6 +126,52 @@ type SocketPairView struct {
 	Ends [2]socket.EndState
 }
 
+// MMView is one address space: its program break, its VMAs in address
+// order, and its private pages in address order.
+type MMView struct {
+	ID       uint64
+	Refs     int64 // the tasks that use it
+	StartBrk uint64
+	Brk      uint64
+	VMAs     []VMAView
+	Pages    []PageView
+}
+
+// VMAView is one VMA. Its backing is File (a file id of View.Files),
+// Segment (an id of View.Segments), or neither (private anonymous
+// memory).
+type VMAView struct {
+	Start, End uint64
+	Prot       mm.Prot
+	Flags      mm.Flags
+	Shared     bool
+	Heap       bool // the heap, as maps names it
+	PgOff      uint64
+	File       uint64
+	Segment    uint64
+	// Line is the VMA's maps line, as `vma` prints it.
+	Line string
+}
+
+// PageView is a page that has a frame: its address (or, in a segment, its
+// index), the frame's serial number (the same frame, the same serial) and
+// map count, and the bytes.
+type PageView struct {
+	Addr     uint64
+	Frame    uint64
+	MapCount int64
+	Data     []byte
+}
+
+// SegmentView is one segment of shared anonymous memory: its size and the
+// pages that have frames, Addr holding the page index.
+type SegmentView struct {
+	ID     uint64
+	Refs   int64 // the VMAs that map it
+	Pages  int64
+	Frames []PageView
+}
+
 // View takes a snapshot of the world.
 func (k *Kernel) View() *View {
 	k.mu.Lock()
@@ -128,6 +182,8 @@ func (k *Kernel) View() *View {
 		Files:      map[uint64]FileView{},
 		Pipes:      map[uint64]PipeView{},
 		Sockets:    map[uint64]SocketPairView{},
+		MMs:        map[uint64]MMView{},
+		Segments:   map[uint64]SegmentView{},
 	}
 	for _, t := range k.top {
 		v.Top = append(v.Top, t.Pid())
@@ -150,6 +206,10 @@ func (k *Kernel) View() *View {
 		if fs := t.FS(); fs != nil {
 			tv.FS = fs.ID()
 			v.FSStates[fs.ID()] = FSView{ID: fs.ID(), Refs: fs.Refs(), Root: fs.Root().Path(), Cwd: fs.Cwd().Path()}
+		}
+		if m := t.MM(); m != nil {
+			tv.MM = m.ID()
+			v.addMM(k, t, m)
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}
@@ -211,6 +271,42 @@ func (v *View) addFile(k *Kernel, f *vfs.File) {
 		}
 	}
 	v.Files[f.ID()] = fv
+}
+
+func (v *View) addMM(k *Kernel, t *task.Task, m *mm.MM) {
+	if _, seen := v.MMs[m.ID()]; seen {
+		return
+	}
+	mv := MMView{ID: m.ID(), Refs: m.Refs(), StartBrk: m.StartBrk(), Brk: m.Break()}
+	for _, vma := range m.VMAs() {
+		vv := VMAView{Start: vma.Start(), End: vma.End(), Prot: vma.Prot(), Flags: vma.Flags(), Shared: vma.Shared(),
+			Heap: m.IsHeap(vma), PgOff: vma.PgOff(), Line: m.Line(vma, t.FS().Root())}
+		if f := vma.File(); f != nil {
+			vv.File = f.ID()
+			v.addFile(k, f)
+		}
+		if s := vma.Segment(); s != nil {
+			vv.Segment = s.ID()
+			v.addSegment(s)
+		}
+		mv.VMAs = append(mv.VMAs, vv)
+	}
+	m.Pages(func(addr uint64, f *mm.Frame) {
+		mv.Pages = append(mv.Pages, PageView{Addr: addr, Frame: f.Serial(), MapCount: f.MapCount(), Data: f.Bytes()})
+	})
+	v.MMs[m.ID()] = mv
+}
+
+func (v *View) addSegment(s *mm.Segment) {
+	if _, seen := v.Segments[s.ID()]; seen {
+		return
+	}
+	sv := SegmentView{ID: s.ID(), Refs: s.Refs(), Pages: s.Pages()}
+	for _, i := range s.Indexes() {
+		f := s.Frame(i)
+		sv.Frames = append(sv.Frames, PageView{Addr: uint64(i), Frame: f.Serial(), MapCount: f.MapCount(), Data: f.Bytes()})
+	}
+	v.Segments[s.ID()] = sv
 }
 
 // Task returns the view of task pid, or nil.
