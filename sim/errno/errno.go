@@ -72,6 +72,9 @@ const (
 
 	// EWOULDBLOCK is EAGAIN under its other name, as in Linux.
 	EWOULDBLOCK = EAGAIN
+	// ENOTSUP is EOPNOTSUPP under its other name, as in Linux (Python's
+	// errno module, which the Linux replay tool uses, calls 95 ENOTSUP).
+	ENOTSUP = EOPNOTSUPP
 )
 
 // BLOCKED is the simulator's result for a call that would block. Its value is
@@ -151,10 +154,14 @@ func (e Errno) Error() string {
 }
 
 // ByName returns the errno with the given symbolic name; EWOULDBLOCK is
-// accepted for EAGAIN. The second result is false for an unknown name.
+// accepted for EAGAIN and ENOTSUP for EOPNOTSUPP. The second result is
+// false for an unknown name.
 func ByName(name string) (Errno, bool) {
-	if name == "EWOULDBLOCK" {
+	switch name {
+	case "EWOULDBLOCK":
 		return EAGAIN, true
+	case "ENOTSUP":
+		return EOPNOTSUPP, true
 	}
 	for e, in := range table {
 		if in.name == name {

@@ -89,6 +89,13 @@ func TestEveryTableEntryRoundTrips(t *testing.T) {
 	}
 }
 
+func TestENOTSUPIsEOPNOTSUPP(t *testing.T) {
+	got, ok := ByName("ENOTSUP")
+	require.True(t, ok)
+	assert.Equal(t, EOPNOTSUPP, got)
+	assert.Equal(t, "EOPNOTSUPP", ENOTSUP.Name())
+}
+
 func TestEWOULDBLOCKIsEAGAIN(t *testing.T) {
 	assert.Equal(t, EAGAIN, EWOULDBLOCK)
 	got, ok := ByName("EWOULDBLOCK")
