@@ -367,9 +367,9 @@ func TestRestore(t *testing.T) {
 // Check sees what no system call leaves behind.
 func TestCheckFindsCorruption(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		break_ func(w *world, m *MM)
-		want   string
+		name    string
+		corrupt func(w *world, m *MM)
+		want    string
 	}{
 		{"overlap", func(w *world, m *MM) { m.vmas[1].start -= 2 * PageSize }, "overlaps"},
 		{"mergeable pair", func(w *world, m *MM) { m.vmas[1].prot, m.vmas[1].flags = m.vmas[0].prot, m.vmas[0].flags }, "should have merged"},
@@ -383,7 +383,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 			w.anon(t, a+PageSize, PageSize, ProtRead, MAP_PRIVATE|MAP_FIXED)
 			w.store(t, w.m, a, "x")
 			require.Empty(t, w.m.Check())
-			tc.break_(w, w.m)
+			tc.corrupt(w, w.m)
 			errs := w.m.Check()
 			require.NotEmpty(t, errs)
 			assert.Contains(t, errors.Join(errs...).Error(), tc.want)
