@@ -46,6 +46,7 @@ type mTask struct {
 	parent   *mTask
 	children []*mTask
 	table    *mTable
+	mem      *mMem // the address space (model_mem_test.go); nil for a zombie
 	zombie   bool
 	code     int
 }
@@ -58,7 +59,9 @@ type kernelModel struct {
 	nextID int
 	// kernelFile maps a model file to the kernel file id it stands for.
 	kernelFile map[*mFile]uint64
-	steps      *atomic.Int64
+	// kernelSeg does the same for shared memory segments.
+	kernelSeg map[*mSeg]uint64
+	steps     *atomic.Int64
 }
 
 var modelPaths = []string{"/a", "/b", "/c"}
@@ -71,6 +74,7 @@ func newKernelModel(t *rapid.T, steps *atomic.Int64) *kernelModel {
 		tasks:      map[int]*mTask{},
 		disk:       map[string]*mInode{},
 		kernelFile: map[*mFile]uint64{},
+		kernelSeg:  map[*mSeg]uint64{},
 		steps:      steps,
 	}
 	m.spawn(t, 1)
@@ -80,7 +84,7 @@ func newKernelModel(t *rapid.T, steps *atomic.Int64) *kernelModel {
 func (m *kernelModel) spawn(t *rapid.T, pid int) {
 	_, err := m.k.Spawn(pid, "")
 	m.expect(t, "spawn", err, nil)
-	m.tasks[pid] = &mTask{pid: pid, table: &mTable{fds: map[int]*mFile{}, cloexec: map[int]bool{}}}
+	m.tasks[pid] = &mTask{pid: pid, table: &mTable{fds: map[int]*mFile{}, cloexec: map[int]bool{}}, mem: newMem()}
 }
 
 func (m *kernelModel) expect(t *rapid.T, what string, got, want error) {
@@ -390,9 +394,13 @@ func (m *kernelModel) Clone(t *rapid.T) {
 	mt, pid := m.caller(t)
 	child := rapid.IntRange(1, 40).Draw(t, "child pid")
 	shareFiles := rapid.Bool().Draw(t, "CLONE_FILES")
+	shareMem := rapid.IntRange(0, 3).Draw(t, "CLONE_VM") == 0
 	flags := 0
 	if shareFiles {
 		flags = CLONE_FILES
+	}
+	if shareMem {
+		flags |= CLONE_VM
 	}
 	_, err := m.k.Clone(pid, child, flags, "")
 	switch {
@@ -404,9 +412,12 @@ func (m *kernelModel) Clone(t *rapid.T) {
 		return
 	}
 	m.expect(t, "clone", err, nil)
-	c := &mTask{pid: child, parent: mt, table: mt.table}
+	c := &mTask{pid: child, parent: mt, table: mt.table, mem: mt.mem}
 	if !shareFiles {
 		c.table = &mTable{fds: maps(mt.table.fds), cloexec: maps(mt.table.cloexec)}
+	}
+	if !shareMem {
+		c.mem = mt.mem.fork()
 	}
 	mt.children = append(mt.children, c)
 	m.tasks[child] = c
@@ -433,7 +444,7 @@ func (m *kernelModel) Exit(t *rapid.T) {
 }
 
 func (m *kernelModel) exit(mt *mTask, code int) {
-	mt.zombie, mt.code, mt.table = true, code&0xff, nil
+	mt.zombie, mt.code, mt.table, mt.mem = true, code&0xff, nil, nil
 	for _, c := range mt.children {
 		c.parent = nil
 		if c.zombie {
@@ -526,6 +537,7 @@ func (m *kernelModel) Check(t *rapid.T) {
 	if !slices.Equal(pids, want) {
 		t.Fatalf("tasks %v, model has %v", pids, want)
 	}
+	m.checkMemory(t, v)
 	tableOf := map[*mTable]uint64{}
 	openFiles := m.openFiles()
 	for _, tv := range v.Tasks {
@@ -585,7 +597,8 @@ func joinBuffers(bufs []vfs.PipeBuffer) []byte {
 
 // TestKernelAgainstModel runs random system calls on the kernel and on the
 // model, and at the end lets every task exit and be reaped: then no file,
-// file table, fs state, pipe or task may be left alive.
+// file table, fs state, pipe, task, address space, segment or frame may be
+// left alive.
 func TestKernelAgainstModel(t *testing.T) {
 	var steps atomic.Int64
 	rapid.Check(t, func(t *rapid.T) {
@@ -602,7 +615,7 @@ func TestKernelAgainstModel(t *testing.T) {
 		// Zombies whose parents exited were reaped; the rest wait for
 		// parents that have exited too, so nothing is left.
 		m.Check(t)
-		for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.Task} {
+		for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.Task, kref.MM, kref.Segment, kref.Frame} {
 			if n := m.k.Registry().Count(k); n != 0 {
 				t.Fatalf("%d %v objects alive after every task exited: %v", n, k, m.k.Registry().Snapshot())
 			}
