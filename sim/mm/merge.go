@@ -90,29 +90,24 @@ func adoptAnon(target *VMA, anon *AnonVMA, chain int) {
 	}
 }
 
-// neighbours returns the VMAs right before and right after [start, end):
-// the one ending at or before start and the one starting at or after end,
-// with their positions (-1 and len for none).
-func (m *MM) neighbours(start, end uint64) (prev *VMA, pi int, next *VMA, ni int) {
-	ni = m.index(end - 1)
-	if ni < len(m.vmas) && m.vmas[ni].start < end {
-		ni++ // the range is not free: only for callers that know better
+// neighbours returns the VMAs right before and right after the free range
+// that starts at start (nil for none), and the position of the one after.
+func (m *MM) neighbours(start uint64) (prev, next *VMA, ni int) {
+	ni = m.index(start)
+	if ni > 0 {
+		prev = m.vmas[ni-1]
 	}
 	if ni < len(m.vmas) {
 		next = m.vmas[ni]
 	}
-	pi = m.index(start) - 1
-	if pi >= 0 {
-		prev = m.vmas[pi]
-	}
-	return prev, pi, next, ni
+	return prev, next, ni
 }
 
 // mergeNew is Linux's vma_merge_new_range: the free range of p joins the
 // VMA before it, the one after it, or both (which become one). It returns
 // the VMA that now holds the range, or nil when no merge was possible.
 func (m *MM) mergeNew(p *proposal) *VMA {
-	prev, pi, next, ni := m.neighbours(p.start, p.end)
+	prev, next, ni := m.neighbours(p.start)
 	left := p.canJoinPrev(prev)
 	right := p.canJoinNext(prev, next, left)
 	switch {
@@ -131,7 +126,6 @@ func (m *MM) mergeNew(p *proposal) *VMA {
 		next.start, next.pgoff = p.start, p.pgoff
 		return next
 	}
-	_ = pi
 	return nil
 }
 
