@@ -4,7 +4,10 @@
 // The objects follow Linux's:
 //
 //   - Inode: a directory, a regular file with its contents and a change
-//     counter, or a FIFO.
+//     counter, or a FIFO. A regular file's contents are also its page
+//     cache, which memory mappings (package mm) read and store directly;
+//     the inode keeps the past-EOF tail of the last page and the list of
+//     its mappings beside them (pagecache.go).
 //   - Dentry: a name in the tree. Unlinking a name detaches its dentry; files
 //     open on it keep it, and the inode, alive and usable.
 //   - File: an open file description (struct file), with status flags, mode
