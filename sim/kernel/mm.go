@@ -5,6 +5,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/mm"
+	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -221,6 +222,9 @@ func (k *Kernel) readMem(pid, fd int, addr uint64, count int) (int, error) {
 	if p := f.Pipe(); p != nil {
 		return readPipeToMemory(m, f, p, addr, count, room)
 	}
+	if p, end, ok := socket.Of(f); ok {
+		return readSocketToMemory(m, f, p.Type(), p.Ends()[end], addr, count, room)
+	}
 	if room == 0 {
 		return 0, nothingFits(f)
 	}
@@ -280,6 +284,53 @@ func readPipeToMemory(m *mm.MM, f *vfs.File, p *vfs.Pipe, addr uint64, count, ro
 	return whole, nil
 }
 
+// readSocketToMemory is a socket's read with a buffer of which room bytes
+// can be written (Linux 6.18, measured): a stream takes message after
+// message (one per write that sent it) while each fits, storing the part of
+// the first that does not and leaving it queued, as a pipe does; a datagram
+// or seqpacket socket takes one message, and one that does not fit is
+// lost, with EFAULT, after the part that fitted was stored.
+func readSocketToMemory(m *mm.MM, f *vfs.File, typ int, st socket.EndState, addr uint64, count, room int) (int, error) {
+	if len(st.Queue) == 0 || st.Err != 0 && typ != socket.SOCK_STREAM {
+		return f.Read(make([]byte, 1)) // nothing to copy: end of file, an error, or a wait
+	}
+	if typ != socket.SOCK_STREAM {
+		if chars := min(len(st.Queue[0].Data), count); chars > room {
+			buf := make([]byte, max(room, 1))
+			f.Read(buf) // takes the message, and loses it
+			m.Access(addr, buf[:room], true, mm.CPU)
+			return 0, errno.EFAULT
+		}
+		buf := make([]byte, min(count, room))
+		n, err := f.Read(buf)
+		m.Access(addr, buf[:n], true, mm.CPU)
+		return n, err
+	}
+	whole, left := 0, count
+	var partial []byte
+	for _, msg := range st.Queue {
+		chars := min(len(msg.Data), left)
+		if chars > room-whole {
+			partial = msg.Data[:room-whole]
+			break
+		}
+		whole += chars
+		if left -= chars; left == 0 {
+			break
+		}
+	}
+	if whole > 0 {
+		buf := make([]byte, whole)
+		f.Read(buf)
+		m.Access(addr, buf, true, mm.CPU)
+	}
+	m.Access(addr+uint64(whole), partial, true, mm.CPU)
+	if whole == 0 {
+		return 0, errno.EFAULT
+	}
+	return whole, nil
+}
+
 // WriteMem writes count bytes of pid's memory at addr to fd, as write(2)
 // with a buffer in memory, and returns how many it wrote. The copy is the
 // CPU's (PROT_WRITE-only pages can be read, PROT_NONE ones cannot) and
@@ -315,6 +366,12 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 	count = min(count, maxRW)
 	readable := m.Accessible(addr, count, false, mm.CPU)
 	take := readable
+	if _, _, ok := socket.Of(f); ok && readable < count {
+		// A socket copies a write into one message (a stream, into one
+		// per chunk of about half its send buffer): a fault anywhere in
+		// it fails the write.
+		return 0, errno.EFAULT
+	}
 	if p := f.Pipe(); p != nil {
 		var fault bool
 		if take, fault = pipeTakes(p, count, readable); fault && p.Readers() > 0 {
