@@ -11,6 +11,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
@@ -886,4 +887,37 @@ func TestCheckFindsProblems(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "task 1 lists child 2 whose parent is another")
 	})
+}
+
+// Spawn gives an empty address space, fork a copy, CLONE_VM the same one;
+// exit drops a task's reference, and the last one frees the mappings.
+func TestAddressSpaces(t *testing.T) {
+	k := New(Config{MaxMapCount: 100})
+	ktMust(k.Spawn(1, "init"))(t)
+	a := ktMust(k.Mmap(1, 0x10000000, 4096, int(mm.ProtRead|mm.ProtWrite), mm.MAP_PRIVATE|mm.MAP_ANONYMOUS, -1, 0))(t)
+	ktMust(k.ProcessVMWritev(1, a, []byte("x")))(t)
+	ktMust(k.Fork(1, 2))(t)
+	ktMust(k.Clone(1, 3, CLONE_VM, ""))(t)
+	v := k.View()
+	one, two, three := v.Task(1).MM, v.Task(2).MM, v.Task(3).MM
+	assert.NotEqual(t, one, two, "fork copies")
+	assert.Equal(t, one, three, "CLONE_VM shares")
+	assert.EqualValues(t, 2, v.MMs[one].Refs)
+	assert.EqualValues(t, 2, v.MMs[one].Pages[0].MapCount, "one frame for parent and child")
+	assert.Equal(t, v.MMs[one].Pages[0].Frame, v.MMs[two].Pages[0].Frame)
+	require.NoError(t, k.Check())
+
+	require.NoError(t, k.Munmap(3, a, 4096))
+	_, err := k.ProcessVMReadv(1, a, 1)
+	assert.ErrorIs(t, err, errno.EFAULT, "what one CLONE_VM task unmaps, the other loses")
+	require.NoError(t, k.Exit(3, 0))
+	v = k.View()
+	assert.EqualValues(t, 1, v.MMs[one].Refs)
+	assert.Zero(t, v.Task(3).MM, "a zombie has none")
+	require.NoError(t, k.Exit(2, 0))
+	require.NoError(t, k.Exit(1, 0))
+	for _, kind := range []kref.Kind{kref.MM, kref.Segment, kref.Frame} {
+		assert.Zero(t, k.Registry().Count(kind), "%v", kind)
+	}
+	require.NoError(t, k.Check())
 }
