@@ -131,7 +131,11 @@ func (k *Kernel) ProcessVMReadv(pid int, addr uint64, count int) ([]byte, error)
 	defer k.mu.Unlock()
 	_, m, err := k.memOf(pid)
 	var out []byte
-	if err == nil {
+	switch {
+	case err != nil:
+	case count < 0:
+		err = errno.EINVAL // an iovec longer than ssize_t holds
+	default:
 		out, err = readMemory(m, addr, count, mm.Remote)
 	}
 	return out, fail(pid, "process_vm_readv", err, addrArg(addr), count)
@@ -162,7 +166,7 @@ func (k *Kernel) ProcessVMWritev(pid int, addr uint64, data []byte) (int, error)
 // the first page that refuses: the bytes before it, or its fault when
 // there are none. It allocates what it reads, not what it is asked for.
 func readMemory(m *mm.MM, addr uint64, count int, how mm.How) ([]byte, error) {
-	count = min(max(count, 0), maxRW)
+	count = min(count, maxRW)
 	var out []byte
 	for len(out) < count {
 		chunk := make([]byte, min(mm.PageSize-int((addr+uint64(len(out)))%mm.PageSize), count-len(out)))
@@ -209,7 +213,7 @@ func (k *Kernel) readMem(pid, fd int, addr uint64, count int) (int, error) {
 	case f.Mode()&vfs.FMODE_READ == 0:
 		return 0, errno.EBADF
 	case count < 0:
-		return 0, errno.EINVAL
+		return 0, errno.EFAULT // a size_t that large is no user buffer
 	case count == 0:
 		return 0, nil
 	}
@@ -355,7 +359,7 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 	case f.Mode()&vfs.FMODE_WRITE == 0:
 		return 0, errno.EBADF
 	case count < 0:
-		return 0, errno.EINVAL
+		return 0, errno.EFAULT // a size_t that large is no user buffer
 	case count == 0:
 		return 0, nil
 	}
