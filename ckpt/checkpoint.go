@@ -13,6 +13,7 @@ import (
 	"github.com/ckptsim/ckptsim/objhash"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
@@ -30,10 +31,8 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress boo
 			return 0, fmt.Errorf("pid %d is not frozen: %w", t.Pid(), errno.EBUSY)
 		}
 	}
-	if err := memoryNotSaved(tasks); err != nil {
-		return 0, err
-	}
 	c := &ctx{core: core, log: log, w: image.NewWriter(w)}
+	defer c.releaseLocals()
 	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: root.FS().Root(), Owner: core.Owner})
 	c.w.OnRecord = func(off int64, t image.Type, n int) {
 		c.debug("image", "write", "offset", off, "record", t.String(), "length", n)
@@ -52,21 +51,6 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress boo
 		return 0, err
 	}
 	return core.NextCheckpointID(), nil
-}
-
-// memoryNotSaved refuses a container whose memory the image format cannot
-// hold yet (issue 14): a task with mappings or a moved break, or an
-// address space shared by several tasks (CLONE_VM), which restart would
-// give each task apart. A refusal is better than an image that silently
-// loses the memory.
-func memoryNotSaved(tasks []*task.Task) error {
-	for _, t := range tasks {
-		if m := t.MM(); m != nil && (!m.Empty() || m.Refs() > 1) {
-			return fmt.Errorf("pid %d: its address space (%d mappings, shared by %d tasks) cannot be checkpointed yet: %w",
-				t.Pid(), m.MapCount(), m.Refs(), errno.EBUSY)
-		}
-	}
-	return nil
 }
 
 // saveContainer detects leaks (unless the flags say a subtree) and writes the
@@ -108,6 +92,9 @@ func (c *ctx) detectLeaks(tasks []*task.Task) error {
 			return err
 		}
 		if err := c.Collect(t.FS(), task.ObjFS, object.Named("the fs state")); err != nil {
+			return err
+		}
+		if err := c.Collect(t.MM(), mm.ObjMM, object.Named("the address space")); err != nil {
 			return err
 		}
 	}
@@ -233,8 +220,8 @@ func (c *ctx) writeTree(tasks []*task.Task) error {
 	return PidNSKind.Write(c, &PidNSRecord{LastPid: int32(c.core.LastPid())})
 }
 
-// writeTask writes a task's file table and fs state (each saved on its
-// first encounter), then its registers.
+// writeTask writes a task's file table and fs state, then its address
+// space (each saved on its first encounter), then its registers.
 func (c *ctx) writeTask(t *task.Task) error {
 	var objs TaskObjsRecord
 	if t.State() != task.Zombie {
@@ -247,6 +234,16 @@ func (c *ctx) writeTask(t *task.Task) error {
 		}
 	}
 	if err := TaskObjsKind.Write(c, &objs); err != nil {
+		return err
+	}
+	var space TaskMMRecord
+	if t.State() != task.Zombie {
+		var err error
+		if space.MM, err = c.Save(t.MM(), mm.ObjMM); err != nil {
+			return err
+		}
+	}
+	if err := TaskMMKind.Write(c, &space); err != nil {
 		return err
 	}
 	regs := t.Regs()

@@ -92,8 +92,10 @@ type ctx struct {
 	w    *image.Writer // checkpoint
 	r    *image.Reader // restart
 	log  *slog.Logger
-	// locals is each package's state for this operation (object.Local).
-	locals map[any]any
+	// locals is each package's state for this operation (object.Local),
+	// made in localOrder.
+	locals     map[any]any
+	localOrder []any
 
 	// The collect pass: where each reference is held, from the task down
 	// (places), and where the container holds each object it met (heldBy,
@@ -140,7 +142,19 @@ func (c *ctx) Local(key any, make func() any) any {
 	}
 	v := make()
 	c.locals[key] = v
+	c.localOrder = append(c.localOrder, key)
 	return v
+}
+
+// releaseLocals releases the per-package state that has something to
+// release, in the order it was made: the operation is over.
+func (c *ctx) releaseLocals() {
+	for _, key := range c.localOrder {
+		if r, ok := c.locals[key].(interface{ Release() }); ok {
+			r.Release()
+		}
+	}
+	c.locals, c.localOrder = nil, nil
 }
 
 // wrongSide is the error of a contract call made on the other side.

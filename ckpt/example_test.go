@@ -56,7 +56,7 @@ func ExampleEngine_Migrate() {
 	pos, _ := m.Kernel.Lseek(m.Root, fd, 0, vfs.SEEK_CUR) // the position came along
 	fmt.Printf("a %d-byte image; root pid %d; position %d\n", len(m.Image), m.Root, pos)
 	// Output:
-	// a 1488-byte image; root pid 1; position 9
+	// a 1552-byte image; root pid 1; position 9
 }
 
 // Restart validates everything before it uses it; a refusal names the

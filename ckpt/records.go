@@ -2,6 +2,7 @@ package ckpt
 
 import (
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
@@ -34,6 +35,14 @@ type PidNSRecord struct {
 	Pad     uint32 `doc:"zero"`
 }
 
+// TaskMMRecord is the TASK_MM record, from format 1.2: a task's address
+// space, after its TASK_OBJS; a zombie has none (objref 0). It follows the
+// address space's own records on their first encounter.
+type TaskMMRecord struct {
+	MM  int32  `doc:"objref of the address space, 0 for a zombie"`
+	Pad uint32 `doc:"zero"`
+}
+
 // The states of a TASK record.
 const (
 	taskLive   = 0
@@ -55,6 +64,7 @@ const (
 	RecTaskObjs image.Type = 12
 	RecRegs     image.Type = 13
 	RecPidNS    image.Type = 14
+	RecTaskMM   image.Type = 15
 )
 
 var (
@@ -66,6 +76,9 @@ var (
 		Doc: "The pid allocator's position.", Place: "after the TASK records, from format 1.1."})
 	TaskObjsKind = image.Define[TaskObjsRecord](image.Spec{Type: RecTaskObjs, Name: "TASK_OBJS", Doc: "A task's file table and fs state.",
 		Meaning: map[string]image.Meaning{"FileTable": {Ref: task.ObjFileTable}, "FS": {Ref: task.ObjFS}}})
+	TaskMMKind = image.Define[TaskMMRecord](image.Spec{Type: RecTaskMM, Name: "TASK_MM", Doc: "A task's address space.",
+		Place:   "after its TASK_OBJS, from format 1.2.",
+		Meaning: map[string]image.Meaning{"MM": {Ref: mm.ObjMM}}})
 	RegsKind = image.Define[x86cpu.State](image.Spec{Type: RecRegs, Name: "REGS", Hex: true,
 		Doc: "A task's user register state: user_regs_struct (216 bytes), the FXSAVE area (512), the debug registers (64)."})
 )

@@ -12,6 +12,7 @@ import (
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
@@ -24,12 +25,14 @@ func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, 
 	c := &ctx{core: core, log: log, r: image.NewReader(r)}
 	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: core.FS().Root()})
 	task.SetLimits(c, task.Limits{NrOpen: core.NrOpen(), NoFile: core.NoFile()})
+	mm.SetLimits(c, mm.Limits{MaxMapCount: core.MaxMapCount()})
 	c.r.OnRecord = func(rec *image.Record) {
 		c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
 	}
 	defer c.r.Close()
 	c.objs = objhash.NewRestart(object.Registry())
 	defer c.objs.Discard()
+	defer c.releaseLocals()
 	tasks, err := c.readContainer()
 	if err == nil {
 		err = c.readTail()
@@ -44,6 +47,7 @@ func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, 
 		for _, t := range tasks {
 			t.SetFiles(nil)
 			t.SetFS(nil)
+			t.SetMM(nil)
 			t.Put()
 		}
 		return 0, err
@@ -404,6 +408,9 @@ func (c *ctx) readTask(t *task.Task) error {
 		fs.(*task.FSState).Get()
 		t.SetFS(fs.(*task.FSState))
 	}
+	if err := c.readTaskMM(t); err != nil {
+		return err
+	}
 	regs, rec, err := RegsKind.Read(c)
 	if err != nil {
 		return err
@@ -412,6 +419,33 @@ func (c *ctx) readTask(t *task.Task) error {
 		return rec.Wrap(err)
 	}
 	t.SetRegs(regs)
+	return nil
+}
+
+// readTaskMM reads a task's address space, which images from format 1.2
+// hold: restored on its first encounter, taken from the object table on
+// later ones. A task of an older image gets an empty one when it enters
+// the kernel.
+func (c *ctx) readTaskMM(t *task.Task) error {
+	if c.minor < 2 {
+		return nil
+	}
+	rec, r, err := TaskMMKind.Read(c)
+	if err != nil {
+		return err
+	}
+	if t.State() == task.Zombie {
+		if rec.MM != 0 {
+			return r.Errorf("a zombie with an address space")
+		}
+		return nil
+	}
+	space, err := c.Fetch(rec.MM, mm.ObjMM)
+	if err != nil {
+		return r.Wrap(err)
+	}
+	space.(*mm.MM).Get()
+	t.SetMM(space.(*mm.MM))
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/kref"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
@@ -518,8 +519,13 @@ func TestImageSizes(t *testing.T) {
 	shared := world(t, b.String())
 	sharedImg, err := checkpoint(t, shared, 1, 0)
 	require.NoError(t, err)
+	// Each further task: its tree entry, its objects, its registers, and
+	// an address space of its own (empty: an objref and its MM record),
+	// since CLONE_FILES|CLONE_FS does not share memory.
 	perTask := len(image.Encode([]*image.Record{{Type: ckpt.RecTask, Fixed: make([]byte, 32)},
-		{Type: ckpt.RecTaskObjs, Fixed: make([]byte, 8)}, {Type: ckpt.RecRegs, Tail: make([]byte, image.RegsSize)}}, false))
+		{Type: ckpt.RecTaskObjs, Fixed: make([]byte, 8)}, {Type: ckpt.RecTaskMM, Fixed: make([]byte, 8)},
+		{Type: image.TypeObjref, Fixed: make([]byte, 8)}, {Type: mm.RecMM, Fixed: make([]byte, 24)},
+		{Type: ckpt.RecRegs, Fixed: make([]byte, image.RegsSize)}}, false))
 	t.Logf("one task, 100 files: %d bytes; 100 tasks sharing that table: %d bytes; each further task costs %d bytes",
 		len(oneImg), len(sharedImg), perTask)
 	require.Equal(t, len(oneImg)+99*perTask, len(sharedImg), "a shared table must be saved once")

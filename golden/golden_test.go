@@ -333,7 +333,7 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 	})
 	diff = golden.Compare(img, text, swapped)
 	assert.Contains(t, diff, "- TASK_OBJS  record 16 at offset 744: FileTable=1(first) FS=4(first)\n"+
-		"+ TASK_OBJS  record 17 at offset 1544: FileTable=1(first) FS=4(first)\n")
+		"+ TASK_OBJS  record 17 at offset 760: FileTable=1(first) FS=4(first)\n")
 
 	// The golden image was written by a format this code cannot read (its
 	// PIPE record two bytes longer, with a field the text shows): the

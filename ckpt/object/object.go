@@ -207,29 +207,40 @@ type Collector interface {
 }
 
 // Place is where a reference is held, relative to the object that holds
-// it: "fd 3" (What "fd", N 3), or "the pipe" (N -1). A refusal joins the
-// places from the task down: "pid 2 fd 3 the pipe".
+// it: "fd 3" (What "fd", N 3), "vma 0x10000000" (an address, Hex), or "the
+// pipe" (N -1). A refusal joins the places from the task down: "the pipe
+// of pid 2 fd 3".
 type Place struct {
 	What string
-	N    int
+	N    int64
+	Hex  bool
 }
 
 func (p Place) String() string {
-	if p.N < 0 {
+	switch {
+	case p.N < 0:
 		return p.What
+	case p.Hex:
+		return fmt.Sprintf("%s %#x", p.What, p.N)
 	}
 	return fmt.Sprintf("%s %d", p.What, p.N)
 }
 
 // At returns the place "what n".
-func At(what string, n int) Place { return Place{what, n} }
+func At(what string, n int) Place { return Place{What: what, N: int64(n)} }
+
+// AtAddr returns the place "what 0xADDR".
+func AtAddr(what string, addr uint64) Place { return Place{What: what, N: int64(addr), Hex: true} }
 
 // Named returns the place what, which has no number.
-func Named(what string) Place { return Place{what, -1} }
+func Named(what string) Place { return Place{What: what, N: -1} }
 
 // Locals gives each package state of its own for one checkpoint or
 // restart, which the engine neither knows nor reads: the ends of pipes
-// already claimed, the container's root directory, and so on. Use Local.
+// already opened, the container's root directory, the frames numbered so
+// far, and so on. Use Local. A value with a Release method is released when
+// the checkpoint or restart ends, however it ends: references it holds
+// (a restored frame's first one, say) go with it.
 type Locals interface {
 	// Local returns the value kept under key, made with make on first use.
 	Local(key any, make func() any) any

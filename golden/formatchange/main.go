@@ -33,8 +33,8 @@ var changes = []change{
 		{"sim/vfs/pipe_checkpoint.go", "	Bytes   uint32 `doc:\"bytes in the pipe, the sum of the buffers'\"`", "	Pad     uint32 `doc:\"zero\"`\n	Bytes   uint64 `doc:\"bytes in the pipe, the sum of the buffers'\"`"},
 		{"sim/vfs/pipe_checkpoint.go", "Bytes: uint32(p.Len())", "Bytes: uint64(p.Len())"},
 	}},
-	{"reorder", "a task's REGS record written before its TASK_OBJS", []edit{
-		{"ckpt/checkpoint.go", `	if err := TaskObjsKind.Write(c, &objs); err != nil {
+	{"reorder", "a task's REGS record written before its TASK_MM", []edit{
+		{"ckpt/checkpoint.go", `	if err := TaskMMKind.Write(c, &space); err != nil {
 		return err
 	}
 	regs := t.Regs()
@@ -42,7 +42,7 @@ var changes = []change{
 	if err := RegsKind.Write(c, &regs); err != nil {
 		return err
 	}
-	return TaskObjsKind.Write(c, &objs)`},
+	return TaskMMKind.Write(c, &space)`},
 	}},
 }
 

@@ -343,7 +343,7 @@ func TestRestore(t *testing.T) {
 		{"unknown protection", VMASpec{Start: 0x20000000, End: 0x20001000, Prot: 8, Flags: MayWrite}},
 		{"unknown flag", VMASpec{Start: 0x20000000, End: 0x20001000, Flags: MayWrite | 1<<20}},
 		{"private segment", VMASpec{Start: 0x20000000, End: 0x20001000, Flags: MayWrite, Segment: seg}},
-		{"past the segment", VMASpec{Start: 0x20000000, End: 0x20002000, Flags: Shared | MayWrite, PgOff: 1, Segment: seg}},
+		{"past any address space", VMASpec{Start: 0x20000000, End: 0x20002000, Flags: Shared | MayWrite, PgOff: TaskSize / PageSize, Segment: seg}},
 		{"chain without anon_vma", VMASpec{Start: 0x20000000, End: 0x20001000, Flags: MayWrite, Chain: 1}},
 		{"private and not MayWrite", VMASpec{Start: 0x20000000, End: 0x20001000}},
 	} {
@@ -351,7 +351,7 @@ func TestRestore(t *testing.T) {
 	}
 	// The rest of the segment, contiguous: a VMA mmap would have merged.
 	err = m.AddVMA(VMASpec{Start: 0x10004000, End: 0x10005000, Prot: rw, Flags: Shared | MayWrite, PgOff: 2, Segment: seg})
-	assert.ErrorIs(t, err, errno.EINVAL, "past the segment")
+	assert.ErrorIs(t, err, errno.EINVAL, "mergeable")
 	grown := NewSegment(w.reg, 3)
 	defer grown.Put()
 	m2 := New(w.reg, 0)

@@ -55,8 +55,9 @@ func (m *MM) SetBrk(startBrk, brk uint64) error {
 // protection or flags, with both a file and a segment, a segment or file
 // that disagrees with the flags (a segment is shared; a file must be a
 // regular one open for reading, and open for writing under a shared
-// mapping that may write), an offset that overflows, a segment range past
-// the segment's end, or an anon_vma chain that does not fit its identity;
+// mapping that may write), an offset that overflows (a segment's VMA may
+// reach past the segment's end, as mremap leaves it, not past any address
+// space), or an anon_vma chain that does not fit its identity;
 // and a VMA past the map-count limit.
 func (m *MM) AddVMA(s VMASpec) error {
 	if err := m.checkSpec(s); err != nil {
@@ -92,8 +93,11 @@ func (m *MM) checkSpec(s VMASpec) error {
 		return fmt.Errorf("flags %v do not fit its backing", s.Flags)
 	case s.PgOff+pagesIn < s.PgOff || s.File != nil && s.PgOff > (maxFileBytes>>12)-pagesIn:
 		return fmt.Errorf("page offset %#x overflows", s.PgOff)
-	case s.Segment != nil && int64(s.PgOff+pagesIn) > s.Segment.pages:
-		return fmt.Errorf("pages %d-%d of a %d-page segment", s.PgOff, s.PgOff+pagesIn, s.Segment.pages)
+	case s.Segment != nil && s.PgOff+pagesIn > TaskSize/PageSize:
+		// A VMA may reach past its segment's end (mremap grows the
+		// mapping, not the segment: the pages past it fault), but not
+		// past any address space.
+		return fmt.Errorf("pages %d-%d of a segment", s.PgOff, s.PgOff+pagesIn)
 	case (s.Anon == nil) != (s.Chain == 0) || s.Chain < 0:
 		return fmt.Errorf("anon_vma chain of %d", s.Chain)
 	}

@@ -3,6 +3,7 @@ package vfs
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
@@ -91,9 +92,10 @@ func canonical(p string) error {
 
 // FileRecord is the FILE record's fixed part: the fields every open file
 // has, and, from format 1.0, those of the types that came first (a pipe's
-// objref, a ghost's, a regular file's size and change counter). A type
-// added later leaves those zero and writes a record of its own after this
-// one. The tail is the path the file was opened through.
+// objref, a ghost's, a regular file's size and change counter, and from
+// 1.2 its page-cache tail). A type added later leaves those zero and
+// writes a record of its own after this one. The tail is the page-cache
+// tail, if any, then the path the file was opened through.
 type FileRecord struct {
 	FileType FileType `doc:"file type (1 regular, 2 directory, 3 pipe, 4 FIFO, ...)"`
 	Pad      uint16   `doc:"zero"`
@@ -101,7 +103,7 @@ type FileRecord struct {
 	Mode     uint32   `doc:"mode bits: 1 read, 2 write, 4 lseek, 8 pread, 0x10 pwrite"`
 	Pipe     int32    `doc:"pipe end or FIFO: objref of its pipe; else 0"`
 	Ghost    int32    `doc:"unlinked file: objref of its ghost inode; else 0"`
-	Pad2     uint32   `doc:"zero"`
+	PageTail uint32   `doc:"regular file, from format 1.2: bytes of its last page past its end, which a store through a shared mapping left in memory only; they come first in the tail; else 0"`
 	Pos      int64    `doc:"file position"`
 	Version  uint64   `doc:"version counter: lseeks that moved the position"`
 	Size     int64    `doc:"regular file: its size when saved; else 0"`
@@ -127,7 +129,8 @@ var FileKind = image.Define[FileRecord](image.Spec{
 		"Pipe":     {Ref: ObjPipe, After: true},
 		"Ghost":    {Ref: ObjGhost},
 	},
-	Tail:  image.TailSpec{Doc: "path, for a linked regular file, directory or FIFO", Max: image.MaxPath, Parts: []image.TailPart{{Name: "path"}}},
+	Tail: image.TailSpec{Doc: "a regular file's page-cache tail (PageTail bytes), then the path, for a linked regular file, directory or FIFO",
+		Max: PageSize - 1 + image.MaxPath, Parts: []image.TailPart{{Name: "page tail", LenField: "PageTail"}, {Name: "path"}}},
 	Count: image.Count{Name: "files", By: "FileType"},
 })
 
@@ -148,6 +151,20 @@ type CheckpointOps interface {
 // WriteFileRecord writes a file's FILE record, with its path.
 func WriteFileRecord(ctx object.Saver, rec *FileRecord, path string) error {
 	return FileKind.Write(ctx, rec, []byte(path))
+}
+
+// tails are the inodes whose page-cache tail this checkpoint or restart
+// has saved or restored: the first FILE record of an inode carries it.
+type tails map[*Inode]bool
+
+var tailsKey = object.Key[tails]{Name: "vfs page tails"}
+
+func tailsOf(ctx object.Locals) tails {
+	t := object.Local(ctx, &tailsKey)
+	if *t == nil {
+		*t = tails{}
+	}
+	return *t
 }
 
 // FileType describes one type of open file to restart.
@@ -255,7 +272,10 @@ func restoreFile(ctx object.Restorer) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := string(r.Tail)
+	if int64(rec.PageTail) > int64(len(r.Tail)) {
+		return nil, r.Errorf("a page tail of %d bytes in a %d-byte tail", rec.PageTail, len(r.Tail))
+	}
+	path := string(r.Tail[rec.PageTail:])
 	ops := fileTypes[rec.FileType]
 	if err := checkFileRecord(ops, &rec, path); err != nil {
 		return nil, r.Wrap(err)
@@ -279,7 +299,13 @@ func restoreFile(ctx object.Restorer) (any, error) {
 		}
 	}
 	f, err := ops.Restore(ctx, &rec, d)
+	if err == nil && rec.PageTail > 0 {
+		err = restoreTail(ctx, d.inode, r.Tail[:rec.PageTail])
+	}
 	if err != nil {
+		if f != nil {
+			f.Put()
+		}
 		return nil, r.Wrap(err)
 	}
 	if err := restoreCommon(f, &rec); err != nil {
@@ -309,8 +335,8 @@ func checkFileRecord(ops *FileTypeOps, rec *FileRecord, path string) error {
 		return fmt.Errorf("ghost objref %d for a %v file: %w", rec.Ghost, rec.FileType, errno.EINVAL)
 	case ops.Piped != (rec.Pipe != 0) || rec.Pipe < 0:
 		return fmt.Errorf("pipe objref %d for a %v file: %w", rec.Pipe, rec.FileType, errno.EINVAL)
-	case !ops.Sized && (rec.Size != 0 || rec.Changes != 0):
-		return fmt.Errorf("size or change counter for a %v file: %w", rec.FileType, errno.EINVAL)
+	case !ops.Sized && (rec.Size != 0 || rec.Changes != 0 || rec.PageTail != 0):
+		return fmt.Errorf("size, change counter or page tail for a %v file: %w", rec.FileType, errno.EINVAL)
 	}
 	return nil
 }
@@ -343,11 +369,36 @@ func stale(d *Dentry, format string, args ...any) error {
 }
 
 // Checkpoint saves a regular file's size and change counter besides the
-// common fields.
+// common fields and, with the first file met on its inode, the page-cache
+// tail past its end, if a store left anything there.
 func (regularOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
 	in := f.dentry.inode
 	rec.Size, rec.Changes = in.Size(), in.changes
-	return WriteFileRecord(ctx, rec, path)
+	var tail []byte
+	if seen := tailsOf(ctx); !seen[in] {
+		seen[in] = true
+		tail = in.Tail()
+	}
+	rec.PageTail = uint32(len(tail))
+	return FileKind.Write(ctx, rec, tail, []byte(path))
+}
+
+// restoreTail gives an inode the page-cache tail its first FILE record
+// carries: bytes for exactly the room its last page has past the end, not
+// all zero (a checkpoint saves none then), and only once.
+func restoreTail(ctx object.Restorer, in *Inode, tail []byte) error {
+	seen := tailsOf(ctx)
+	switch {
+	case seen[in]:
+		return fmt.Errorf("a second page tail for one inode: %w", errno.EINVAL)
+	case int64(len(tail)) != in.tailLen():
+		return fmt.Errorf("a page tail of %d bytes, where the last page has %d past the end: %w", len(tail), in.tailLen(), errno.EINVAL)
+	case !slices.ContainsFunc(tail, func(b byte) bool { return b != 0 }):
+		return fmt.Errorf("a page tail of zeros: %w", errno.EINVAL)
+	}
+	seen[in] = true
+	in.SetTail(tail)
+	return nil
 }
 
 // Collect: a regular file holds no shared object; its name is saved by path,
