@@ -63,6 +63,7 @@ type encRecord struct {
 	Index   json.RawMessage `json:"index"`
 	Offset  json.RawMessage `json:"offset"`
 	Length  json.RawMessage `json:"length"`
+	Of      json.RawMessage `json:"of"`
 	Marks   json.RawMessage `json:"marks"`
 	Symbols json.RawMessage `json:"symbols"`
 }

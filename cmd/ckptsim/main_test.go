@@ -667,7 +667,7 @@ func TestDiff(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = ckptsim(t, "diff", img, filepath.Join(dir, "other.img"))
 	assert.Equal(t, 1, code, stderr)
-	assert.Contains(t, stdout, "~ PIPE_BUF   record 12 at offset 648 -> record 12 at offset 648\n"+
+	assert.Contains(t, stdout, "~ PIPE_BUF   of pipe #3, record 12 at offset 648 -> record 12 at offset 648\n"+
 		"      data: \"hello\" -> \"help!\"\n")
 	assert.Contains(t, stdout, "2 records differ\n") // and the tail's checksum
 
