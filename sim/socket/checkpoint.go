@@ -150,7 +150,11 @@ func PairLabel(typ int, ends [2]EndState) []string {
 				q += "..."
 			}
 			count := fmt.Sprintf("%d bytes", n)
-			if typ != SOCK_STREAM {
+			switch {
+			case typ == SOCK_STREAM:
+			case len(e.Queue) == 1:
+				count = "1 message, " + count
+			default:
 				count = fmt.Sprintf("%d messages, %s", len(e.Queue), count)
 			}
 			what = append(what, fmt.Sprintf("%s to read (%s)", q, count))
