@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 )
@@ -159,6 +160,10 @@ type Task struct {
 	Children []*Task
 }
 
+// Zombie reports whether the task has exited and waits to be reaped: its
+// TASK record's state, as the record's spec names it.
+func (t *Task) Zombie() bool { return t.State == "zombie" }
+
 // Name names the task as tools print it: "pid 3".
 func (t *Task) Name() string { return fmt.Sprintf("pid %d", t.Pid) }
 
@@ -176,6 +181,18 @@ func (f *Field) Int() int64 {
 	}
 	return int64(f.Bits)
 }
+
+// IsPad reports whether the field is padding, which the format requires
+// to be zero: one named Pad, or Pad and a number (Pad2), at any depth.
+func (f *Field) IsPad() bool {
+	name := f.Name[strings.LastIndex(f.Name, ".")+1:]
+	digits := strings.TrimPrefix(name, "Pad")
+	return digits != name && strings.Trim(digits, "0123456789") == ""
+}
+
+// NumberText renders an integer field's value as its spec writes numbers:
+// in hex for registers and checksums, signed for a signed field.
+func (f *Field) NumberText() string { return f.Number(uint64(f.Int())) }
 
 // Field returns the record's field of that name, or nil.
 func (r *Record) Field(name string) *Field {

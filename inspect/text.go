@@ -101,7 +101,7 @@ func (r *Record) shown(opts TextOptions) (fields []*Field, hidden int) {
 	for _, f := range r.Fields {
 		zero := !f.IsArray() && f.Bits == 0
 		switch {
-		case zero && !opts.All && isPad(f.Name):
+		case zero && !opts.All && f.IsPad():
 		case zero && wide:
 			hidden++
 		default:
@@ -109,14 +109,6 @@ func (r *Record) shown(opts TextOptions) (fields []*Field, hidden int) {
 		}
 	}
 	return fields, hidden
-}
-
-// isPad reports whether a field is padding, which the format requires to
-// be zero: one named Pad, or Pad and a number, at any depth.
-func isPad(name string) bool {
-	name = name[strings.LastIndex(name, ".")+1:]
-	digits := strings.TrimPrefix(name, "Pad")
-	return digits != name && strings.Trim(digits, "0123456789") == ""
 }
 
 // text renders one field's value: text for a NUL-padded string, hex for
@@ -129,7 +121,7 @@ func (f *Field) text() string {
 		}
 		return fmt.Sprintf("0x%x", f.Bytes)
 	}
-	s := f.Number(f.Bits)
+	s := f.NumberText()
 	if f.Symbol != "" {
 		s += "(" + f.Symbol + ")"
 	}

@@ -134,7 +134,7 @@ func (w *walker) state(r *Record) {
 		}
 	}
 	w.open = nil
-	w.fault(r, "a %s record outside the state of any %s", r.Type, ObjTypeName(r.Spec.Object))
+	w.fault(r, "not in the state of any %s: no OBJREF record of a %[1]s comes before it", ObjTypeName(r.Spec.Object))
 }
 
 // tree takes a record of the task tree: a TASK record is a task.
