@@ -359,7 +359,7 @@ func TestShared(t *testing.T) {
 	assert.Equal(t, []string{
 		"file table / fds 5", // pids 1 and 2
 		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 12, size 12, changes 1 / path /data", // fds 0 and 1 of two tables
-		"file / pipe / O_RDONLY / READ",          // fd 2 of two tables
+		"file / pipe / O_RDONLY / READ",         // fd 2 of two tables
 		`pipe / "in flight" / 9 bytes buffered`, // both ends
 	}, shared)
 }

@@ -1,10 +1,10 @@
 package graph_test
 
 import (
-	"slices"
 	"bufio"
 	"bytes"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
