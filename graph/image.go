@@ -121,7 +121,7 @@ func objectLabel(o *inspect.Object) []string {
 // name in words ("file table", "pipe").
 func refLabel(r *inspect.Record, ref *inspect.Field) string {
 	if r.Object == nil || r == r.Object.State[0] {
-		return words(ref.Name)
+		return inspect.Words(ref.Name)
 	}
 	var what []string
 	for _, f := range r.Fields {
@@ -138,7 +138,7 @@ func refLabel(r *inspect.Record, ref *inspect.Field) string {
 		}
 	}
 	if len(what) == 0 {
-		return words(ref.Name)
+		return inspect.Words(ref.Name)
 	}
 	return strings.Join(what, " ")
 }

@@ -82,20 +82,6 @@ func nodeName(kind Kind, id string) string {
 	return b.String() + "_" + id
 }
 
-// words turns a field's name into a reference's label: "FileTable" is
-// "file table", "FS" "fs".
-func words(name string) string {
-	var b strings.Builder
-	rs := []rune(name)
-	for i, c := range rs {
-		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(rs[i-1]) || i+1 < len(rs) && unicode.IsLower(rs[i+1])) {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(unicode.ToLower(c))
-	}
-	return b.String()
-}
-
 // labelLines are the lines of an object's label, in the generic form an
 // object type with no Label of its own gets: what its fields mean (enum
 // names, flag sets), a line each, its numbers that are not zero on one

@@ -294,3 +294,16 @@ func TestShowTails(t *testing.T) {
 	assert.Contains(t, out, `data="\x00\xff\n"`)
 	assert.Contains(t, out, `Comm=0x61006200000000000000000000000000`)
 }
+
+// TestFdsNoSuchPid: fds of a pid the image does not hold is an error that
+// says which pids it holds.
+func TestFdsNoSuchPid(t *testing.T) {
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Demo)))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = rep.WriteFds(&out, 9)
+	assert.ErrorIs(t, err, inspect.ErrNoSuchPid)
+	assert.EqualError(t, err, "pid 9: no such pid in the image (it holds pids 1, 2, 3, 4)")
+	require.NoError(t, rep.WriteFds(&out, 4))
+	assert.Equal(t, "pid 4 init: a zombie, no file table\n", out.String())
+}
