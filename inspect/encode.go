@@ -82,14 +82,6 @@ func strictDecode(data []byte, v any) error {
 	return nil
 }
 
-var typeByName = func() map[string]image.Type {
-	m := map[string]image.Type{}
-	for _, s := range image.Specs() {
-		m[s.Name] = s.Type
-	}
-	return m
-}()
-
 func parseJSON(r io.Reader) ([]*image.Record, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -123,11 +115,13 @@ func parseRecord(raw json.RawMessage) (*image.Record, error) {
 	if er.Type == nil {
 		return nil, errors.New(`: no "type"`)
 	}
-	t, ok := typeByName[*er.Type]
-	if !ok {
+	// Looked up now, not at init: a record type defined after this
+	// package's init (by a package imported later) is as known as any.
+	s := image.SpecNamed(*er.Type)
+	if s == nil {
 		return nil, fmt.Errorf(": unknown record type %s", quoteShort([]byte(*er.Type)))
 	}
-	s := image.SpecOf(t)
+	t := s.Type
 	fixed, err := parseFields(s, er.Fields)
 	if err != nil {
 		return nil, fmt.Errorf(" (%s): %v", s.Name, err)
