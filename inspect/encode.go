@@ -30,7 +30,9 @@ type EncodeOptions struct {
 // It refuses what the JSON gets wrong, naming the record's index and the
 // field: an unknown record type, an unknown, missing or repeated field, a
 // value that is not an integer or does not fit the field's width, a string
-// longer than its byte array. It does not check the format's own rules
+// longer than its byte array; and the JSON of a compressed image (its
+// header's Flags say zstd), since it writes records plain: without that
+// flag, the JSON encodes to the same image uncompressed. It does not check the format's own rules
 // (lengths, order, pad fields, objrefs): an image that breaks them is
 // written as asked, for tests of the reader, which refuses it.
 func Encode(w io.Writer, r io.Reader) error {
@@ -42,6 +44,14 @@ func EncodeWith(w io.Writer, r io.Reader, opts EncodeOptions) error {
 	recs, err := parseJSON(r)
 	if err != nil {
 		return err
+	}
+	if len(recs) > 0 && recs[0].Type == image.TypeHeader {
+		var h image.Header
+		if recs[0].Decode(&h) == nil && h.Flags&image.FlagZstd != 0 {
+			return fmt.Errorf("inspect: record 0 (HEADER): Flags %d say the records after it are compressed (%#x), "+
+				"and Encode writes them plain: take %#x out of Flags (%d) for the same image uncompressed",
+				h.Flags, image.FlagZstd, image.FlagZstd, h.Flags&^image.FlagZstd)
+		}
 	}
 	_, err = w.Write(image.Encode(recs, opts.FixCRC))
 	return err

@@ -16,6 +16,7 @@ import (
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/internal/testworld"
 	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -288,4 +289,29 @@ func TestEditRegisterJSON(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, inspect.WriteDiff(&out, report(t, img), report(t, fixed), "a", "b"))
 	assert.Contains(t, out.String(), "~ REGS       of pid 1, record 10 at offset 552 -> record 10 at offset 552\n      Regs.Rbx: 0x2a -> 0x2b\n")
+}
+
+// TestCompressedImage: a zstd image is shown as its plain form is (offsets
+// and checksum are the plain records'); Encode, which writes records
+// plain, refuses its JSON and says how to have the same image
+// uncompressed, which restarts.
+func TestCompressedImage(t *testing.T) {
+	k := testworld.Build(t, testworld.Demo)
+	plain := testworld.Image(t, k)
+	img, err := (&ckpt.Engine{Kernel: k, Compress: true, Clock: runner.FixedClock(runner.DefaultTime)}).Snapshot(1, 0)
+	require.NoError(t, err)
+	require.Less(t, len(img), len(plain))
+	rep := report(t, img)
+	assert.Equal(t, inspect.ChecksumOK, rep.Summary.Checksum)
+	assert.Equal(t, "zstd", rep.Records[0].Field("Flags").Symbol)
+	assert.Len(t, rep.Records, len(report(t, plain).Records))
+
+	js, err := toJSON(t, img)
+	require.NoError(t, err)
+	_, err = encode(js, inspect.EncodeOptions{})
+	assert.EqualError(t, err, "inspect: record 0 (HEADER): Flags 65536 say the records after it are compressed (0x10000), "+
+		"and Encode writes them plain: take 0x10000 out of Flags (0) for the same image uncompressed")
+	got, err := encode(strings.Replace(js, `"Flags":65536,`, `"Flags":0,`, 1), inspect.EncodeOptions{FixCRC: true})
+	require.NoError(t, err)
+	assert.Equal(t, plain, got)
 }
