@@ -244,10 +244,21 @@ func (g *Graph) writeNode(w io.Writer, indent string, n *Node) {
 // legend returns the legend, an HTML-like label: a swatch of each kind of
 // node in the picture, what the highlights mean, and the edges.
 func (g *Graph) legend() string {
-	kinds := []Kind{KindTask}
+	var drawn []Kind
 	for _, n := range g.Nodes {
-		if !slices.Contains(kinds, n.Kind) {
-			kinds = append(kinds, n.Kind)
+		if !slices.Contains(drawn, n.Kind) {
+			drawn = append(drawn, n.Kind)
+		}
+	}
+	kinds := []Kind{KindTask}
+	for _, t := range image.ObjTypes() { // in type order, as the palette
+		if k := Kind(image.ObjTypeName(t)); slices.Contains(drawn, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, k := range drawn {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
 		}
 	}
 	cols := len(kinds) + 1

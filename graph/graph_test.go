@@ -62,7 +62,7 @@ func TestDemoFromImage(t *testing.T) {
 		`pipe_4 [pipe] pipe #4 / "in flight" / 9 bytes buffered`,
 		"file_5 [file] file #5 / pipe / O_WRONLY / WRITE",
 		"file_6 [file] file #6 / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
-		"ghost_7 [ghost] ghost #7 / regular 0600 / changes 1 / path /scratch / contents ghost contents",
+		`ghost_7 [ghost] ghost #7 / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
 		"fs_state_8 [fs state] fs state #8 / root / / cwd /",
 		"fs_state_9 [fs state] fs state #9 / root / / cwd /",
 		"file_table_10 [file table] file table #10 / fds 3",
@@ -109,7 +109,7 @@ func TestDemoFromView(t *testing.T) {
 		`pipe / "in flight" / 9 bytes buffered`,
 		"file / pipe / O_WRONLY / WRITE",
 		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
-		"ghost / regular 0600 / changes 1 / path /scratch / contents ghost contents",
+		`ghost / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
 		"fs state / root / / cwd /", "fs state / root / / cwd /",
 		"file table / fds 3",
 		"fs state / root / / cwd /",
@@ -413,7 +413,7 @@ func TestDOTEscaping(t *testing.T) {
 	out := dot(t, g)
 	assert.Contains(t, out, `task_1 [label="pid 1\nsay \"hi\" \\o/", `)
 	assert.Contains(t, out, `[label="file\nregular\nO_RDWR|O_LARGEFILE\nREAD|WRITE|LSEEK|PREAD|PWRITE\npath \"/new\\nline\"", `, "a control character makes the name quoted, Go style")
-	assert.Contains(t, out, `[label="file\nregular\nO_RDWR|O_LARGEFILE\nREAD|WRITE|LSEEK|PREAD|PWRITE\npath /café \\ \"x\"", `)
+	assert.Contains(t, out, `[label="file\nregular\nO_RDWR|O_LARGEFILE\nREAD|WRITE|LSEEK|PREAD|PWRITE\npath \"/café \\\\ \\\"x\\\"\"", `, "a blank makes it quoted too")
 	if svg, err := renderSVG(g); err == nil {
 		assert.Contains(t, svg, "say &quot;hi&quot; \\o/", "dot read the label back as written")
 	}

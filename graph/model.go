@@ -110,19 +110,26 @@ func labelLines(symbols []string, numbers []named, parts []named) []string {
 // named is a name and a value, for a label.
 type named struct{ name, text string }
 
-// partText is how a label shows a tail's part: as it is when it is
-// printable, quoted Go-style otherwise, cut after maxPart bytes with the
-// length said.
+// partText is how a label shows a tail's part: as it is when it is one
+// printable word (a path), quoted Go-style otherwise, cut after maxPart
+// bytes with the length said.
 func partText(s string) string {
 	const maxPart = 32
-	if len(s) <= maxPart {
-		return display(s)
+	cut := len(s)
+	if cut > maxPart {
+		cut = maxPart
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
 	}
-	cut := maxPart
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
+	text := display(s[:cut])
+	if strings.ContainsRune(s[:cut], ' ') {
+		text = strconv.QuoteToGraphic(s[:cut])
 	}
-	return display(s[:cut]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
+	if cut < len(s) {
+		text += "... (" + strconv.Itoa(len(s)) + " bytes)"
+	}
+	return text
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }

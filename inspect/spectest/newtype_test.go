@@ -145,7 +145,7 @@ func TestNewRecordType(t *testing.T) {
 	n := g.Node("gadget_4")
 	require.NotNil(t, n)
 	assert.Equal(t, graph.Kind("gadget"), n.Kind)
-	assert.Equal(t, []string{"gadget #4", "red", "size 42", "name probe", "payload some bytes"}, n.Label)
+	assert.Equal(t, []string{"gadget #4", "red", "size 42", "name probe", `payload "some bytes"`}, n.Label)
 	found := false
 	for _, e := range g.Edges {
 		if e.From == "task_1" && e.To == "gadget_4" {
@@ -157,6 +157,6 @@ func TestNewRecordType(t *testing.T) {
 	assert.True(t, found, "the task holds its gadget")
 	var dot bytes.Buffer
 	require.NoError(t, g.WriteDOT(&dot))
-	assert.Contains(t, dot.String(), `gadget_4 [label="gadget #4\nred\nsize 42\nname probe\npayload some bytes", shape=`)
+	assert.Contains(t, dot.String(), `gadget_4 [label="gadget #4\nred\nsize 42\nname probe\npayload \"some bytes\"", shape=`)
 	assert.Contains(t, dot.String(), `>gadget</td>`, "the legend has its kind")
 }
