@@ -177,11 +177,11 @@ func fileColumns(f *Object, held []string) string {
 			}
 		}
 	}
-	shared := ""
+	cols := fmt.Sprintf("#%d\t%s\t%s\t%d\t%s", f.Ref, rec.FileType, vfs.FormatOpenFlags(int(rec.Flags)), rec.Pos, on)
 	if len(held) > 1 {
-		shared = strings.Join(held, " ")
+		cols += "\t" + strings.Join(held, " ")
 	}
-	return fmt.Sprintf("#%d\t%s\t%s\t%d\t%s\t%s", f.Ref, rec.FileType, vfs.FormatOpenFlags(int(rec.Flags)), rec.Pos, on, shared)
+	return cols
 }
 
 // nestedName says what object n, named by record r of a file, is: its
