@@ -316,3 +316,31 @@ func TestRenderPNG(t *testing.T) {
 	require.NoError(t, graph.Render(&b, g, graph.PNG))
 	assert.True(t, bytes.HasPrefix(b.Bytes(), []byte("\x89PNG\r\n\x1a\n")), "a PNG")
 }
+
+// TestRestoredSocketPairs: socket pairs and their files pair with their
+// restored copies too, each tagged.
+func TestRestoredSocketPairs(t *testing.T) {
+	k := testworld.Build(t, worlds[3].script)
+	m, err := (&ckpt.Engine{Kernel: k, Clock: testworld.Clock}).Migrate(1, 0, 0)
+	require.NoError(t, err)
+	g := graph.Restored(k.View(), m.Kernel.View(), 1)
+	assert.Equal(t, "equiv: the same world", g.Title)
+	paired := map[string]bool{}
+	for _, e := range g.Edges {
+		if e.Kind == graph.EdgePair {
+			paired[e.From] = true
+		}
+	}
+	socketPairs := 0
+	for _, n := range g.Nodes {
+		if n.Cluster != "before" {
+			continue
+		}
+		assert.True(t, paired[n.Name], "%s is paired", n.Name)
+		if n.Kind == "socket pair" {
+			socketPairs++
+			assert.NotEmpty(t, n.Tag)
+		}
+	}
+	assert.Equal(t, 3, socketPairs)
+}
