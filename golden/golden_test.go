@@ -322,18 +322,18 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 		return recs
 	})
 	diff := golden.Compare(img, text, moved)
-	assert.Contains(t, diff, "~ PIPE       record")
+	assert.Contains(t, diff, "~ PIPE       of pipe #3, record")
 	assert.Contains(t, diff, "      Bytes: 9 -> 10\n")
 
 	// Two records trade places: one removed, one added where it went.
 	swapped := edit(func(recs []*image.Record) []*image.Record {
-		i := find(recs, ckpt.RecTaskObjs)
+		i := find(recs, ckpt.RecTaskMM)
 		recs[i], recs[i+1] = recs[i+1], recs[i]
 		return recs
 	})
 	diff = golden.Compare(img, text, swapped)
-	assert.Contains(t, diff, "- TASK_OBJS  record 16 at offset 744: FileTable=1(first) FS=4(first)\n"+
-		"+ TASK_OBJS  record 17 at offset 760: FileTable=1(first) FS=4(first)\n")
+	assert.Contains(t, diff, "- TASK_MM    of pid 1, record 19 at offset 808: MM=5(first)\n"+
+		"+ TASK_MM    of pid 1, record 20 at offset 1608: MM=5(first)\n")
 
 	// The golden image was written by a format this code cannot read (its
 	// PIPE record two bytes longer, with a field the text shows): the
@@ -343,7 +343,7 @@ func TestCompareSaysWhatMoved(t *testing.T) {
 		recs[i].Fixed = append(recs[i].Fixed, 0, 0)
 		return recs
 	})
-	oldText := strings.Replace(text, "PIPE            8  Buffers=1 Bytes=9", "PIPE           10  Buffers=1 Bytes=9 Wide=0", 1)
+	oldText := strings.Replace(text, "PIPE             8  pipe #3        Buffers=1 Bytes=9", "PIPE            10  pipe #3        Buffers=1 Bytes=9 Wide=0", 1)
 	require.NotEqual(t, text, oldText)
 	diff = golden.Compare(widened, oldText, img)
 	assert.Contains(t, diff, "the golden image cannot be read by this code (image offset")

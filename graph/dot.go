@@ -3,9 +3,12 @@ package graph
 import (
 	"bufio"
 	"fmt"
+	"html"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
 // look is how a kind of node is drawn.
@@ -13,18 +16,41 @@ type look struct {
 	shape, style, fill, font string
 }
 
-// looks are the kinds' looks; the legend shows them.
-var looks = map[Kind]look{
-	KindTask:      {shape: "box", style: "rounded,filled", fill: "#dbe9f6"},
-	KindFileTable: {shape: "tab", style: "filled", fill: "#fdf1d6"},
-	KindFS:        {shape: "folder", style: "filled", fill: "#e6f2e0"},
-	KindFile:      {shape: "note", style: "filled", fill: "#ffffff"},
-	KindPipe:      {shape: "cylinder", style: "filled", fill: "#f7dde4"},
-	KindGhost:     {shape: "note", style: "dashed,filled", fill: "#eeeeee"},
+// taskLook is a task's look; zombieLook a zombie's: grey and dashed, an
+// outline of a task.
+var (
+	taskLook   = look{shape: "box", style: "rounded,filled", fill: "#dbe9f6"}
+	zombieLook = look{shape: "box", style: "rounded,dashed,filled", fill: "#eeeeee", font: "#555555"}
+)
+
+// palette are the looks of objects, by object type number from 1: file
+// tables, fs states, files, pipes and ghosts keep the looks the first
+// pictures gave them, and each type after them gets the next look, the
+// palette starting again after its last. No type is named here: a type
+// added later is drawn with no change to this package.
+var palette = []look{
+	{shape: "tab", style: "filled", fill: "#fdf1d6"},
+	{shape: "folder", style: "filled", fill: "#e6f2e0"},
+	{shape: "note", style: "filled", fill: "#ffffff"},
+	{shape: "cylinder", style: "filled", fill: "#f7dde4"},
+	{shape: "note", style: "dashed,filled", fill: "#eeeeee"},
+	{shape: "box3d", style: "filled", fill: "#e8e0f4"},
+	{shape: "component", style: "filled", fill: "#dff0f3"},
+	{shape: "cylinder", style: "filled", fill: "#e3e8fb"},
 }
 
-// zombieLook is a zombie task's: grey and dashed, an outline of a task.
-var zombieLook = look{shape: "box", style: "rounded,dashed,filled", fill: "#eeeeee", font: "#555555"}
+// lookOf returns how a kind of node is drawn.
+func lookOf(k Kind) look {
+	if k == KindTask {
+		return taskLook
+	}
+	for _, t := range image.ObjTypes() {
+		if image.ObjTypeName(t) == string(k) {
+			return palette[(int(t)+len(palette)-1)%len(palette)]
+		}
+	}
+	return look{shape: "box", style: "filled", fill: "#ffffff"}
+}
 
 // Highlights, each explained by the legend.
 const (
@@ -32,22 +58,54 @@ const (
 	sharedWidth  = "2.5"
 	changedFill  = "#ffe866" // a node the frame's line changed: a highlighter
 	clusterColor = "#999999"
+	childColor   = "#4a7ab5"
 )
 
 // edgeStyle is how a kind of edge is drawn.
 var edgeStyle = map[EdgeKind]string{
-	EdgeChild: `style=bold, color="#4a7ab5"`,
-	EdgeFiles: ``,
-	EdgeFS:    `color="#6b8f5e"`,
-	EdgeFd:    ``,
-	EdgePipe:  `color="#b5485f"`,
-	EdgeGhost: `style=dashed`,
+	EdgeChild: `style=bold, color="` + childColor + `"`,
+	EdgeHolds: ``,
+	EdgeRef:   ``,
 	EdgePair:  `style=invis, constraint=false`, // Restored tags the pairs instead
 }
 
-// layers are the ranks objects are drawn on, below the task tree, one
-// kind of object a row: what tasks hold, the open files, what files hold.
-var layers = [][]Kind{{KindFileTable, KindFS}, {KindFile}, {KindPipe, KindGhost}}
+// layers returns the rows objects are drawn in below the task tree: by
+// how many references from a task they are (a task's file table first,
+// then its files, then their pipes), each row in node order.
+func (g *Graph) layers() [][]string {
+	depth := map[string]int{}
+	for _, n := range g.Nodes {
+		if n.Kind == KindTask {
+			depth[n.Name] = 0
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, e := range g.Edges {
+			if e.Kind != EdgeHolds && e.Kind != EdgeRef {
+				continue
+			}
+			if d, ok := depth[e.From]; ok {
+				if old, seen := depth[e.To]; !seen || d+1 < old {
+					depth[e.To] = d + 1
+					changed = true
+				}
+			}
+		}
+	}
+	var rows [][]string
+	for _, n := range g.Nodes {
+		d, ok := depth[n.Name]
+		if !ok || n.Kind == KindTask {
+			continue
+		}
+		for len(rows) < d {
+			rows = append(rows, nil)
+		}
+		rows[d-1] = append(rows[d-1], n.Name)
+	}
+	return rows
+}
 
 // WriteDOT writes the graph in Graphviz's DOT language: the same graph gives
 // the same bytes. The task tree is drawn top-down, a parent above its
@@ -113,13 +171,7 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 			fmt.Fprintf(bw, "\t{rank=same; %s;}\n", strings.Join(rows[d], "; "))
 		}
 	}
-	for _, kinds := range layers {
-		var names []string
-		for _, n := range g.Nodes {
-			if slices.Contains(kinds, n.Kind) {
-				names = append(names, n.Name)
-			}
-		}
+	for _, names := range g.layers() {
 		if len(names) > 0 {
 			lowest = names[len(names)-1]
 		}
@@ -156,7 +208,7 @@ func (g *Graph) WriteDOT(w io.Writer) error {
 
 // writeNode writes one node's statement.
 func (g *Graph) writeNode(w io.Writer, indent string, n *Node) {
-	lk := looks[n.Kind]
+	lk := lookOf(n.Kind)
 	if n.Zombie {
 		lk = zombieLook
 	}
@@ -190,30 +242,44 @@ func (g *Graph) writeNode(w io.Writer, indent string, n *Node) {
 }
 
 // legend returns the legend, an HTML-like label: a swatch of each kind of
-// node, what the highlights mean, and the edges' colours.
+// node in the picture, what the highlights mean, and the edges.
 func (g *Graph) legend() string {
+	var drawn []Kind
+	for _, n := range g.Nodes {
+		if !slices.Contains(drawn, n.Kind) {
+			drawn = append(drawn, n.Kind)
+		}
+	}
+	kinds := []Kind{KindTask}
+	for _, t := range image.ObjTypes() { // in type order, as the palette
+		if k := Kind(image.ObjTypeName(t)); slices.Contains(drawn, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, k := range drawn {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	cols := len(kinds) + 1
 	var b strings.Builder
 	b.WriteString(`<table border="0" cellborder="1" cellspacing="3" cellpadding="2"><tr>`)
 	swatch := func(fill, text string) {
-		fmt.Fprintf(&b, `<td bgcolor="%s">%s</td>`, fill, text)
+		fmt.Fprintf(&b, `<td bgcolor="%s">%s</td>`, fill, html.EscapeString(text))
 	}
-	swatch(looks[KindTask].fill, "task")
+	swatch(taskLook.fill, "task")
 	swatch(zombieLook.fill, "zombie")
-	swatch(looks[KindFileTable].fill, "file table")
-	swatch(looks[KindFS].fill, "fs state")
-	swatch(looks[KindFile].fill, "open file")
-	swatch(looks[KindPipe].fill, "pipe")
-	swatch(looks[KindGhost].fill, "unlinked file")
-	b.WriteString(`</tr><tr>`)
-	fmt.Fprintf(&b, `<td colspan="3" border="3" color="%s">shared: referenced more than once</td>`, sharedColor)
-	b.WriteString(`<td colspan="4">double outline: alike tasks, or their copies, drawn once</td>`)
-	if g.frame {
-		b.WriteString(`</tr><tr>`)
-		fmt.Fprintf(&b, `<td colspan="7" bgcolor="%s">yellow: created or changed by this frame's line</td>`, changedFill)
+	for _, k := range kinds[1:] {
+		swatch(lookOf(k).fill, string(k))
 	}
-	b.WriteString(`</tr><tr><td colspan="7" border="0"><font color="#4a7ab5">blue: parent to child</font>; `)
-	b.WriteString(`black: task to file table, table to file (fd);<br/><font color="#6b8f5e">green: task to fs state</font>; `)
-	b.WriteString(`<font color="#b5485f">red: file to its pipe</font>; dashed: file to its unlinked inode`)
+	b.WriteString(`</tr><tr>`)
+	fmt.Fprintf(&b, `<td colspan="%d" border="3" color="%s">shared: referenced more than once</td>`, cols/2, sharedColor)
+	fmt.Fprintf(&b, `<td colspan="%d">double outline: alike tasks, or their copies, drawn once</td>`, cols-cols/2)
+	if g.frame {
+		fmt.Fprintf(&b, `</tr><tr><td colspan="%d" bgcolor="%s">yellow: created or changed by this frame's line</td>`, cols, changedFill)
+	}
+	fmt.Fprintf(&b, `</tr><tr><td colspan="%d" border="0"><font color="%s">blue: parent to child</font>; `, cols, childColor)
+	b.WriteString(`black: a reference, labelled with what it is<br/>(a task's file table, a table's descriptors, a socket's end)`)
 	if len(g.Clusters) > 0 {
 		b.WriteString(`;<br/>[n]: an object and the restored copy equiv paired it with (tasks pair by pid)`)
 	}

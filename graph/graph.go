@@ -6,8 +6,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Graph is an object graph: nodes and edges in a deterministic order.
@@ -66,25 +64,20 @@ type Node struct {
 	Tag string
 }
 
-// Kind is what a node is.
+// Kind is what a node is: KindTask, or the name of an object's type
+// ("file table", "pipe", "socket pair"), as the object types register it.
 type Kind string
 
-// The node kinds.
-const (
-	KindTask      Kind = "task"
-	KindFileTable Kind = "file table"
-	KindFS        Kind = "fs state"
-	KindFile      Kind = "file"
-	KindPipe      Kind = "pipe"
-	KindGhost     Kind = "ghost"
-)
+// KindTask is the kind of a task's node.
+const KindTask Kind = "task"
 
 // Edge is one reference.
 type Edge struct {
 	From, To string // node names
 	Kind     EdgeKind
-	// Label says which reference: the descriptors of a file table's file,
-	// the direction of a pipe end.
+	// Label says which reference: what the record that makes it says of
+	// it (a file table's descriptors of a file: "fd 0, fd 1 cloexec"; a
+	// socket's end), or the field's name ("file table", "pipe").
 	Label string
 	// Refs is how many references the edge stands for: the descriptors of
 	// a file table open on the file, times the tables of a group.
@@ -99,11 +92,8 @@ type EdgeKind string
 // The edge kinds.
 const (
 	EdgeChild EdgeKind = "child" // parent task to child task
-	EdgeFiles EdgeKind = "files" // task to its file table
-	EdgeFS    EdgeKind = "fs"    // task to its fs state
-	EdgeFd    EdgeKind = "fd"    // file table to a file, labelled with the descriptors
-	EdgePipe  EdgeKind = "pipe"  // file to its pipe
-	EdgeGhost EdgeKind = "ghost" // file to its unlinked inode
+	EdgeHolds EdgeKind = "holds" // a task to an object its own records name (its file table, its fs state)
+	EdgeRef   EdgeKind = "ref"   // an object to an object its state names (a table's file, a file's pipe)
 	EdgePair  EdgeKind = "pair"  // an object to its restored copy (Restored)
 )
 
@@ -149,8 +139,8 @@ func (g *Graph) markShared() {
 }
 
 // draw turns a model into a graph, in the checkpoint's order of first
-// encounter: tasks in preorder, then each task's file table (its files,
-// each with its ghost and pipe, in descriptor order) and fs state.
+// encounter: tasks in preorder, then the objects in objref order, then the
+// references in the order the image names them.
 func draw(m *model) *Graph {
 	g := newGraph()
 	defer g.markShared()
@@ -160,79 +150,17 @@ func draw(m *model) *Graph {
 			g.edge(taskName(t.ppid), taskName(t.pid), EdgeChild, "")
 		}
 	}
-	for _, t := range m.tasks {
-		if t.files != nil {
-			g.drawTable(t.files)
-			g.edge(taskName(t.pid), t.files.name, EdgeFiles, "files")
+	for _, o := range m.objs {
+		g.add(&Node{Name: o.name, Kind: o.kind, Label: append([]string{title(string(o.kind), o.ref)}, o.label...)})
+	}
+	for _, r := range m.refs {
+		kind := EdgeRef
+		if r.holds {
+			kind = EdgeHolds
 		}
-		if fs := t.fs; fs != nil {
-			g.add(&Node{Name: fs.name, Kind: KindFS, Label: []string{title("fs state", fs.ref),
-				"root " + display(fs.root), "cwd " + display(fs.cwd)}})
-			g.edge(taskName(t.pid), fs.name, EdgeFS, "fs")
-		}
+		g.edge(r.from, r.to, kind, strings.Join(r.labels, ", ")).Refs = len(r.labels)
 	}
 	return g
-}
-
-// drawTable draws a file table on its first encounter: one edge to each of
-// its files, labelled with every descriptor of the table open on it, and
-// the files.
-func (g *Graph) drawTable(ft *mTable) {
-	if !g.add(&Node{Name: ft.name, Kind: KindFileTable, Label: []string{title("file table", ft.ref), plural(len(ft.fds), "fd")}}) {
-		return
-	}
-	var order []*mFile
-	fds := map[*mFile][]string{}
-	for _, fd := range ft.fds {
-		if fds[fd.file] == nil {
-			order = append(order, fd.file)
-		}
-		s := "fd " + strconv.Itoa(fd.fd)
-		if fd.cloexec {
-			s += " (cloexec)"
-		}
-		fds[fd.file] = append(fds[fd.file], s)
-	}
-	for _, f := range order {
-		g.edge(ft.name, f.name, EdgeFd, strings.Join(fds[f], ", ")).Refs = len(fds[f])
-		g.drawFile(f)
-	}
-}
-
-// drawFile draws a file on its first encounter, with its ghost and pipe.
-func (g *Graph) drawFile(f *mFile) {
-	label := []string{title("file", f.ref) + ": " + f.typ.String()}
-	if f.path != "" { // a pipe end has none: its type says it
-		label = append(label, display(f.path))
-	}
-	label = append(label, vfs.FormatOpenFlags(f.flags), "pos "+strconv.FormatInt(f.pos, 10))
-	if !g.add(&Node{Name: f.name, Kind: KindFile, Label: label}) {
-		return
-	}
-	if gh := f.ghost; gh != nil {
-		g.add(&Node{Name: gh.name, Kind: KindGhost, Label: []string{title("unlinked file", gh.ref),
-			display(gh.path), vfs.FormatMode(gh.mode) + ", " + plural(int(gh.size), "byte")}})
-		g.edge(f.name, gh.name, EdgeGhost, "unlinked")
-	}
-	if p := f.pipe; p != nil {
-		g.add(&Node{Name: p.name, Kind: KindPipe, Label: pipeLabel(p)})
-		g.edge(f.name, p.name, EdgePipe, pipeEnd(f.mode))
-	}
-}
-
-// pipeLabel says what a pipe holds: its bytes in flight (the first of
-// them, quoted), how many, and its readers and writers.
-func pipeLabel(p *mPipe) []string {
-	label := []string{title("pipe", p.ref)}
-	if p.bytes > 0 {
-		const show = 24 // a label is a box, not a dump
-		data := strconv.QuoteToGraphic(string(p.data[:min(show, len(p.data))]))
-		if p.bytes > show {
-			data += "..."
-		}
-		label = append(label, data)
-	}
-	return append(label, plural(p.bytes, "byte")+" buffered", plural(p.readers, "reader")+", "+plural(p.writers, "writer"))
 }
 
 func taskNode(t *mTask) *Node {
@@ -260,18 +188,6 @@ func plural(n int, what string) string {
 		return "1 " + what
 	}
 	return strconv.Itoa(n) + " " + what + "s"
-}
-
-func pipeEnd(m vfs.FMode) string {
-	switch {
-	case m&vfs.FMODE_READ != 0 && m&vfs.FMODE_WRITE != 0:
-		return "reads, writes"
-	case m&vfs.FMODE_READ != 0:
-		return "reads"
-	case m&vfs.FMODE_WRITE != 0:
-		return "writes"
-	}
-	return ""
 }
 
 // display returns a name (a path, a command name) as a label shows it: as

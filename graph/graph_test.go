@@ -56,37 +56,39 @@ func TestDemoFromImage(t *testing.T) {
 		"task_2 [task] pid 2 / worker",
 		"task_3 [task] pid 3 / init",
 		"task_4 [task] pid 4 / init / zombie, exit 7 (zombie)",
-		"files_1 [file table] file table #1 / 5 fds",
-		"file_2 [file] file #2: regular / /data / O_RDWR|O_LARGEFILE / pos 12",
-		"file_3 [file] file #3: pipe / O_RDONLY / pos 0",
-		"pipe_4 [pipe] pipe #4 / \"in flight\" / 9 bytes buffered / 1 reader, 1 writer",
-		"file_5 [file] file #5: pipe / O_WRONLY / pos 0",
-		"file_6 [file] file #6: regular / /scratch (deleted) / O_RDWR|O_LARGEFILE / pos 14",
-		"ghost_7 [ghost] unlinked file #7 / /scratch / regular 0600, 14 bytes",
-		"fs_8 [fs state] fs state #8 / root / / cwd /",
-		"fs_9 [fs state] fs state #9 / root / / cwd /",
-		"files_10 [file table] file table #10 / 3 fds",
-		"fs_11 [fs state] fs state #11 / root / / cwd /",
+		"file_table_1 [file table] file table #1 / fds 5",
+		"file_2 [file] file #2 / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 12, size 12, changes 1 / path /data",
+		"file_3 [file] file #3 / pipe / O_RDONLY / READ",
+		`pipe_4 [pipe] pipe #4 / "in flight" / 9 bytes buffered`,
+		"file_5 [file] file #5 / pipe / O_WRONLY / WRITE",
+		"file_6 [file] file #6 / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
+		`ghost_7 [ghost] ghost #7 / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
+		"fs_state_8 [fs state] fs state #8 / root / / cwd /",
+		"fs_state_9 [fs state] fs state #9 / root / / cwd /",
+		"file_table_10 [file table] file table #10 / fds 3",
+		"fs_state_11 [fs state] fs state #11 / root / / cwd /",
 	}, nodes(g))
+	// In the order the image's records name them: a file's pipe or ghost
+	// (its FILE record) before the file's descriptor (the FD after it).
 	assert.Equal(t, []string{
 		"task_1 -> task_2 [child] ",
 		"task_1 -> task_3 [child] ",
 		"task_1 -> task_4 [child] ",
-		"files_1 -> file_2 [fd] fd 0, fd 1 (cloexec)",
-		"files_1 -> file_3 [fd] fd 2",
-		"file_3 -> pipe_4 [pipe] reads",
-		"files_1 -> file_5 [fd] fd 3",
-		"file_5 -> pipe_4 [pipe] writes",
-		"files_1 -> file_6 [fd] fd 4",
-		"file_6 -> ghost_7 [ghost] unlinked",
-		"task_1 -> files_1 [files] files",
-		"task_1 -> fs_8 [fs] fs",
-		"task_2 -> files_1 [files] files",
-		"task_2 -> fs_9 [fs] fs",
-		"files_10 -> file_2 [fd] fd 0, fd 1 (cloexec)",
-		"files_10 -> file_3 [fd] fd 2",
-		"task_3 -> files_10 [files] files",
-		"task_3 -> fs_11 [fs] fs",
+		"file_table_1 -> file_2 [ref] fd 0, fd 1 cloexec",
+		"file_3 -> pipe_4 [ref] pipe",
+		"file_table_1 -> file_3 [ref] fd 2",
+		"file_5 -> pipe_4 [ref] pipe",
+		"file_table_1 -> file_5 [ref] fd 3",
+		"file_6 -> ghost_7 [ref] ghost",
+		"file_table_1 -> file_6 [ref] fd 4",
+		"task_1 -> file_table_1 [holds] file table",
+		"task_1 -> fs_state_8 [holds] fs",
+		"task_2 -> file_table_1 [holds] file table",
+		"task_2 -> fs_state_9 [holds] fs",
+		"file_table_10 -> file_2 [ref] fd 0, fd 1 cloexec",
+		"file_table_10 -> file_3 [ref] fd 2",
+		"task_3 -> file_table_10 [holds] file table",
+		"task_3 -> fs_state_11 [holds] fs",
 	}, edges(g))
 }
 
@@ -101,15 +103,15 @@ func TestDemoFromView(t *testing.T) {
 	}
 	assert.Equal(t, []string{
 		"pid 1 / init", "pid 2 / worker", "pid 3 / init", "pid 4 / init / zombie, exit 7",
-		"file table / 5 fds",
-		"file: regular / /data / O_RDWR|O_LARGEFILE / pos 12",
-		"file: pipe / O_RDONLY / pos 0",
-		"pipe / \"in flight\" / 9 bytes buffered / 1 reader, 1 writer",
-		"file: pipe / O_WRONLY / pos 0",
-		"file: regular / /scratch (deleted) / O_RDWR|O_LARGEFILE / pos 14",
-		"unlinked file / /scratch / regular 0600, 14 bytes",
+		"file table / fds 5",
+		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 12, size 12, changes 1 / path /data",
+		"file / pipe / O_RDONLY / READ",
+		`pipe / "in flight" / 9 bytes buffered`,
+		"file / pipe / O_WRONLY / WRITE",
+		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
+		`ghost / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
 		"fs state / root / / cwd /", "fs state / root / / cwd /",
-		"file table / 3 fds",
+		"file table / fds 3",
 		"fs state / root / / cwd /",
 	}, labels)
 }
@@ -141,7 +143,7 @@ func TestSharedObjectsOnce(t *testing.T) {
 			}
 			// pid 1's table (with the worker), /data and the pipe's read
 			// end (with the forked child's table), the pipe (both ends).
-			assert.Equal(t, map[graph.Kind]int{graph.KindFileTable: 1, graph.KindFile: 2, graph.KindPipe: 1}, shared)
+			assert.Equal(t, map[graph.Kind]int{graph.Kind("file table"): 1, graph.Kind("file"): 2, graph.Kind("pipe"): 1}, shared)
 		})
 	}
 }
@@ -199,6 +201,23 @@ var worlds = []struct{ name, script string }{
 		write 1 1 "queued" = 6
 		open 1 /q O_RDWR = 2
 		unlink 1 /q`},
+	{"socket pairs: messages both ways, a shared end, a closed end, a reset", `
+		spawn 1 init
+		socketpair 1 SOCK_STREAM = 0 1
+		write 1 0 "hello, " = 7
+		write 1 0 "world" = 5
+		read 1 1 3 = "hel"
+		write 1 1 "back" = 4
+		socketpair 1 SOCK_DGRAM SOCK_NONBLOCK = 2 3
+		write 1 2 "one" = 3
+		write 1 2 "two" = 3
+		fork 1 2
+		close 1 3
+		socketpair 1 SOCK_SEQPACKET SOCK_NONBLOCK = 3 4
+		write 1 3 "unread" = 6
+		write 1 4 "left" = 4
+		close 1 4
+		shutdown 1 0 SHUT_WR`},
 	{"CLONE_FS and a tree of three generations", `
 		spawn 1
 		mkdir 1 /d
@@ -301,20 +320,20 @@ func TestTinyDOT(t *testing.T) {
 	edge [fontname="Helvetica", fontsize=9];
 	task_1 [label="pid 1\ninit", shape=box, style="rounded,filled", fillcolor="#dbe9f6"];
 	task_2 [label="pid 2\ninit\nzombie, exit 3", shape=box, style="rounded,dashed,filled", fillcolor="#eeeeee", fontcolor="#555555"];
-	files_1 [label="file table #1\n2 fds", shape=tab, style="filled", fillcolor="#fdf1d6"];
-	file_2 [label="file #2: pipe\nO_RDONLY\npos 0", shape=note, style="filled", fillcolor="#ffffff"];
-	pipe_3 [label="pipe #3\n\"hi\"\n2 bytes buffered\n1 reader, 1 writer", shape=cylinder, style="filled", fillcolor="#f7dde4", color="#b03030", penwidth=2.5];
-	file_4 [label="file #4: pipe\nO_WRONLY\npos 0", shape=note, style="filled", fillcolor="#ffffff"];
-	fs_5 [label="fs state #5\nroot /\ncwd /", shape=folder, style="filled", fillcolor="#e6f2e0"];
-	{rank=same; files_1; fs_5;}
+	file_table_1 [label="file table #1\nfds 2", shape=tab, style="filled", fillcolor="#fdf1d6"];
+	file_2 [label="file #2\npipe\nO_RDONLY\nREAD", shape=note, style="filled", fillcolor="#ffffff"];
+	pipe_3 [label="pipe #3\n\"hi\"\n2 bytes buffered", shape=cylinder, style="filled", fillcolor="#f7dde4", color="#b03030", penwidth=2.5];
+	file_4 [label="file #4\npipe\nO_WRONLY\nWRITE", shape=note, style="filled", fillcolor="#ffffff"];
+	fs_state_5 [label="fs state #5\nroot /\ncwd /", shape=folder, style="filled", fillcolor="#e6f2e0"];
+	{rank=same; file_table_1; fs_state_5;}
 	{rank=same; file_2; file_4;}
 	task_1 -> task_2 [style=bold, color="#4a7ab5"];
-	files_1 -> file_2 [label="fd 0 (cloexec)"];
-	file_2 -> pipe_3 [label="reads", color="#b5485f"];
-	files_1 -> file_4 [label="fd 1 (cloexec)"];
-	file_4 -> pipe_3 [label="writes", color="#b5485f"];
-	task_1 -> files_1 [label="files"];
-	task_1 -> fs_5 [label="fs", color="#6b8f5e"];
+	file_2 -> pipe_3 [label="pipe"];
+	file_table_1 -> file_2 [label="fd 0 cloexec"];
+	file_4 -> pipe_3 [label="pipe"];
+	file_table_1 -> file_4 [label="fd 1 cloexec"];
+	task_1 -> file_table_1 [label="file table"];
+	task_1 -> fs_state_5 [label="fs"];
 }
 `, dot(t, g))
 
@@ -338,10 +357,10 @@ func TestShared(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
-		"file table / 5 fds", // pids 1 and 2
-		"file: regular / /data / O_RDWR|O_LARGEFILE / pos 12",        // fds 0 and 1 of two tables
-		"file: pipe / O_RDONLY / pos 0",                              // fd 2 of two tables
-		`pipe / "in flight" / 9 bytes buffered / 1 reader, 1 writer`, // both ends
+		"file table / fds 5", // pids 1 and 2
+		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 12, size 12, changes 1 / path /data", // fds 0 and 1 of two tables
+		"file / pipe / O_RDONLY / READ",         // fd 2 of two tables
+		`pipe / "in flight" / 9 bytes buffered`, // both ends
 	}, shared)
 }
 
@@ -354,11 +373,34 @@ func TestPipeBytesInLabel(t *testing.T) {
 		write 1 1 "a\x00\tlong line of bytes in flight, more than a label holds" = 56`).View())
 	var label []string
 	for _, n := range g.Nodes {
-		if n.Kind == graph.KindPipe {
+		if n.Kind == graph.Kind("pipe") {
 			label = n.Label
 		}
 	}
-	assert.Equal(t, []string{"pipe", `"a\x00\tlong line of bytes in"...`, "56 bytes buffered", "1 reader, 1 writer"}, label)
+	assert.Equal(t, []string{"pipe", `"a\x00\tlong line of bytes in"...`, "56 bytes buffered"}, label)
+}
+
+// TestSocketPairs: a socket pair is drawn from its records' spec and its
+// Label (socket.PairLabel): each end's state and what waits for it to read;
+// each socket's file refers to it by its end.
+func TestSocketPairs(t *testing.T) {
+	k := testworld.Build(t, worlds[3].script)
+	g, err := graph.FromImage(bytes.NewReader(testworld.Image(t, k)))
+	require.NoError(t, err)
+	var pairs []string
+	for _, n := range g.Nodes {
+		if n.Kind == "socket pair" {
+			pairs = append(pairs, strings.Join(n.Label, " / "))
+		}
+	}
+	assert.Equal(t, []string{
+		`socket pair #3 / SOCK_STREAM / end 0: SHUT_WR, "back" to read (4 bytes) / end 1: SHUT_RD, "lo, world" to read (9 bytes)`,
+		`socket pair #6 / SOCK_DGRAM / end 0: nothing to read / end 1: "onetwo" to read (2 messages, 6 bytes)`,
+		`socket pair #8 / SOCK_SEQPACKET / end 0: SHUT_RDWR, ECONNRESET, "left" to read (1 message, 4 bytes) / end 1: closed`,
+	}, pairs)
+	assert.Contains(t, edges(g), "file_2 -> socket_pair_3 [ref] end 0")
+	assert.Contains(t, edges(g), "file_4 -> socket_pair_3 [ref] end 1")
+	assert.Contains(t, nodes(g), "file_2 [file] file #2 / socket / O_RDWR / READ|WRITE")
 }
 
 // TestDOTEscaping: names with quotes, backslashes and control characters
@@ -370,8 +412,8 @@ func TestDOTEscaping(t *testing.T) {
 		open 1 "/caf\u00e9 \\ \"x\"" O_RDWR|O_CREAT = 1`).View())
 	out := dot(t, g)
 	assert.Contains(t, out, `task_1 [label="pid 1\nsay \"hi\" \\o/", `)
-	assert.Contains(t, out, `[label="file: regular\n\"/new\\nline\"\nO_RDWR|O_LARGEFILE\npos 0", `, "a control character makes the name quoted, Go style")
-	assert.Contains(t, out, `[label="file: regular\n/café \\ \"x\"\nO_RDWR|O_LARGEFILE\npos 0", `)
+	assert.Contains(t, out, `[label="file\nregular\nO_RDWR|O_LARGEFILE\nREAD|WRITE|LSEEK|PREAD|PWRITE\npath \"/new\\nline\"", `, "a control character makes the name quoted, Go style")
+	assert.Contains(t, out, `[label="file\nregular\nO_RDWR|O_LARGEFILE\nREAD|WRITE|LSEEK|PREAD|PWRITE\npath \"/café \\\\ \\\"x\\\"\"", `, "a blank makes it quoted too")
 	if svg, err := renderSVG(g); err == nil {
 		assert.Contains(t, svg, "say &quot;hi&quot; \\o/", "dot read the label back as written")
 	}

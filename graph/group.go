@@ -65,8 +65,8 @@ func (g *Graph) taskSignature(n *Node, in, out map[string][]*Edge) (string, bool
 		switch e.Kind {
 		case EdgeChild:
 			return "", false // a parent: its children hang from it
-		case EdgeFiles, EdgeFS:
-			sig = append(sig, string(e.Kind)+":"+g.objectSignature(e.To, e.Kind, in, out))
+		case EdgeHolds:
+			sig = append(sig, e.Label+":"+g.objectSignature(e.To, e.Kind, in, out))
 		}
 	}
 	return strings.Join(sig, "\x00"), true
@@ -110,7 +110,7 @@ func (g *Graph) fold(members []*Node, out map[string][]*Edge) {
 	first.Count = len(members)
 	first.Label = append([]string{fmt.Sprintf("pids %s (%d tasks)", pidRanges(pids), len(members))}, first.Label[1:]...)
 	for _, e := range out[first.Name] {
-		if e.Kind != EdgeFiles && e.Kind != EdgeFS {
+		if e.Kind != EdgeHolds {
 			continue
 		}
 		obj := g.index[e.To]
@@ -132,7 +132,7 @@ func (g *Graph) fold(members []*Node, out map[string][]*Edge) {
 		}
 		for _, m := range members[1:] {
 			for _, me := range out[m.Name] {
-				if me.Kind == e.Kind {
+				if me.Kind == e.Kind && me.Label == e.Label {
 					gone[me.To] = true
 					g.alias[me.To] = obj.Name
 				}

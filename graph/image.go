@@ -3,277 +3,142 @@ package graph
 import (
 	"io"
 	"strconv"
+	"strings"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
-	"github.com/ckptsim/ckptsim/ckpt/object"
-	"github.com/ckptsim/ckptsim/sim/task"
-	"github.com/ckptsim/ckptsim/sim/vfs"
+	"github.com/ckptsim/ckptsim/inspect"
 )
 
-// objKinds are the graph's kinds of the image's shared-object types.
-var objKinds = map[object.Type]Kind{task.ObjFileTable: KindFileTable, task.ObjFS: KindFS, vfs.ObjFile: KindFile, vfs.ObjPipe: KindPipe, vfs.ObjGhost: KindGhost}
-
-// FromImage returns the object graph of the container an image holds,
-// its objects labelled with their objrefs. It reads the image's structure
-// (which record belongs to which object) and refuses an image it cannot
-// follow, an incomplete one (an ERROR record, or no TAIL) included, with the
-// offset of the record at fault. It does not check the tail's checksum or
-// the objects' states: that is restart's work, and a graph of an edited
-// image is useful.
+// FromImage returns the object graph of the container an image holds, its
+// objects labelled with their objrefs. It reads the image through
+// inspect's walker, from the record types' specs alone: every object of
+// the image is a node, of the kind its object type's name says, labelled
+// by its spec's Label or, without one, by its first record's fields; every
+// objref field is an edge from the task or object whose record it is,
+// labelled with what else that record says (a descriptor's number) or with
+// the field's name. So an object type graph has never heard of is drawn
+// like the others.
+//
+// It refuses an image it cannot follow, an incomplete one (an ERROR
+// record, or no TAIL) included, with the offset of the record at fault. It
+// does not check the tail's checksum or the objects' states: that is
+// restart's work, and a graph of an edited image is useful.
 func FromImage(r io.Reader) (*Graph, error) {
-	recs, err := image.ReadAll(r)
+	rep, err := inspect.Inspect(r)
 	if err != nil {
 		return nil, err
 	}
-	b := &imageBuilder{m: &model{}, objs: map[int32]any{}, pipes: map[int32]*mPipe{}}
-	for _, rec := range recs {
-		if err := b.record(rec); err != nil {
-			return nil, err
+	for _, rec := range rep.Records {
+		if rec.Type == image.TypeError {
+			return nil, rec.Raw().Errorf("the checkpoint failed: %s", rec.Tail)
 		}
 	}
-	if !b.ended {
-		return nil, &image.Error{Offset: b.end(recs), Msg: "image ends without a TAIL record"}
+	if len(rep.Faults) > 0 {
+		return nil, rep.Faults[0]
 	}
-	return draw(b.m), nil
+	return draw(imageModel(rep)), nil
 }
 
-// imageBuilder follows an image's records, building the model.
-type imageBuilder struct {
-	m *model
-	// objs are the objects introduced so far, by objref; pipes are apart,
-	// because a FILE names its pipe before the pipe's OBJREF record.
-	objs  map[int32]any
-	pipes map[int32]*mPipe
-	// pending are the OBJREF records whose state record has not come yet:
-	// a stack, because a file's ghost is written inside the file's.
-	pending []*image.Objref
-	table   *mTable // the file table whose FD records are being read
-	pipe    *mPipe  // the pipe whose PIPE_BUF records are being read
-	objsFor int     // TASK_OBJS records read: the next one is that task's
-	ended   bool
+// imageModel reads a walked image into the model.
+func imageModel(rep *inspect.Report) *model {
+	m := &model{}
+	for _, t := range rep.Tasks {
+		m.tasks = append(m.tasks, &mTask{pid: t.Pid, ppid: t.PPid, comm: t.Comm, zombie: t.Zombie(), exitCode: t.ExitCode})
+	}
+	for _, o := range rep.Objects {
+		ref := strconv.Itoa(int(o.Ref))
+		m.obj(objName(o), "#"+ref, Kind(inspect.ObjTypeName(o.Type)), objectLabel(o))
+	}
+	for _, r := range rep.Records {
+		from, holds := "", false
+		switch {
+		case r.Type == image.TypeObjref:
+			continue
+		case r.Object != nil:
+			from = objName(r.Object)
+		case r.Task != nil:
+			from, holds = taskName(r.Task.Pid), true
+		default:
+			continue
+		}
+		for _, rf := range r.Spec.Refs() {
+			f := r.Field(rf.Name)
+			if f.Target != nil {
+				m.ref(from, objName(f.Target), holds, refLabel(r, f))
+			}
+		}
+	}
+	return m
 }
 
-// end returns the offset just past the last record.
-func (b *imageBuilder) end(recs []*image.Record) int64 {
-	if len(recs) == 0 {
-		return 0
-	}
-	return recs[len(recs)-1].End()
+func objName(o *inspect.Object) string {
+	return nodeName(Kind(inspect.ObjTypeName(o.Type)), strconv.Itoa(int(o.Ref)))
 }
 
-func refName(kind string, ref int32) obj {
-	s := strconv.FormatInt(int64(ref), 10)
-	return obj{name: kind + "_" + s, ref: "#" + s}
+// objectLabel is an object's label below its title: its spec's Label of
+// its state, or the generic lines of its first record.
+func objectLabel(o *inspect.Object) []string {
+	if len(o.State) == 0 {
+		return nil
+	}
+	first := o.State[0]
+	if f := first.Spec.Label; f != nil {
+		raws := make([]*image.Record, len(o.State))
+		for i, r := range o.State {
+			raws[i] = r.Raw()
+		}
+		if lines := f(raws); lines != nil {
+			return lines
+		}
+	}
+	var symbols []string
+	var numbers, parts []named
+	lengths := map[string]bool{}
+	for _, p := range first.Spec.Tail.Parts {
+		lengths[p.LenField] = true
+	}
+	for _, f := range first.Fields {
+		m := f.Meaning
+		switch {
+		case m.Ref != 0 || f.IsArray() || f.IsPad() || lengths[f.Name]:
+		case m.Names != nil || m.Format != nil:
+			if f.Symbol != "" {
+				symbols = append(symbols, f.Symbol)
+			}
+		default:
+			numbers = append(numbers, named{strings.ToLower(f.Name), f.NumberText()})
+		}
+	}
+	for _, p := range first.Parts {
+		parts = append(parts, named{p.Name, string(p.Data)})
+	}
+	return labelLines(symbols, numbers, parts)
 }
 
-// record takes one record into the model.
-func (b *imageBuilder) record(rec *image.Record) error {
-	if b.ended {
-		return rec.Errorf("after the TAIL record")
+// refLabel says what an objref field's reference is: what the rest of its
+// record says, for a record that is one of its object's references (a
+// descriptor: "fd 1 cloexec", a socket's end: "end 0"), else the field's
+// name in words ("file table", "pipe").
+func refLabel(r *inspect.Record, ref *inspect.Field) string {
+	if r.Object == nil || r == r.Object.State[0] {
+		return inspect.Words(ref.Name)
 	}
-	switch rec.Type {
-	case image.TypeTail:
-		if len(b.pending) > 0 {
-			return rec.Errorf("objref %d has no state record", b.pending[0].Objref)
-		}
-		b.ended = true
-	case image.TypeError:
-		return rec.Errorf("the checkpoint failed: %s", rec.Tail)
-	case ckpt.RecTask:
-		var t ckpt.TaskRecord
-		if err := rec.Decode(&t); err != nil {
-			return err
-		}
-		b.m.tasks = append(b.m.tasks, &mTask{pid: int(t.Pid), ppid: int(t.PPid), comm: cString(t.Comm[:]),
-			zombie: t.State == 1, exitCode: int(t.ExitCode)})
-	case image.TypeObjref:
-		var o image.Objref
-		if err := rec.Decode(&o); err != nil {
-			return err
-		}
-		if objKinds[object.Type(o.ObjType)] == "" {
-			return rec.Errorf("unknown object type %d", o.ObjType)
-		}
-		b.pending = append(b.pending, &o)
-	case task.RecFileTable:
-		ref, err := b.state(rec, task.ObjFileTable)
-		if err != nil {
-			return err
-		}
-		b.table = &mTable{obj: refName("files", ref)}
-		b.objs[ref] = b.table
-	case task.RecFd:
-		return b.fd(rec)
-	case task.RecFS:
-		return b.fs(rec)
-	case vfs.RecFile:
-		return b.file(rec)
-	case vfs.RecPipe:
-		ref, err := b.state(rec, vfs.ObjPipe)
-		if err != nil {
-			return err
-		}
-		b.pipe = b.pipeRef(ref)
-	case vfs.RecPipeBuf:
-		if b.pipe == nil {
-			return rec.Errorf("not after a PIPE record")
-		}
-		b.pipe.buffered(rec.Tail)
-	case vfs.RecGhost:
-		return b.ghost(rec)
-	case ckpt.RecTaskObjs:
-		return b.taskObjs(rec)
-	}
-	return nil
-}
-
-// state pops the OBJREF record that the state record rec completes, which
-// must be of object type t, and returns its objref.
-func (b *imageBuilder) state(rec *image.Record, t object.Type) (int32, error) {
-	n := len(b.pending)
-	if n == 0 || object.Type(b.pending[n-1].ObjType) != t {
-		return 0, rec.Errorf("not after an OBJREF record of a %s", objKinds[t])
-	}
-	o := b.pending[n-1]
-	b.pending = b.pending[:n-1]
-	if _, dup := b.objs[o.Objref]; dup {
-		return 0, rec.Errorf("objref %d introduced twice", o.Objref)
-	}
-	return o.Objref, nil
-}
-
-// lookup returns the object that field names by its objref, which must be
-// a T, a kind of object introduced before.
-func lookup[T any](b *imageBuilder, rec *image.Record, field string, ref int32, kind Kind) (T, error) {
-	v, ok := b.objs[ref].(T)
-	if !ok {
-		return v, rec.Errorf("%s names objref %d, which is no %s introduced before", field, ref, kind)
-	}
-	return v, nil
-}
-
-func (b *imageBuilder) pipeRef(ref int32) *mPipe {
-	p := b.pipes[ref]
-	if p == nil {
-		p = &mPipe{obj: refName("pipe", ref)}
-		b.pipes[ref] = p
-	}
-	return p
-}
-
-func (b *imageBuilder) fd(rec *image.Record) error {
-	var fd task.FdRecord
-	if err := rec.Decode(&fd); err != nil {
-		return err
-	}
-	if b.table == nil {
-		return rec.Errorf("not inside a file table")
-	}
-	f, err := lookup[*mFile](b, rec, "File", fd.File, KindFile)
-	if err != nil {
-		return err
-	}
-	b.table.fds = append(b.table.fds, mFd{fd: int(fd.Fd), file: f, cloexec: fd.CloseOnExec != 0})
-	return nil
-}
-
-func (b *imageBuilder) fs(rec *image.Record) error {
-	ref, err := b.state(rec, task.ObjFS)
-	if err != nil {
-		return err
-	}
-	var fs task.FSRecord
-	if err := rec.Decode(&fs); err != nil {
-		return err
-	}
-	if int(fs.RootLen)+int(fs.CwdLen) != len(rec.Tail) {
-		return rec.Errorf("RootLen %d and CwdLen %d do not add up to the tail's %d bytes", fs.RootLen, fs.CwdLen, len(rec.Tail))
-	}
-	b.objs[ref] = &mFS{obj: refName("fs", ref), root: string(rec.Tail[:fs.RootLen]), cwd: string(rec.Tail[fs.RootLen:])}
-	return nil
-}
-
-func (b *imageBuilder) file(rec *image.Record) error {
-	ref, err := b.state(rec, vfs.ObjFile)
-	if err != nil {
-		return err
-	}
-	var r vfs.FileRecord
-	if err := rec.Decode(&r); err != nil {
-		return err
-	}
-	f := &mFile{obj: refName("file", ref), typ: vfs.FileType(r.FileType), flags: int(r.Flags),
-		mode: vfs.FMode(r.Mode), pos: r.Pos, path: string(rec.Tail)}
-	if r.Ghost != 0 {
-		if f.ghost, err = lookup[*mGhost](b, rec, "Ghost", r.Ghost, KindGhost); err != nil {
-			return err
-		}
-		f.path = f.ghost.path + " (deleted)"
-	}
-	if r.Pipe != 0 {
-		f.pipe = b.pipeRef(r.Pipe)
-		if f.mode&vfs.FMODE_READ != 0 {
-			f.pipe.readers++
-		}
-		if f.mode&vfs.FMODE_WRITE != 0 {
-			f.pipe.writers++
+	var what []string
+	for _, f := range r.Fields {
+		m := f.Meaning
+		switch {
+		case m.Ref != 0 || f.IsPad():
+		case m.Names != nil || m.Format != nil:
+			if f.Symbol != "" {
+				what = append(what, f.Symbol)
+			}
+		case f.IsArray():
+		default:
+			what = append(what, strings.ToLower(f.Name)+" "+f.NumberText())
 		}
 	}
-	b.objs[ref] = f
-	return nil
-}
-
-func (b *imageBuilder) ghost(rec *image.Record) error {
-	ref, err := b.state(rec, vfs.ObjGhost)
-	if err != nil {
-		return err
+	if len(what) == 0 {
+		return inspect.Words(ref.Name)
 	}
-	var g vfs.GhostRecord
-	if err := rec.Decode(&g); err != nil {
-		return err
-	}
-	if int(g.PathLen) > len(rec.Tail) {
-		return rec.Errorf("PathLen %d is longer than the tail's %d bytes", g.PathLen, len(rec.Tail))
-	}
-	b.objs[ref] = &mGhost{obj: refName("ghost", ref), path: string(rec.Tail[:g.PathLen]), mode: g.Mode,
-		size: int64(len(rec.Tail)) - int64(g.PathLen)}
-	return nil
-}
-
-// taskObjs gives the next task, in the tree's order, its file table and fs
-// state.
-func (b *imageBuilder) taskObjs(rec *image.Record) error {
-	var o ckpt.TaskObjsRecord
-	if err := rec.Decode(&o); err != nil {
-		return err
-	}
-	if b.objsFor >= len(b.m.tasks) {
-		return rec.Errorf("more TASK_OBJS records than tasks (%d)", len(b.m.tasks))
-	}
-	t := b.m.tasks[b.objsFor]
-	b.objsFor++
-	b.table = nil
-	var err error
-	if o.FileTable != 0 {
-		if t.files, err = lookup[*mTable](b, rec, "FileTable", o.FileTable, KindFileTable); err != nil {
-			return err
-		}
-	}
-	if o.FS != 0 {
-		if t.fs, err = lookup[*mFS](b, rec, "FS", o.FS, KindFS); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// cString returns the text of a NUL-padded byte array.
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
+	return strings.Join(what, " ")
 }

@@ -1,18 +1,26 @@
 package graph
 
-import "github.com/ckptsim/ckptsim/sim/vfs"
+import (
+	"strconv"
+	"strings"
+	"unicode"
+)
 
-// model is a world's objects and their references, as FromView and
-// FromImage read them; draw turns it into a Graph. Objects are shared by
-// pointer, so that a shared object is one value whatever refers to it.
+// model is a world's tasks, objects and references, as FromView and
+// FromImage read them; draw turns it into a Graph. It knows no object type:
+// an object is its kind (the object type's name), its label and its
+// references, so that an image's objects of a type no one told graph about
+// are drawn like the others.
 type model struct {
 	tasks []*mTask // in preorder: a parent before its children
-}
-
-// An object's name is its node's name; its ref is what its label calls it
-// ("#3" for an image's objref, "" for a view).
-type obj struct {
-	name, ref string
+	// objs are in order of first encounter: the image's objref order,
+	// which a view's walk follows too.
+	objs []*mObj
+	// refs are the references from tasks and objects to objects, in the
+	// order the image names them, one per source and target (a file
+	// table's descriptors of one file are one reference of several).
+	refs  []*mRef
+	index map[[2]string]*mRef
 }
 
 type mTask struct {
@@ -20,63 +28,108 @@ type mTask struct {
 	comm      string
 	zombie    bool
 	exitCode  int
-	files     *mTable // nil for a zombie
-	fs        *mFS    // nil for a zombie
 }
 
-type mTable struct {
-	obj
-	fds []mFd // by descriptor number
+// mObj is one object. Its name is its node's name; its ref is what its
+// label calls it ("#3" for an image's objref, "" for a view).
+type mObj struct {
+	name, ref string
+	kind      Kind
+	label     []string // below its title
 }
 
-type mFd struct {
-	fd      int
-	file    *mFile
-	cloexec bool
+// mRef is a reference, or several alike: from a task or an object to an
+// object, labelled with what each says of itself ("fd 0", "fd 1 cloexec").
+type mRef struct {
+	from, to string
+	holds    bool // from a task
+	labels   []string
 }
 
-type mFS struct {
-	obj
-	root, cwd string
-}
-
-type mFile struct {
-	obj
-	typ   vfs.FileType
-	flags int
-	mode  vfs.FMode
-	pos   int64
-	// path is the path the file was opened through, "" for a pipe end;
-	// for an unlinked file, its last path with " (deleted)".
-	path  string
-	pipe  *mPipe  // a pipe end's or FIFO's pipe
-	ghost *mGhost // an unlinked file's inode
-}
-
-type mPipe struct {
-	obj
-	bytes            int
-	readers, writers int
-	// data is the first maxPipeData bytes waiting in the pipe, for its
-	// label: a picture shows what is in flight, and no more than that
-	// bounds the memory a huge pipe takes.
-	data []byte
-}
-
-// maxPipeData is how many of a pipe's bytes the model keeps.
-const maxPipeData = 64
-
-// buffered takes a pipe buffer's bytes into the pipe's count and data.
-func (p *mPipe) buffered(b []byte) {
-	p.bytes += len(b)
-	if room := maxPipeData - len(p.data); room > 0 {
-		p.data = append(p.data, b[:min(room, len(b))]...)
+// ref adds a reference, merged into the one between the same nodes.
+func (m *model) ref(from, to string, holds bool, label string) {
+	if m.index == nil {
+		m.index = map[[2]string]*mRef{}
 	}
+	key := [2]string{from, to}
+	r := m.index[key]
+	if r == nil {
+		r = &mRef{from: from, to: to, holds: holds}
+		m.index[key] = r
+		m.refs = append(m.refs, r)
+	}
+	r.labels = append(r.labels, label)
 }
 
-type mGhost struct {
-	obj
-	path string // its last path
-	mode uint32 // st_mode
-	size int64
+// obj adds an object.
+func (m *model) obj(name, ref string, kind Kind, label []string) {
+	m.objs = append(m.objs, &mObj{name: name, ref: ref, kind: kind, label: label})
 }
+
+// nodeName is the name of an object's node: its kind in lower case with
+// underscores, and an id ("file_table_1" for objref 1, "pipe_k17" for a
+// view's kernel id 17).
+func nodeName(kind Kind, id string) string {
+	var b strings.Builder
+	for _, c := range string(kind) {
+		switch {
+		case c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c)):
+			b.WriteRune(unicode.ToLower(c))
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String() + "_" + id
+}
+
+// labelLines are the lines of an object's label, in the generic form an
+// object type with no Label of its own gets: what its fields mean (enum
+// names, flag sets), a line each, its numbers that are not zero on one
+// line ("pos 12, size 12"), then each part of its tail ("path /data").
+// FromImage makes them from the object's first record; FromView from the
+// same facts of a running world's object.
+func labelLines(symbols []string, numbers []named, parts []named) []string {
+	lines := append([]string(nil), symbols...)
+	var ns []string
+	for _, n := range numbers {
+		if n.text != "0" {
+			ns = append(ns, n.name+" "+n.text)
+		}
+	}
+	if len(ns) > 0 {
+		lines = append(lines, strings.Join(ns, ", "))
+	}
+	for _, p := range parts {
+		if p.text != "" {
+			lines = append(lines, p.name+" "+partText(p.text))
+		}
+	}
+	return lines
+}
+
+// named is a name and a value, for a label.
+type named struct{ name, text string }
+
+// partText is how a label shows a tail's part: as it is when it is one
+// printable word (a path), quoted Go-style otherwise, cut after maxPart
+// bytes with the length said.
+func partText(s string) string {
+	const maxPart = 32
+	cut := len(s)
+	if cut > maxPart {
+		cut = maxPart
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+	}
+	text := display(s[:cut])
+	if strings.ContainsRune(s[:cut], ' ') {
+		text = strconv.QuoteToGraphic(s[:cut])
+	}
+	if cut < len(s) {
+		text += "... (" + strconv.Itoa(len(s)) + " bytes)"
+	}
+	return text
+}
+
+func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -65,7 +66,7 @@ func TestGroup(t *testing.T) {
 	threads := byLabel(g, "pids 20-22 (3 tasks)")
 	require.NotNil(t, threads)
 	assert.Equal(t, []string{"pids 20-22 (3 tasks)", "thread"}, threads.Label)
-	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 7, graph.KindFileTable: 4, graph.KindFS: 4, graph.KindFile: 2}, countKinds(g))
+	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 7, graph.Kind("file table"): 4, graph.Kind("fs state"): 4, graph.Kind("file"): 2}, countKinds(g))
 
 	tables := byLabel(g, "6 file tables, one each")
 	require.NotNil(t, tables)
@@ -85,11 +86,11 @@ func TestGroup(t *testing.T) {
 	}
 	for _, n := range g.Nodes {
 		switch {
-		case n.Kind == graph.KindFile && n.Label[1] == "/shared":
+		case n.Kind == graph.Kind("file") && slices.Contains(n.Label, "path /shared"):
 			// fd 0 of pid 1's table, of 3's, of 13's and of the six copies.
 			assert.Equal(t, 9, refsTo(n))
 			assert.True(t, n.Shared)
-		case n.Kind == graph.KindFile:
+		case n.Kind == graph.Kind("file"):
 			assert.Equal(t, 1, refsTo(n), "/own, in 13's table only")
 			assert.False(t, n.Shared)
 		case n == tables, n == fss:
@@ -99,7 +100,7 @@ func TestGroup(t *testing.T) {
 	}
 	ones := 0
 	for _, e := range g.Edges {
-		if e.From == "task_1" && e.Kind == graph.EdgeFiles {
+		if e.From == "task_1" && e.Kind == graph.EdgeHolds && e.Label == "file table" {
 			ones++
 			assert.Equal(t, 5, refsTo(g.Node(e.To)), "pid 1's table: pids 1, 2 and the three threads")
 		}
@@ -132,7 +133,7 @@ func TestFromScriptAt(t *testing.T) {
 	g, err := graph.FromScriptAt(s, 7) // through the pipe
 	require.NoError(t, err)
 	assert.Equal(t, "demo.scn after line 7", g.Title)
-	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 1, graph.KindFileTable: 1, graph.KindFS: 1, graph.KindFile: 3, graph.KindPipe: 1}, countKinds(g))
+	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 1, graph.Kind("file table"): 1, graph.Kind("fs state"): 1, graph.Kind("file"): 3, graph.Kind("pipe"): 1}, countKinds(g))
 	for _, line := range []int{1, 99} {
 		_, err = graph.FromScriptAt(s, line)
 		assert.EqualError(t, err, "demo.scn: line "+strconv.Itoa(line)+" is not a statement of the script (its statements are on lines 3 to 16)")
@@ -290,7 +291,7 @@ func TestRestored(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, g.WriteDOT(&b))
 	assert.Contains(t, b.String(), "subgraph cluster_0 {\n\t\tlabel=\"before: the world checkpointed\";")
-	assert.Contains(t, b.String(), `label="file table  [1]\n5 fds"`)
+	assert.Contains(t, b.String(), `label="file table  [1]\nfds 5"`)
 	assert.Contains(t, b.String(), "[n]: an object and the restored copy equiv paired it with")
 
 	// A container less than the world: the same container.
@@ -314,4 +315,32 @@ func TestRenderPNG(t *testing.T) {
 	}
 	require.NoError(t, graph.Render(&b, g, graph.PNG))
 	assert.True(t, bytes.HasPrefix(b.Bytes(), []byte("\x89PNG\r\n\x1a\n")), "a PNG")
+}
+
+// TestRestoredSocketPairs: socket pairs and their files pair with their
+// restored copies too, each tagged.
+func TestRestoredSocketPairs(t *testing.T) {
+	k := testworld.Build(t, worlds[3].script)
+	m, err := (&ckpt.Engine{Kernel: k, Clock: testworld.Clock}).Migrate(1, 0, 0)
+	require.NoError(t, err)
+	g := graph.Restored(k.View(), m.Kernel.View(), 1)
+	assert.Equal(t, "equiv: the same world", g.Title)
+	paired := map[string]bool{}
+	for _, e := range g.Edges {
+		if e.Kind == graph.EdgePair {
+			paired[e.From] = true
+		}
+	}
+	socketPairs := 0
+	for _, n := range g.Nodes {
+		if n.Cluster != "before" {
+			continue
+		}
+		assert.True(t, paired[n.Name], "%s is paired", n.Name)
+		if n.Kind == "socket pair" {
+			socketPairs++
+			assert.NotEmpty(t, n.Tag)
+		}
+	}
+	assert.Equal(t, 3, socketPairs)
 }

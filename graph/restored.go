@@ -54,9 +54,15 @@ func (g *Graph) merge(o *Graph, prefix, cluster string) {
 	}
 }
 
-// pairKinds are the node name prefixes of equiv's kinds of object.
-var pairKinds = map[string]string{"files": equiv.PairFileTable, "fs": equiv.PairFS, "file": equiv.PairFile,
-	"pipe": equiv.PairPipe, "ghost": equiv.PairGhost}
+// pairKind is the kind equiv's pairing names a view's object by: its
+// object type's name, but for a ghost, which equiv pairs as the unlinked
+// inode it is, by inode number.
+func pairKind(k Kind) string {
+	if k == kindGhost {
+		return equiv.PairGhost
+	}
+	return string(k)
+}
 
 // pairEdges joins each object of the before world ("a_" nodes) to its
 // restored copy ("b_" nodes): tasks by pid, the others as equiv paired
@@ -91,27 +97,19 @@ func (g *Graph) pairEdges(before, after *kernel.View, pairs equiv.Pairs) {
 		if !ok {
 			continue
 		}
-		if to, ok := pairs[pairKinds[prefix]][id]; ok {
-			join(name, viewName(prefix, to))
+		if to, ok := pairs[pairKind(n.Kind)][id]; ok {
+			join(name, nodeName(n.Kind, prefix+strconv.FormatUint(to, 10)))
 		}
 	}
 }
 
-// viewName is the name of a view's node: its kind's prefix and kernel id
-// ("file_k17"), or for a ghost its inode number ("ghost_i5").
-func viewName(prefix string, id uint64) string {
-	if prefix == "ghost" {
-		return "ghost_i" + strconv.FormatUint(id, 10)
-	}
-	return kname(prefix, id)
-}
-
-// viewID parses a view node's name into what viewName made it from.
+// viewID parses a view node's name into what nodeName made it from: the
+// id's prefix ("k" for a kernel id, "i" for an inode number) and number.
 func viewID(name string) (string, uint64, bool) {
-	prefix, id, ok := strings.Cut(name, "_")
-	if !ok || len(id) < 2 || (id[0] != 'k' && id[0] != 'i') {
+	id := name[strings.LastIndexByte(name, '_')+1:]
+	if len(id) < 2 || (id[0] != 'k' && id[0] != 'i') {
 		return "", 0, false
 	}
 	n, err := strconv.ParseUint(id[1:], 10, 64)
-	return prefix, n, err == nil
+	return id[:1], n, err == nil
 }

@@ -28,7 +28,7 @@ func TestFromScript(t *testing.T) {
 	require.NoError(t, err)
 	k := testworld.Build(t, testworld.Demo+"\tclose 1 4\n")
 	assert.Equal(t, dot(t, graph.FromView(k.View())), dot(t, g))
-	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 4, graph.KindFileTable: 2, graph.KindFS: 3, graph.KindFile: 3, graph.KindPipe: 1},
+	assert.Equal(t, map[graph.Kind]int{graph.KindTask: 4, graph.Kind("file table"): 2, graph.Kind("fs state"): 3, graph.Kind("file"): 3, graph.Kind("pipe"): 1},
 		countKinds(g), "the unlinked file is gone with its last descriptor")
 }
 
@@ -73,15 +73,15 @@ func TestFromImageErrors(t *testing.T) {
 		want string
 	}{
 		{"cut short", img[:876], "image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes"},
-		{"no tail", img[:4680], "image offset 4680: image ends without a TAIL record"},
+		{"no tail", img[:4680], "image offset 4680: image ends without a tail or error record: cut short"},
 		{"error record", flocked, "image offset 512: ERROR record: the checkpoint failed: pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"},
 		{"a descriptor of an unknown file", edited(func(r []*image.Record) []*image.Record {
 			r[12] = setFd(r[12], 42)
 			return r
-		}), "image offset 704: FD record: File names objref 42, which is no file introduced before"},
+		}), "image offset 704: FD record: File names objref 42, which no OBJREF record of a file introduces"},
 		{"a file's state without its objref", edited(func(r []*image.Record) []*image.Record {
 			return append(r[:10], r[11:]...) // the OBJREF record of /data
-		}), "image offset 616: FILE record: not after an OBJREF record of a file"},
+		}), "image offset 616: FILE record: not in the state of any file: no OBJREF record of a file comes before it"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

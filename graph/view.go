@@ -4,8 +4,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // FromView returns the object graph of a world: every task of the view,
@@ -14,21 +17,43 @@ func FromView(v *kernel.View) *Graph {
 	return draw(viewModel(v))
 }
 
+// A view is typed, not self-describing as an image is: this file knows
+// each kind of object of kernel.View, and draws it as FromImage draws the
+// records a checkpoint would write of it. Objects come in the order a
+// checkpoint meets them (so in objref order), each labelled with the facts
+// its image's first record holds, in the same words (labelLines), or with
+// the same Label function its record's spec uses (vfs.PipeLabel,
+// socket.PairLabel); references come in the order the image's records
+// name them. The property tests keep the two the same shape. A new kind
+// of object in kernel.View is drawn here too, by its type's own code.
+
+// The kinds of a view's objects: their object types' names.
+var (
+	kindFileTable = objKind(task.ObjFileTable)
+	kindFS        = objKind(task.ObjFS)
+	kindFile      = objKind(vfs.ObjFile)
+	kindPipe      = objKind(vfs.ObjPipe)
+	kindGhost     = objKind(vfs.ObjGhost)
+	kindSocket    = objKind(socket.ObjSocketPair)
+)
+
+func objKind(t image.ObjType) Kind { return Kind(image.ObjTypeName(t)) }
+
 // viewModel reads a view into the model. Kernel ids name nodes (they are
 // unique) but never appear in labels.
 func viewModel(v *kernel.View) *model {
-	b := &viewBuilder{v: v, tables: map[uint64]*mTable{}, fss: map[uint64]*mFS{},
-		files: map[uint64]*mFile{}, pipes: map[uint64]*mPipe{}, ghosts: map[uint64]*mGhost{}}
-	m := &model{}
-	seen := map[int]bool{}
+	b := &viewBuilder{v: v, m: &model{}, seen: map[string]bool{}}
+	done := map[int]bool{}
+	var order []*kernel.TaskView
 	var walk func(pid int)
 	walk = func(pid int) {
 		tv := v.Task(pid)
-		if tv == nil || seen[pid] {
+		if tv == nil || done[pid] {
 			return
 		}
-		seen[pid] = true
-		m.tasks = append(m.tasks, b.task(tv))
+		done[pid] = true
+		order = append(order, tv)
+		b.m.tasks = append(b.m.tasks, &mTask{pid: tv.Pid, ppid: tv.PPid, comm: tv.Comm, zombie: tv.State == task.Zombie, exitCode: tv.ExitCode})
 		for _, c := range tv.Children {
 			walk(c)
 		}
@@ -41,79 +66,132 @@ func viewModel(v *kernel.View) *model {
 	for _, tv := range v.Tasks {
 		walk(tv.Pid)
 	}
-	return m
+	for _, tv := range order {
+		b.task(tv)
+	}
+	return b.m
 }
 
 type viewBuilder struct {
-	v      *kernel.View
-	tables map[uint64]*mTable
-	fss    map[uint64]*mFS
-	files  map[uint64]*mFile
-	pipes  map[uint64]*mPipe
-	ghosts map[uint64]*mGhost // by inode number
+	v    *kernel.View
+	m    *model
+	seen map[string]bool // the nodes met already
 }
 
-func kname(kind string, id uint64) string { return kind + "_k" + strconv.FormatUint(id, 10) }
-
-func (b *viewBuilder) task(tv *kernel.TaskView) *mTask {
-	t := &mTask{pid: tv.Pid, ppid: tv.PPid, comm: tv.Comm, zombie: tv.State == task.Zombie, exitCode: tv.ExitCode}
-	if tv.FileTable != 0 {
-		t.files = b.table(tv.FileTable)
+// first reports whether the node is met for the first time.
+func (b *viewBuilder) first(name string) bool {
+	if b.seen[name] {
+		return false
 	}
-	if id := tv.FS; id != 0 {
-		fs := b.fss[id]
-		if fs == nil {
-			fv := b.v.FSStates[id]
-			fs = &mFS{obj: obj{name: kname("fs", id)}, root: fv.Root, cwd: fv.Cwd}
-			b.fss[id] = fs
+	b.seen[name] = true
+	return true
+}
+
+// task meets a task's file table and fs state, as its TASK_OBJS record
+// names them after their state.
+func (b *viewBuilder) task(tv *kernel.TaskView) {
+	if tv.FileTable == 0 {
+		return
+	}
+	table, fs := b.table(tv.FileTable), nodeName(kindFS, kid(tv.FS))
+	if b.first(fs) {
+		fv := b.v.FSStates[tv.FS]
+		b.m.obj(fs, "", kindFS, labelLines(nil, nil, []named{{"root", fv.Root}, {"cwd", fv.Cwd}}))
+	}
+	b.m.ref(taskName(tv.Pid), table, true, "file table")
+	b.m.ref(taskName(tv.Pid), fs, true, "fs")
+}
+
+func kid(id uint64) string { return "k" + strconv.FormatUint(id, 10) }
+
+// table meets a file table: its descriptors' files, each before its FD
+// record.
+func (b *viewBuilder) table(id uint64) string {
+	name := nodeName(kindFileTable, kid(id))
+	if !b.first(name) {
+		return name
+	}
+	ft := b.v.FileTables[id]
+	b.m.obj(name, "", kindFileTable, labelLines(nil, []named{{"fds", strconv.Itoa(len(ft.Fds))}}, nil))
+	for _, fd := range ft.Fds {
+		file := b.file(fd.File)
+		label := "fd " + strconv.Itoa(fd.Fd)
+		if fd.CloseOnExec {
+			label += " cloexec"
 		}
-		t.fs = fs
+		b.m.ref(name, file, false, label)
 	}
-	return t
+	return name
 }
 
-func (b *viewBuilder) table(id uint64) *mTable {
-	if ft := b.tables[id]; ft != nil {
-		return ft
-	}
-	ft := &mTable{obj: obj{name: kname("files", id)}}
-	b.tables[id] = ft
-	for _, fd := range b.v.FileTables[id].Fds {
-		ft.fds = append(ft.fds, mFd{fd: fd.Fd, file: b.file(fd.File), cloexec: fd.CloseOnExec})
-	}
-	return ft
-}
-
-func (b *viewBuilder) file(id uint64) *mFile {
-	if f := b.files[id]; f != nil {
-		return f
+// file meets a file: its node, its ghost's before its FILE record, the
+// pipe or socket pair it opens after (their objrefs follow the file's);
+// then the references its FILE record (pipe, ghost) and SOCKET record
+// (the pair's end) make.
+func (b *viewBuilder) file(id uint64) string {
+	name := nodeName(kindFile, kid(id))
+	if !b.first(name) {
+		return name
 	}
 	fv := b.v.Files[id]
-	f := &mFile{obj: obj{name: kname("file", id)}, typ: fv.Type, flags: fv.Flags, mode: fv.Mode, pos: fv.Pos, path: fv.Path}
-	b.files[id] = f
+	symbols := nonEmpty(fv.Type.String(), vfs.FormatOpenFlags(fv.Flags), fv.Mode.String())
+	numbers := []named{{"pos", strconv.FormatInt(fv.Pos, 10)}, {"version", strconv.FormatUint(fv.Version, 10)}}
+	if fv.Type == vfs.TypeRegular && fv.Inode != nil {
+		numbers = append(numbers, named{"size", strconv.FormatInt(fv.Inode.Size, 10)}, named{"changes", strconv.FormatUint(fv.Inode.Changes, 10)})
+	}
+	var parts []named
+	if !fv.Unlinked {
+		parts = append(parts, named{"path", fv.Path})
+	}
+	b.m.obj(name, "", kindFile, labelLines(symbols, numbers, parts))
+	ghost := ""
 	if fv.Unlinked && fv.Inode != nil {
-		in := fv.Inode
-		gh := b.ghosts[in.Ino]
-		if gh == nil {
-			// The view's path of an unlinked file ends in " (deleted)";
-			// the ghost keeps the path it had, as an image does.
-			path := strings.TrimSuffix(fv.Path, " (deleted)")
-			gh = &mGhost{obj: obj{name: viewName("ghost", in.Ino)}, path: path, mode: in.Mode, size: in.Size}
-			b.ghosts[in.Ino] = gh
-		}
-		f.ghost = gh
+		ghost = b.ghost(fv)
 	}
 	if fv.Pipe != 0 {
-		p := b.pipes[fv.Pipe]
-		if p == nil {
-			pv := b.v.Pipes[fv.Pipe]
-			p = &mPipe{obj: obj{name: kname("pipe", fv.Pipe)}, readers: pv.Readers, writers: pv.Writers}
-			for _, buf := range pv.Buffers {
-				p.buffered(buf.Data)
-			}
-			b.pipes[fv.Pipe] = p
+		pipe := nodeName(kindPipe, kid(fv.Pipe))
+		if b.first(pipe) {
+			b.m.obj(pipe, "", kindPipe, vfs.PipeLabel(b.v.Pipes[fv.Pipe].Buffers))
 		}
-		f.pipe = p
+		b.m.ref(name, pipe, false, "pipe")
 	}
-	return f
+	if ghost != "" {
+		b.m.ref(name, ghost, false, "ghost")
+	}
+	if fv.Socket != 0 {
+		pair := nodeName(kindSocket, kid(fv.Socket))
+		if b.first(pair) {
+			sp := b.v.Sockets[fv.Socket]
+			b.m.obj(pair, "", kindSocket, socket.PairLabel(sp.Type, sp.Ends))
+		}
+		b.m.ref(name, pair, false, "end "+strconv.Itoa(fv.SocketEnd))
+	}
+	return name
+}
+
+// ghost meets the inode of an unlinked file, named by its inode number:
+// the files open on it share it.
+func (b *viewBuilder) ghost(fv kernel.FileView) string {
+	in := fv.Inode
+	name := nodeName(kindGhost, "i"+strconv.FormatUint(in.Ino, 10))
+	if b.first(name) {
+		// The view's path of an unlinked file ends in " (deleted)"; the
+		// ghost keeps the path it had, as an image does.
+		path := strings.TrimSuffix(fv.Path, " (deleted)")
+		b.m.obj(name, "", kindGhost, labelLines(nonEmpty(vfs.FormatMode(in.Mode)),
+			[]named{{"changes", strconv.FormatUint(in.Changes, 10)}},
+			[]named{{"path", path}, {"contents", string(in.Contents)}}))
+	}
+	return name
+}
+
+// nonEmpty returns the strings that are not empty.
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -20,6 +20,10 @@ const (
 	Removed
 	// Added: the record is only in the new image.
 	Added
+	// Renumbered: objects that are in both images under other objrefs
+	// (Change.Fields names each: Name is the object type, Old and New
+	// its objrefs). It is no record's change.
+	Renumbered
 )
 
 // String returns "changed", "removed" or "added".
@@ -31,6 +35,8 @@ func (k ChangeKind) String() string {
 		return "removed"
 	case Added:
 		return "added"
+	case Renumbered:
+		return "renumbered"
 	}
 	return fmt.Sprintf("ChangeKind(%d)", uint8(k))
 }
@@ -52,6 +58,9 @@ type Place struct {
 	Index  int    // from 0, in stream order
 	Offset int64  // of the record's header
 	Type   string // the record type's name
+	// Of is what the record belongs to, as Show's column says it ("file
+	// table #1", "pid 2"), "" for the stream and the tree.
+	Of string
 }
 
 // FieldChange is one field (or tail part) with its old and new value, as
@@ -69,21 +78,18 @@ type row struct {
 	fields []FieldChange // Name and Old only
 }
 
-// Diff compares two images record by record. Records are matched as a
-// text diff matches lines (a shortest edit script over whole records), so
-// that a record inserted or removed shows as one, not as every record
-// after it changed; offsets do not take part, since every insertion moves
-// them. Within a run of replaced records, records of the same type are
-// paired again and reported as Changed, field by field.
-func Diff(old, new *Report) []Change {
-	return diffRows(reportRows(old), reportRows(new))
-}
-
 // DiffShow compares two images through their Show text: the records'
 // lines, each split into its fields. It is for images the running code
 // cannot read, such as the golden image of a format that has since
 // changed, whose text the code of its day wrote beside it. Lines that are
 // not record lines (the heading, the summary, an error) are left out.
+// Records are matched as a text diff matches lines (a shortest edit script
+// over whole lines, offsets left out, since every insertion moves them),
+// so that a record inserted or removed shows as one, not as every record
+// after it changed; within a run of replaced records, records of the same
+// type are paired again and reported as Changed, field by field. Unlike
+// Diff, it cannot tell objects apart: a renumbering shows as the records
+// it renumbered.
 func DiffShow(oldText, newText string) []Change {
 	return diffRows(textRows(oldText), textRows(newText))
 }
@@ -171,32 +177,10 @@ func fieldChanges(x, y row) []FieldChange {
 	return out
 }
 
-// reportRows makes the rows of a report. A record's key is its type and
-// raw values, so that records are equal exactly when their bytes are.
-func reportRows(rep *Report) []row {
-	rows := make([]row, len(rep.Records))
-	for i, r := range rep.Records {
-		var key strings.Builder
-		fmt.Fprintf(&key, "%d", r.Type)
-		var fields []FieldChange
-		for _, f := range r.Fields {
-			fmt.Fprintf(&key, "|%d:%x", f.Bits, f.Bytes)
-			if strings.HasPrefix(f.Name, "Pad") && f.Bits == 0 {
-				continue // zero, as the format requires: Show leaves it out too
-			}
-			fields = append(fields, FieldChange{Name: f.Name, Old: f.text(r.Type)})
-		}
-		fmt.Fprintf(&key, "|%x", r.Tail)
-		for _, p := range r.Parts {
-			fields = append(fields, FieldChange{Name: p.Name, Old: p.Text})
-		}
-		rows[i] = row{place: Place{Index: r.Index, Offset: r.Offset, Type: r.Type.String()}, key: key.String(), fields: fields}
-	}
-	return rows
-}
-
 // textRows makes the rows of Show's text: each record line is "OFFSET
-// TYPE LENGTH NAME=VALUE...". Its key is the line without its offset.
+// TYPE LENGTH [OF] NAME=VALUE...", where OF, what the record belongs to,
+// is the words before the first NAME= (texts of older versions have
+// none). Its key is the line without its offset.
 func textRows(text string) []row {
 	var rows []row
 	for _, line := range strings.Split(text, "\n") {
@@ -216,9 +200,17 @@ func textRows(text string) []row {
 		if len(f) == 3 {
 			rest = ""
 		}
+		var of []string
+		for rest != "" {
+			word, after, _ := strings.Cut(rest, " ")
+			if strings.Contains(word, "=") {
+				break
+			}
+			of, rest = append(of, word), strings.TrimSpace(after)
+		}
 		fields := []FieldChange{{Name: "length", Old: strconv.Itoa(length)}}
 		fields = append(fields, splitFields(rest)...)
-		rows = append(rows, row{place: Place{Index: len(rows), Offset: off, Type: f[1]},
+		rows = append(rows, row{place: Place{Index: len(rows), Offset: off, Type: f[1], Of: strings.Join(of, " ")},
 			key: f[1] + " " + f[2] + " " + rest, fields: fields})
 	}
 	return rows
@@ -298,23 +290,36 @@ func WriteDiff(w io.Writer, old, new *Report, oldName, newName string) error {
 	return bw.Flush()
 }
 
-// WriteChanges prints changes, one record each: "~" for a record changed,
-// with its place in each image and each field that differs as "old ->
-// new"; "-" or "+" for a record removed or added, with all its fields.
-// Then a count, or "identical records" when there is no change.
+// WriteChanges prints changes: the objects renumbered, on one line, then
+// one record each: "~" for a record changed, with what it belongs to, its
+// place in each image and each field that differs as "old -> new"; "-" or
+// "+" for a record removed or added, with all its fields. Then a count,
+// or "identical records" when there is no change.
 func WriteChanges(w io.Writer, changes []Change) {
-	if len(changes) == 0 {
-		fmt.Fprintf(w, "identical records\n")
-		return
-	}
+	records, renumbered := 0, 0
 	for _, c := range changes {
 		fmt.Fprintln(w, c)
+		if c.Kind == Renumbered {
+			renumbered += len(c.Fields)
+		} else {
+			records++
+		}
 	}
-	if len(changes) == 1 {
-		fmt.Fprintf(w, "1 record differs\n")
-		return
+	switch records {
+	case 0:
+		fmt.Fprintf(w, "identical records")
+	case 1:
+		fmt.Fprintf(w, "1 record differs")
+	default:
+		fmt.Fprintf(w, "%d records differ", records)
 	}
-	fmt.Fprintf(w, "%d records differ\n", len(changes))
+	switch {
+	case renumbered == 1:
+		fmt.Fprintf(w, "; 1 object renumbered")
+	case renumbered > 1:
+		fmt.Fprintf(w, "; %d objects renumbered", renumbered)
+	}
+	fmt.Fprintln(w)
 }
 
 // String renders a change as WriteChanges prints it, without the final
@@ -322,9 +327,17 @@ func WriteChanges(w io.Writer, changes []Change) {
 func (c Change) String() string {
 	var b strings.Builder
 	switch c.Kind {
+	case Renumbered:
+		b.WriteString("= objects renumbered, the same in both images:")
+		for i, f := range c.Fields {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, " %s #%s -> #%s", f.Name, f.Old, f.New)
+		}
 	case Changed:
-		fmt.Fprintf(&b, "~ %-10s record %d at offset %d -> record %d at offset %d",
-			c.Old.Type, c.Old.Index, c.Old.Offset, c.New.Index, c.New.Offset)
+		fmt.Fprintf(&b, "~ %-10s %srecord %d at offset %d -> record %d at offset %d",
+			c.Old.Type, of(c.Old.Of, c.New.Of), c.Old.Index, c.Old.Offset, c.New.Index, c.New.Offset)
 		for _, f := range c.Fields {
 			fmt.Fprintf(&b, "\n      %s: %s -> %s", f.Name, f.Old, f.New)
 		}
@@ -333,7 +346,7 @@ func (c Change) String() string {
 		if c.Kind == Added {
 			sign, p = "+", c.New
 		}
-		fmt.Fprintf(&b, "%s %-10s record %d at offset %d:", sign, p.Type, p.Index, p.Offset)
+		fmt.Fprintf(&b, "%s %-10s %srecord %d at offset %d:", sign, p.Type, of(p.Of, p.Of), p.Index, p.Offset)
 		for _, f := range c.Fields {
 			v := f.Old
 			if c.Kind == Added {
@@ -343,4 +356,19 @@ func (c Change) String() string {
 		}
 	}
 	return b.String()
+}
+
+// of says what a record belongs to, in each image when that is said
+// differently ("of file table #8 -> #7, "), or nothing for the stream's.
+func of(old, new string) string {
+	switch {
+	case old == "" && new == "":
+		return ""
+	case old == new:
+		return "of " + old + ", "
+	}
+	if i := strings.LastIndexByte(old, '#'); i >= 0 && strings.HasPrefix(new, old[:i+1]) {
+		new = new[i:]
+	}
+	return "of " + old + " -> " + new + ", "
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/internal/testworld"
@@ -60,7 +59,7 @@ func TestDiff(t *testing.T) {
 			require.NoError(t, recs[i].SetFixed(&f))
 			return recs
 		}, []string{
-			"~ FILE       record 11 at offset 632 -> record 11 at offset 632\n      Pos: 12 -> 13",
+			"~ FILE       of file #2, record 11 at offset 632 -> record 11 at offset 632\n      Pos: 12 -> 13",
 			"~ TAIL       record 47 at offset 4680 -> record 47 at offset 4680\n      CRC: 0x61c5f752(matches) ->",
 		}},
 		{"a record removed", func(recs []*image.Record) []*image.Record {
@@ -69,16 +68,16 @@ func TestDiff(t *testing.T) {
 		}, []string{
 			// The file table's count is left as it was: the diff shows
 			// records, it does not check them.
-			"- FD         record 13 at offset 728: Fd=1 File=2(ref) CloseOnExec=1(cloexec)",
+			"- FD         of file table #1, record 13 at offset 728: Fd=1 File=2(ref) CloseOnExec=1(cloexec)",
 			"~ TAIL       record 47 at offset 4680 -> record 46 at offset 4656",
 		}},
 		{"two records swapped", func(recs []*image.Record) []*image.Record {
-			i := indexOf(recs, ckpt.RecTaskObjs, 0)
+			i := indexOf(recs, task.RecFd, 0)
 			recs[i], recs[i+1] = recs[i+1], recs[i]
 			return recs
 		}, []string{
-			"- TASK_OBJS",
-			"+ TASK_OBJS",
+			"- FD         of file table #1, record 12",
+			"+ FD         of file table #1, record 13",
 			"~ TAIL",
 		}},
 	} {
@@ -137,7 +136,7 @@ func TestDiffShow(t *testing.T) {
 		assert.Equal(t, byRecords[i].Old, byText[i].Old)
 		assert.Equal(t, byRecords[i].New, byText[i].New)
 	}
-	assert.Equal(t, "~ PIPE_BUF   record 18 at offset 864 -> record 17 at offset 840\n"+
+	assert.Equal(t, "~ PIPE_BUF   of pipe #4, record 18 at offset 864 -> record 17 at offset 840\n"+
 		"      length: 17 -> 19\n"+
 		`      data: "in flight" -> "in a flight"`, byText[1].String())
 }
@@ -148,4 +147,61 @@ func TestSplitFieldsWithBlanks(t *testing.T) {
 	require.Len(t, changes, 1)
 	assert.Equal(t, `+ GHOST      record 0 at offset 1: length=48 Mode=0100644(regular 0644) PathLen=9 data="a b=c"... (4096 bytes) CRC=0x1(mismatch: computed 0x2) x=1`, changes[0].String())
 	assert.Len(t, changes[0].Fields, 6)
+}
+
+// TestDiffRenumbering: one close between two checkpoints renumbers every
+// object met after the file it closed; the diff pairs the objects by their
+// place in the tree, says so on one line, and shows the close as one FD
+// record removed (and the table's count), not as every record that names
+// an objref.
+func TestDiffRenumbering(t *testing.T) {
+	k := testworld.Build(t, `
+		spawn 1 init
+		open 1 "/a" O_RDWR|O_CREAT 0644 = 0
+		open 1 "/b" O_RDWR|O_CREAT 0644 = 1
+		pipe 1 = 2 3
+		write 1 3 "hi" = 2
+		fork 1 2`)
+	before := testworld.Image(t, k)
+	err := k.Close(1, 0)
+	require.NoError(t, err)
+	after := testworld.Image(t, k)
+	var got []string
+	for _, c := range inspect.Diff(report(t, before), report(t, after)) {
+		got = append(got, c.String())
+	}
+	assert.Equal(t, []string{
+		// /a is still open in the child's table, where it is now met first.
+		"= objects renumbered, the same in both images: file #2 -> #8, file #3 -> #2, file #4 -> #3, pipe #5 -> #4, file #6 -> #5, fs state #7 -> #6, file table #8 -> #7",
+		"~ FILE_TABLE of file table #1, record 7 at offset 520 -> record 7 at offset 520\n      Fds: 4 -> 3",
+		"- FD         of file table #1, record 10 at offset 624: Fd=0 File=2(first) CloseOnExec=0",
+		"~ TAIL       record 37 at offset 2864 -> record 36 at offset 2840\n      CRC: 0xfa6f0ee8(matches) -> 0xa1853e1c(matches)",
+	}, got)
+}
+
+// TestDiffSharingChanged: a descriptor that shared a file and now names a
+// file of its own differs in its File field, and the new file is added
+// whole.
+func TestDiffSharingChanged(t *testing.T) {
+	k := testworld.Build(t, `
+		spawn 1 init
+		open 1 "/a" O_RDWR|O_CREAT 0644 = 0
+		dup 1 0 = 1`)
+	before := testworld.Image(t, k)
+	err := k.Close(1, 1)
+	require.NoError(t, err)
+	_, err = k.Open(1, "/a", vfs.O_RDONLY, 0)
+	require.NoError(t, err)
+	after := testworld.Image(t, k)
+	var got []string
+	for _, c := range inspect.Diff(report(t, before), report(t, after)) {
+		got = append(got, c.String())
+	}
+	require.Len(t, got, 5, "%s", strings.Join(got, "\n"))
+	assert.Equal(t, "= objects renumbered, the same in both images: fs state #3 -> #4", got[0])
+	// In the new image's order: the new file's records, then the FD.
+	assert.Regexp(t, `^\+ OBJREF     of file table #1, record 10 at offset 608: ObjType=3\(file\) Objref=3\(first\)$`, got[1])
+	assert.Regexp(t, `^\+ FILE       of file #3, record 11 at offset 624: FileType=1\(regular\) Flags=32768\(O_RDONLY\|O_LARGEFILE\)`, got[2])
+	assert.Equal(t, "~ FD         of file table #1, record 10 at offset 608 -> record 12 at offset 696\n      File: 2(ref) -> 3(first)", got[3])
+	assert.Regexp(t, `^~ TAIL`, got[4])
 }

@@ -30,7 +30,9 @@ type EncodeOptions struct {
 // It refuses what the JSON gets wrong, naming the record's index and the
 // field: an unknown record type, an unknown, missing or repeated field, a
 // value that is not an integer or does not fit the field's width, a string
-// longer than its byte array. It does not check the format's own rules
+// longer than its byte array; and the JSON of a compressed image (its
+// header's Flags say zstd), since it writes records plain: without that
+// flag, the JSON encodes to the same image uncompressed. It does not check the format's own rules
 // (lengths, order, pad fields, objrefs): an image that breaks them is
 // written as asked, for tests of the reader, which refuses it.
 func Encode(w io.Writer, r io.Reader) error {
@@ -42,6 +44,14 @@ func EncodeWith(w io.Writer, r io.Reader, opts EncodeOptions) error {
 	recs, err := parseJSON(r)
 	if err != nil {
 		return err
+	}
+	if len(recs) > 0 && recs[0].Type == image.TypeHeader {
+		var h image.Header
+		if recs[0].Decode(&h) == nil && h.Flags&image.FlagZstd != 0 {
+			return fmt.Errorf("inspect: record 0 (HEADER): Flags %d say the records after it are compressed (%#x), "+
+				"and Encode writes them plain: take %#x out of Flags (%d) for the same image uncompressed",
+				h.Flags, image.FlagZstd, image.FlagZstd, h.Flags&^image.FlagZstd)
+		}
 	}
 	_, err = w.Write(image.Encode(recs, opts.FixCRC))
 	return err
@@ -63,6 +73,7 @@ type encRecord struct {
 	Index   json.RawMessage `json:"index"`
 	Offset  json.RawMessage `json:"offset"`
 	Length  json.RawMessage `json:"length"`
+	Of      json.RawMessage `json:"of"`
 	Marks   json.RawMessage `json:"marks"`
 	Symbols json.RawMessage `json:"symbols"`
 }
@@ -80,14 +91,6 @@ func strictDecode(data []byte, v any) error {
 	}
 	return nil
 }
-
-var typeByName = func() map[string]image.Type {
-	m := map[string]image.Type{}
-	for _, s := range image.Specs() {
-		m[s.Name] = s.Type
-	}
-	return m
-}()
 
 func parseJSON(r io.Reader) ([]*image.Record, error) {
 	data, err := io.ReadAll(r)
@@ -122,11 +125,13 @@ func parseRecord(raw json.RawMessage) (*image.Record, error) {
 	if er.Type == nil {
 		return nil, errors.New(`: no "type"`)
 	}
-	t, ok := typeByName[*er.Type]
-	if !ok {
+	// Looked up now, not at init: a record type defined after this
+	// package's init (by a package imported later) is as known as any.
+	s := image.SpecNamed(*er.Type)
+	if s == nil {
 		return nil, fmt.Errorf(": unknown record type %s", quoteShort([]byte(*er.Type)))
 	}
-	s := image.SpecOf(t)
+	t := s.Type
 	fixed, err := parseFields(s, er.Fields)
 	if err != nil {
 		return nil, fmt.Errorf(" (%s): %v", s.Name, err)

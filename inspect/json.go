@@ -9,7 +9,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
@@ -19,10 +18,10 @@ import (
 //	  {"index": 0, "offset": 0, "type": "HEADER", "length": 360,
 //	   "fields": {"Magic": "CKPTSIM", "Major": 1, ...},
 //	   "symbols": {"Time": "2023-11-14T22:13:20Z"}},
-//	  {"index": 9, ..., "type": "FD", ..., "fields": {"Fd": 0, "File": 3, "CloseOnExec": 0, "Pad": 0},
-//	   "marks": {"File": "first"}},
+//	  {"index": 9, ..., "type": "FD", ..., "of": "file table #1",
+//	   "fields": {"Fd": 0, "File": 3, "CloseOnExec": 0, "Pad": 0}, "marks": {"File": "first"}},
 //	  {..., "type": "PIPE_BUF", ..., "tail": "in flight"},
-//	  {..., "type": "REGS", ..., "tail": {"hex": "0000..."}, "symbols": {"rip": "0x401000", ...}},
+//	  {..., "type": "REGS", ..., "of": "pid 1", "fields": {"Regs.R15": 0, ..., "Regs.Rip": 4198400, ...}},
 //	  ...
 //	 ],
 //	 "error": {"offset": 1136, "message": "..."},   only for a cut or malformed image
@@ -33,8 +32,10 @@ import (
 // as JSON numbers (any width, exactly), byte arrays as strings when they
 // hold NUL-padded text and as arrays of byte values otherwise. The tail is
 // a string when it is printable UTF-8 text, else {"hex": "..."}; no tail
-// means an empty one. Only "type", "fields" and "tail" are read back by
-// Encode; the rest is annotation.
+// means an empty one. Every field has its name from the record type's spec,
+// a nested one with dots and brackets ("Regs.Rip", "FPU.ST[3].Mantissa").
+// Only "type", "fields" and "tail" are read back by Encode; the rest
+// ("of" says what the record belongs to, as Show's column) is annotation.
 
 // jsonRecord is one record of the JSON form, as written.
 type jsonRecord struct {
@@ -42,6 +43,7 @@ type jsonRecord struct {
 	Offset  int64             `json:"offset"`
 	Type    string            `json:"type"`
 	Length  int               `json:"length"`
+	Of      string            `json:"of,omitempty"`
 	Fields  fieldList         `json:"fields,omitempty"`
 	Tail    *jsonTail         `json:"tail,omitempty"`
 	Marks   map[string]string `json:"marks,omitempty"`
@@ -145,7 +147,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 
 // json returns the record's JSON form.
 func (r *Record) json() *jsonRecord {
-	jr := &jsonRecord{Index: r.Index, Offset: r.Offset, Type: r.Type.String(), Length: r.Length}
+	jr := &jsonRecord{Index: r.Index, Offset: r.Offset, Type: r.Type.String(), Length: r.Length, Of: r.Owner()}
 	for _, f := range r.Fields {
 		jr.Fields = append(jr.Fields, jsonField{f.Name, f.jsonValue()})
 		if f.Symbol != "" {
@@ -160,12 +162,6 @@ func (r *Record) json() *jsonRecord {
 	}
 	if len(r.Tail) > 0 {
 		jr.Tail = &jsonTail{r.Tail}
-	}
-	if r.Type == ckpt.RecRegs {
-		// The tail is hex; the registers people look for are here.
-		for _, p := range r.Parts {
-			jr.symbol(p.Name, p.Text)
-		}
 	}
 	return jr
 }

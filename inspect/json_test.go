@@ -16,6 +16,7 @@ import (
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/internal/testworld"
 	"github.com/ckptsim/ckptsim/props"
+	"github.com/ckptsim/ckptsim/runner"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -150,9 +151,9 @@ func TestJSONShape(t *testing.T) {
 	assert.Equal(t, `{"records": [`, lines[0])
 	for _, want := range []string{
 		`  {"index":3,"offset":408,"type":"TASK","length":32,"fields":{"Pid":1,"PPid":0,"State":0,"ExitCode":0,"Comm":"init"},"symbols":{"State":"live"}},`,
-		`  {"index":13,"offset":728,"type":"FD","length":16,"fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
-		`  {"index":15,"offset":768,"type":"FILE","length":56,"fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"Pad2":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
-		`  {"index":18,"offset":864,"type":"PIPE_BUF","length":17,"fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
+		`  {"index":13,"offset":728,"type":"FD","length":16,"of":"file table #1","fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
+		`  {"index":15,"offset":768,"type":"FILE","length":56,"of":"file #3","fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"Pad2":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
+		`  {"index":18,"offset":864,"type":"PIPE_BUF","length":17,"of":"pipe #4","fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
 		`  {"index":47,"offset":4680,"type":"TAIL","length":16,"fields":{"Magic":"CKPTEND","CRC":1640363858,"Pad":0},"symbols":{"CRC":"matches"}}`,
 	} {
 		assert.Contains(t, lines, want)
@@ -163,10 +164,12 @@ func TestJSONShape(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(js), &doc))
 	assert.Len(t, doc.Records, 48)
-	assert.Equal(t, 3, doc.Summary.Tasks)
+	assert.Equal(t, int64(4), doc.Summary.Count("tasks"))
+	assert.Equal(t, int64(3), doc.Summary.CountBy("tasks", "live"))
 	assert.Equal(t, inspect.ChecksumOK, doc.Summary.Checksum)
 	regs := doc.Records[31]
 	assert.Equal(t, "REGS", regs["type"])
+	assert.Equal(t, "pid 1", regs["of"])
 	assert.Nil(t, regs["tail"], "the registers are fields")
 	assert.Equal(t, float64(0x401000), regs["fields"].(map[string]any)["Regs.Rip"])
 }
@@ -260,4 +263,55 @@ func TestJSONRoundTripBytesProperty(t *testing.T) {
 		require.NoError(t, err)
 		roundTrips(t, testworld.Image(t, k))
 	})
+}
+
+// TestEditRegisterJSON edits a register by name in the JSON: the image
+// encodes back with only that register changed, restart gives the task
+// that value, and diff names the register with both values.
+func TestEditRegisterJSON(t *testing.T) {
+	k := testworld.Build(t, "spawn 1 init\nregs 1 rbx=0x2a fs_base=0x7f0000001000 mxcsr=0x1fa0")
+	img := testworld.Image(t, k)
+	js, err := toJSON(t, img)
+	require.NoError(t, err)
+	same, err := encode(js, inspect.EncodeOptions{})
+	require.NoError(t, err)
+	require.Equal(t, img, same, "the named registers encode back to the identical bytes")
+
+	edited := strings.Replace(js, `"Regs.Rbx":42,`, `"Regs.Rbx":43,`, 1)
+	require.NotEqual(t, js, edited)
+	fixed, err := encode(edited, inspect.EncodeOptions{FixCRC: true})
+	require.NoError(t, err)
+	k2 := kernel.New(kernel.Config{DiskFrom: k})
+	_, err = (&ckpt.Engine{Kernel: k2}).Restart(bytes.NewReader(fixed), 0)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(43), k2.View().Task(1).Regs.Regs.Rbx)
+
+	var out bytes.Buffer
+	require.NoError(t, inspect.WriteDiff(&out, report(t, img), report(t, fixed), "a", "b"))
+	assert.Contains(t, out.String(), "~ REGS       of pid 1, record 10 at offset 552 -> record 10 at offset 552\n      Regs.Rbx: 0x2a -> 0x2b\n")
+}
+
+// TestCompressedImage: a zstd image is shown as its plain form is (offsets
+// and checksum are the plain records'); Encode, which writes records
+// plain, refuses its JSON and says how to have the same image
+// uncompressed, which restarts.
+func TestCompressedImage(t *testing.T) {
+	k := testworld.Build(t, testworld.Demo)
+	plain := testworld.Image(t, k)
+	img, err := (&ckpt.Engine{Kernel: k, Compress: true, Clock: runner.FixedClock(runner.DefaultTime)}).Snapshot(1, 0)
+	require.NoError(t, err)
+	require.Less(t, len(img), len(plain))
+	rep := report(t, img)
+	assert.Equal(t, inspect.ChecksumOK, rep.Summary.Checksum)
+	assert.Equal(t, "zstd", rep.Records[0].Field("Flags").Symbol)
+	assert.Len(t, rep.Records, len(report(t, plain).Records))
+
+	js, err := toJSON(t, img)
+	require.NoError(t, err)
+	_, err = encode(js, inspect.EncodeOptions{})
+	assert.EqualError(t, err, "inspect: record 0 (HEADER): Flags 65536 say the records after it are compressed (0x10000), "+
+		"and Encode writes them plain: take 0x10000 out of Flags (0) for the same image uncompressed")
+	got, err := encode(strings.Replace(js, `"Flags":65536,`, `"Flags":0,`, 1), inspect.EncodeOptions{FixCRC: true})
+	require.NoError(t, err)
+	assert.Equal(t, plain, got)
 }

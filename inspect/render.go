@@ -4,117 +4,48 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
-	"github.com/ckptsim/ckptsim/sim/task"
-	"github.com/ckptsim/ckptsim/sim/vfs"
-	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
 // shortLen is how many bytes of a tail part are shown before it is cut.
 const shortLen = 60
 
-// symbol renders a field's value for people, or returns "" when the raw
-// value says it all. Byte arrays are rendered by the printers.
+// symbol renders a field's value for people, as its spec's meaning says
+// (an enum's name, a flag set, a time), or returns "" when the raw value
+// says it all. The tail record's checksum is the stream's own: its symbol
+// says whether it matches the bytes before it.
 func symbol(r *Record, f *Field) string {
-	v := f.Bits
-	switch r.Type {
-	case image.TypeHeader:
-		switch f.Name {
-		case "Flags":
-			if v == ckpt.CHECKPOINT_SUBTREE {
-				return "CHECKPOINT_SUBTREE"
-			}
-		case "Time":
-			return time.Unix(0, f.Int()).UTC().Format(time.RFC3339Nano)
+	if r.Type == image.TypeTail && f.Name == "CRC" {
+		if uint32(f.Bits) == r.CRC {
+			return "matches"
 		}
-	case image.TypeArch:
-		if f.Name == "Arch" && v == image.ArchX86_64 {
-			return "x86-64"
-		}
-	case image.TypeTail:
-		if f.Name == "CRC" {
-			if uint32(v) == r.CRC {
-				return "matches"
-			}
-			return fmt.Sprintf("mismatch: computed 0x%08x", r.CRC)
-		}
-	case image.TypeObjref:
-		if f.Name == "ObjType" {
-			return image.ObjTypeName(image.ObjType(v))
-		}
-	case ckpt.RecTask:
-		if f.Name == "State" {
-			return map[uint64]string{0: "live", 1: "zombie"}[v]
-		}
-	case task.RecFd:
-		if f.Name == "CloseOnExec" && v == 1 {
-			return "cloexec"
-		}
-	case vfs.RecFile:
-		switch f.Name {
-		case "FileType":
-			return vfs.FileType(v).String()
-		case "Flags":
-			return vfs.FormatOpenFlags(int(v))
-		case "Mode":
-			return vfs.FMode(v).String()
-		}
-	case vfs.RecPipeBuf:
-		if f.Name == "Flags" && v == 1 {
-			return "packet"
-		}
-	case vfs.RecGhost:
-		if f.Name == "Mode" {
-			return vfs.FormatMode(uint32(v))
-		}
+		return fmt.Sprintf("mismatch: computed 0x%08x", r.CRC)
 	}
-	return ""
+	return f.Field.Symbol(f.Bits)
 }
 
-// tailParts splits a record's tail into the parts its type defines.
+// tailParts splits a record's tail into the parts its spec names, each
+// quoted and cut after shortLen bytes; a tail whose lengths disagree with
+// the fixed part is one part, "tail"; an empty tail has none. An error
+// record's message is shown whole: it says why the checkpoint failed, and
+// its end (the errno) matters most.
 func tailParts(r *Record) []Part {
-	t := r.Tail
-	switch r.Type {
-	case image.TypeError:
-		// Whole: the message is why the checkpoint failed, and its end
-		// (the errno) matters most.
-		return []Part{{"message", strconv.Quote(string(t))}}
-	case ckpt.RecRegs:
-		// The registers are fields now; show the usual few, as before.
-		var s x86cpu.State
-		if err := s.UnmarshalBinary(r.fixed()); err != nil {
-			return []Part{{"regs", err.Error()}}
-		}
-		hex := func(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
-		return []Part{{"rip", hex(s.Regs.Rip)}, {"rsp", hex(s.Regs.Rsp)}, {"rax", hex(s.Regs.Rax)},
-			{"cs", hex(s.Regs.Cs)}, {"eflags", hex(s.Regs.Eflags)}}
-	case task.RecFS:
-		root, cwd := r.value("RootLen"), r.value("CwdLen")
-		if root+cwd == int64(len(t)) {
-			return []Part{{"root", quoteShort(t[:root])}, {"cwd", quoteShort(t[root:])}}
-		}
-	case vfs.RecFile:
-		if len(t) == 0 {
-			return nil
-		}
-		return []Part{{"path", quoteShort(t)}}
-	case vfs.RecPipeBuf:
-		return []Part{{"data", quoteShort(t)}}
-	case vfs.RecGhost:
-		if n := r.value("PathLen"); n <= int64(len(t)) {
-			return []Part{{"path", quoteShort(t[:n])}, {"contents", quoteShort(t[n:])}}
-		}
-	}
-	if len(t) == 0 {
+	if len(r.Tail) == 0 && r.Type != image.TypeError {
 		return nil
 	}
-	// A tail whose lengths disagree with the fixed part: show it whole.
-	return []Part{{"tail", quoteShort(t)}}
+	parts, _ := r.Spec.Parts(r.raw)
+	out := make([]Part, len(parts))
+	for i, p := range parts {
+		text := quoteShort(p.Data)
+		if r.Type == image.TypeError {
+			text = strconv.Quote(string(p.Data))
+		}
+		out[i] = Part{Name: p.Name, Text: text, Data: p.Data}
+	}
+	return out
 }
 
 // quoteShort quotes b, cut after shortLen bytes with its length said.

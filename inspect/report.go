@@ -2,19 +2,34 @@ package inspect
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 )
 
-// Report is what an image holds: its records as read, in order, and a
-// summary of them. Show and ShowJSON print it.
+// Report is what an image holds, as the walker (Inspect) found it: its
+// records as read, in order, each decoded field by field from its record
+// type's spec; the shared objects the records describe, and the tasks; and
+// a summary. Show, ShowJSON, Diff, the ps and fds views, package graph and
+// package runner all read an image through it.
 type Report struct {
 	Records []*Record
+	// Objects are the image's shared objects, in the order of their OBJREF
+	// records (objref order, in an image a checkpoint wrote).
+	Objects []*Object
+	// Tasks are the tasks of the image's tree, in its order (preorder).
+	Tasks   []*Task
 	Summary Summary
 	// Err is why reading stopped before the end of the stream (a cut or
 	// malformed image, an *image.Error with the offset), or nil.
 	Err error
+	// Faults are what the walker could not follow in records that are
+	// each well formed (a record of an object's state where no such object
+	// is open, a reference to an objref never introduced), each an
+	// *image.Error naming the record; restart would refuse such an image.
+	Faults []error
 }
 
 // Record is one record, its fixed part decoded field by field.
@@ -22,15 +37,25 @@ type Record struct {
 	Index  int   // from 0, in stream order
 	Offset int64 // of the record's header
 	Type   image.Type
+	Spec   *image.Spec
 	Length int // of the payload: fixed part and tail, without header and padding
 	Fields []*Field
 	Tail   []byte
-	// Parts are the tail's parts as a reader wants them (a path, the root
-	// and working directory, pipe bytes, registers), rendered.
+	// Parts are the tail's parts as its spec splits it (a path, the root
+	// and working directory, pipe bytes), rendered.
 	Parts []Part
 	// CRC is, for a tail record, the checksum of the bytes before it as
 	// computed while reading (the stored one is the CRC field).
 	CRC uint32
+	// Object is the shared object whose state the record belongs to (by
+	// its spec's Object), or, for an OBJREF record, the object it
+	// introduces; nil for the records of the stream and of the tree.
+	Object *Object
+	// Task is the task whose records the record is among: its own (such
+	// as TASK_OBJS and REGS), or, through Object, those of the objects it
+	// met first. Nil for the stream and the tree.
+	Task *Task
+	raw  *image.Record
 }
 
 // Field is one field of a record's fixed part with its raw value.
@@ -47,6 +72,9 @@ type Field struct {
 	// Mark is set on a field that names an objref: MarkFirst, MarkRef or
 	// MarkDangling.
 	Mark string
+	// Target is the object an objref field names, nil when it names none
+	// (0, or dangling).
+	Target *Object
 }
 
 // The marks of objref fields.
@@ -54,7 +82,7 @@ const (
 	// MarkFirst is the object's first encounter: on an OBJREF record, the
 	// objref it introduces; on a field that names an objref, the
 	// reference whose encounter wrote the object's state (the OBJREF record
-	// before it, or for a FILE's Pipe, the one after it).
+	// before it, or for a field whose spec says After, the one after it).
 	MarkFirst = "first"
 	// MarkRef is a later reference to an object already written.
 	MarkRef = "ref"
@@ -66,15 +94,84 @@ const (
 
 // Part is one rendered part of a record's tail.
 type Part struct {
-	Name string // "path", "root", "cwd", "data", "contents", "message", "rip", ...
-	Text string // quoted text, or a number
+	Name string // "path", "root", "cwd", "data", "contents", "message", ...
+	Text string // quoted text
+	Data []byte // the part's bytes
 }
 
+// Object is one shared object of an image: the OBJREF record that
+// introduces it and the records of its state, which its type's records
+// say are its (image.Spec.Object), with the objects nested in it (a file's
+// pipe, ghost or socket pair) apart.
+type Object struct {
+	Type image.ObjType
+	Ref  int32
+	// Intro is its OBJREF record.
+	Intro *Record
+	// State are the records of its state, in order; the first is its main
+	// record (FILE, PIPE, SOCKET_PAIR...).
+	State []*Record
+	// Parent is the object in whose state it was introduced (the file of
+	// a pipe), nil for an object a task's own records refer to.
+	Parent *Object
+	// Nested are the objects introduced in its state, in order.
+	Nested []*Object
+	// Task is the task among whose records it was met first.
+	Task *Task
+	// Refs are the fields that name it, in stream order.
+	Refs []Ref
+}
+
+// Ref is one field naming an object.
+type Ref struct {
+	Record *Record
+	Field  *Field
+}
+
+// Name names the object as tools print it: its type's name and its
+// objref, "file table #1".
+func (o *Object) Name() string {
+	return fmt.Sprintf("%s #%d", ObjTypeName(o.Type), o.Ref)
+}
+
+// ObjTypeName names an object type, "type N" for one no package registered.
+func ObjTypeName(t image.ObjType) string {
+	if name := image.ObjTypeName(t); name != "" {
+		return name
+	}
+	return fmt.Sprintf("type %d", t)
+}
+
+// Task is one task of the image's tree.
+type Task struct {
+	Pid, PPid int
+	Comm      string
+	// State is the symbol of its TASK record's state ("live", "zombie").
+	State    string
+	ExitCode int
+	// Record is its TASK record; Records are its own records after the
+	// tree (TASK_OBJS, REGS...), in order.
+	Record  *Record
+	Records []*Record
+	// Objects are the objects its records met first, outermost ones only
+	// (those of its file table, say, are nested in the table), in order.
+	Objects  []*Object
+	Parent   *Task
+	Children []*Task
+}
+
+// Zombie reports whether the task has exited and waits to be reaped: its
+// TASK record's state, as the record's spec names it.
+func (t *Task) Zombie() bool { return t.State == "zombie" }
+
+// Name names the task as tools print it: "pid 3".
+func (t *Task) Name() string { return fmt.Sprintf("pid %d", t.Pid) }
+
 // IsArray reports whether the field is a byte array rather than an integer.
-func (f *Field) IsArray() bool { return f.Kind[0] == '[' }
+func (f *Field) IsArray() bool { return f.Field.Bytes }
 
 // Signed reports whether the field is a signed integer.
-func (f *Field) Signed() bool { return f.Kind[0] == 'i' }
+func (f *Field) Signed() bool { return f.Field.Signed }
 
 // Int returns an integer field's value, sign-extended for a signed field.
 func (f *Field) Int() int64 {
@@ -84,6 +181,18 @@ func (f *Field) Int() int64 {
 	}
 	return int64(f.Bits)
 }
+
+// IsPad reports whether the field is padding, which the format requires
+// to be zero: one named Pad, or Pad and a number (Pad2), at any depth.
+func (f *Field) IsPad() bool {
+	name := f.Name[strings.LastIndex(f.Name, ".")+1:]
+	digits := strings.TrimPrefix(name, "Pad")
+	return digits != name && strings.Trim(digits, "0123456789") == ""
+}
+
+// NumberText renders an integer field's value as its spec writes numbers:
+// in hex for registers and checksums, signed for a signed field.
+func (f *Field) NumberText() string { return f.Number(uint64(f.Int())) }
 
 // Field returns the record's field of that name, or nil.
 func (r *Record) Field(name string) *Field {
@@ -104,6 +213,27 @@ func (r *Record) value(name string) int64 {
 	return 0
 }
 
+// Owner names what the record belongs to: the object whose state it is
+// ("file table #1"), or the task whose own record it is ("pid 2"); "" for
+// the records of the stream and the tree. An OBJREF record belongs to
+// where its object was met: the object it is nested in, or the task.
+func (r *Record) Owner() string {
+	o := r.Object
+	if o != nil && r.Type == image.TypeObjref {
+		o = o.Parent
+	}
+	switch {
+	case o != nil:
+		return o.Name()
+	case r.Task != nil:
+		return r.Task.Name()
+	}
+	return ""
+}
+
+// Raw returns the record as read.
+func (r *Record) Raw() *image.Record { return r.raw }
+
 // Size returns the bytes the record takes in the image: header, payload
 // and padding.
 func (r *Record) Size() int64 { return image.RecordSize(r.Length) }
@@ -121,10 +251,7 @@ func Inspect(img io.Reader) (*Report, error) {
 	for i, raw := range recs {
 		rep.Records = append(rep.Records, decode(i, raw))
 	}
-	markObjrefs(rep.Records)
-	for _, r := range rep.Records {
-		r.Parts = tailParts(r)
-	}
+	walk(rep)
 	rep.Summary = summarize(rep)
 	return rep, err
 }
@@ -145,22 +272,25 @@ func ended(recs []*image.Record) error {
 }
 
 // decode splits a record's fixed part into its fields, generically, from
-// the record type's field table: every value is kept, whatever it is, so
-// that a damaged record can be shown and re-encoded.
+// the record type's spec: every value is kept, whatever it is, so that a
+// damaged record can be shown and re-encoded. Each field gets the symbol
+// its spec's meaning gives it, and the tail its parts.
 func decode(i int, raw *image.Record) *Record {
-	r := &Record{Index: i, Offset: raw.Offset, Type: raw.Type, Length: len(raw.Fixed) + len(raw.Tail),
-		Tail: raw.Tail, CRC: raw.CRC}
-	for _, f := range image.SpecOf(raw.Type).Fields() {
+	spec := image.SpecOf(raw.Type)
+	r := &Record{Index: i, Offset: raw.Offset, Type: raw.Type, Spec: spec, Length: len(raw.Fixed) + len(raw.Tail),
+		Tail: raw.Tail, CRC: raw.CRC, raw: raw}
+	for _, f := range spec.Fields() {
 		fv := &Field{Field: f}
 		b := raw.Fixed[f.Offset : f.Offset+f.Size]
 		if fv.IsArray() {
 			fv.Bytes = append([]byte(nil), b...)
 		} else {
 			fv.Bits = getUint(b)
+			fv.Symbol = symbol(r, fv)
 		}
-		fv.Symbol = symbol(r, fv)
 		r.Fields = append(r.Fields, fv)
 	}
+	r.Parts = tailParts(r)
 	return r
 }
 
@@ -189,17 +319,4 @@ func putUint(b []byte, v uint64) {
 	default:
 		binary.LittleEndian.PutUint64(b, v)
 	}
-}
-
-// fixed returns the record's fixed part, encoded again from its fields.
-func (r *Record) fixed() []byte {
-	b := make([]byte, image.SpecOf(r.Type).FixedSize())
-	for _, f := range r.Fields {
-		if f.IsArray() {
-			copy(b[f.Offset:f.Offset+f.Size], f.Bytes)
-		} else {
-			putUint(b[f.Offset:f.Offset+f.Size], f.Bits)
-		}
-	}
-	return b
 }

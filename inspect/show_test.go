@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,52 +32,55 @@ func TestShowDemo(t *testing.T) {
 	require.NoError(t, err)
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
-		`  offset  record     length  fields`,
-		`       0  HEADER        360  Magic="CKPTSIM" Major=1 Minor=1 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
-		`     368  ARCH           16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
-		`     408  TASK           32  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
-		`     448  TASK           32  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
-		`     528  TASK           32  Pid=4 PPid=1 State=1(zombie) ExitCode=7 Comm="init"`,
-		`     568  PIDNS           8  LastPid=0`,
-		`     584  OBJREF          8  ObjType=1(file table) Objref=1(first)`,
-		`     632  FILE           61  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
+		"  offset  record      length  of              fields",
+		`       0  HEADER         360                  Magic="CKPTSIM" Major=1 Minor=1 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
+		`     368  ARCH            16                  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
+		`     408  TASK            32                  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
+		`     448  TASK            32                  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
+		`     528  TASK            32                  Pid=4 PPid=1 State=1(zombie) ExitCode=7 Comm="init"`,
+		`     568  PIDNS            8                  LastPid=0`,
+		`     584  OBJREF           8  pid 1           ObjType=1(file table) Objref=1(first)`,
+		`     632  FILE            61  file #2         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
 		// The dup'd descriptor refers to the file its original met first.
-		`     704  FD             16  Fd=0 File=2(first) CloseOnExec=0`,
-		`     728  FD             16  Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
+		`     704  FD              16  file table #1   Fd=0 File=2(first) CloseOnExec=0`,
+		`     728  FD              16  file table #1   Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
 		// The pipe's state follows the first file open on it: that
 		// file's Pipe field is the pipe's first encounter; the other
 		// end's is a reference.
-		`     768  FILE           56  FileType=3(pipe) Flags=00(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
-		`     832  OBJREF          8  ObjType=4(pipe) Objref=4(first)`,
-		`     864  PIPE_BUF       17  Offset=0 Flags=0 data="in flight"`,
-		`     936  FILE           56  FileType=3(pipe) Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
-		`    1056  GHOST          38  Mode=0100600(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
-		`    1104  FILE           56  FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
-		`    1208  FS             10  RootLen=1 CwdLen=1 root="/" cwd="/"`,
-		`    1232  TASK_OBJS       8  FileTable=1(first) FS=8(first)`,
-		`    1248  REGS          792  rip=0x401000 rsp=0x7fffffffe000 rax=0x0 cs=0x33 eflags=0x202`,
+		`     768  FILE            56  file #3         FileType=3(pipe) Flags=0(O_RDONLY) Mode=1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     832  OBJREF           8  file #3         ObjType=4(pipe) Objref=4(first)`,
+		`     864  PIPE_BUF        17  pipe #4         Offset=0 Flags=0 data="in flight"`,
+		`     936  FILE            56  file #5         FileType=3(pipe) Flags=1(O_WRONLY) Mode=2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`    1056  GHOST           38  ghost #7        Mode=33152(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
+		`    1104  FILE            56  file #6         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
+		`    1208  FS              10  fs state #8     RootLen=1 CwdLen=1 root="/" cwd="/"`,
+		`    1232  TASK_OBJS        8  pid 1           FileTable=1(first) FS=8(first)`,
+		`    1248  REGS           792  pid 1           Regs.OrigRax=0x3b Regs.Rip=0x401000 Regs.Cs=0x33 Regs.Eflags=0x202 Regs.Rsp=0x7fffffffe000 Regs.Ss=0x2b FPU.Cwd=0x37f FPU.Mxcsr=0x1f80 FPU.MxcsrMask=0xffff (130 more fields, all zero)`,
 		// The CLONE_FILES worker shares pid 1's table; the forked child
 		// has its own table of the same files.
-		`    2088  TASK_OBJS       8  FileTable=1(ref) FS=9(first)`,
-		`    2936  FD             16  Fd=0 File=2(ref) CloseOnExec=0`,
-		`    3048  TASK_OBJS       8  FileTable=10(first) FS=11(first)`,
-		`    3864  TASK_OBJS       8  FileTable=0 FS=0`,
-		`    4680  TAIL           16  Magic="CKPTEND" CRC=0x61c5f752(matches)`,
+		`    2088  TASK_OBJS        8  pid 2           FileTable=1(ref) FS=9(first)`,
+		`    2936  FD              16  file table #10  Fd=0 File=2(ref) CloseOnExec=0`,
+		`    3048  TASK_OBJS        8  pid 3           FileTable=10(first) FS=11(first)`,
+		`    3864  TASK_OBJS        8  pid 4           FileTable=0 FS=0`,
+		`    4680  TAIL            16                  Magic="CKPTEND" CRC=0x61c5f752(matches)`,
 		`summary:`,
-		`  tasks: 3 live, 1 zombie`,
+		`  tasks: 4 (live 3, zombie 1)`,
 		`  file tables: 2`,
+		`  descriptors: 8`,
 		`  fs states: 3`,
 		`  files: 4 (pipe 2, regular 2)`,
-		`  pipes: 1, 9 bytes buffered`,
-		`  ghosts: 1`,
+		`  pipes: 1`,
+		`  pipe bytes: 9`,
+		`  unlinked files: 1`,
+		`  socket pairs: 0`,
 		`  checksum: matches (0x61c5f752)`,
-		`    OBJREF        11 records       176 bytes`,
-		`    REGS           4 records      3200 bytes`,
-		`    total         48 records      4704 bytes`,
+		`    OBJREF         11 records       176 bytes`,
+		`    REGS            4 records      3200 bytes`,
+		`    total          48 records      4704 bytes`,
 	} {
 		assert.Contains(t, lines, want)
 	}
-	assert.Len(t, lines, 1+48+9+16+2, "a heading, 48 records, the summary with 16 record types and the total, and the final newline")
+	assert.Len(t, lines, 1+48+13+16+2, "a heading, 48 records, the summary with 16 record types and the total, and the final newline")
 }
 
 func TestInspectSummary(t *testing.T) {
@@ -84,14 +88,15 @@ func TestInspectSummary(t *testing.T) {
 	rep, err := inspect.Inspect(bytes.NewReader(img))
 	require.NoError(t, err)
 	s := rep.Summary
-	assert.Equal(t, 3, s.Tasks)
-	assert.Equal(t, 1, s.Zombies)
-	assert.Equal(t, 2, s.FileTables)
-	assert.Equal(t, 3, s.FSStates)
-	assert.Equal(t, map[string]int{"regular": 2, "pipe": 2}, s.Files)
-	assert.Equal(t, 1, s.Pipes)
-	assert.Equal(t, int64(9), s.PipeBytes)
-	assert.Equal(t, 1, s.Ghosts)
+	var counts []string
+	for _, c := range s.Counts {
+		counts = append(counts, c.String())
+	}
+	assert.Equal(t, []string{"4 tasks (3 live, 1 zombie)", "2 file tables", "8 descriptors", "3 fs states",
+		"4 files (2 pipe, 2 regular)", "1 pipe", "9 pipe bytes", "1 unlinked file", "0 socket pairs", "0 socket bytes"}, counts)
+	assert.Equal(t, int64(4), s.Count("tasks"))
+	assert.Equal(t, int64(1), s.CountBy("tasks", "zombie"))
+	assert.Equal(t, int64(0), s.Count("no such count"))
 	assert.Equal(t, inspect.ChecksumOK, s.Checksum)
 	assert.Equal(t, int64(len(img)), s.Total)
 	var sum int64
@@ -100,6 +105,85 @@ func TestInspectSummary(t *testing.T) {
 	}
 	assert.Equal(t, s.Total, sum, "the sizes by type add up to the image")
 	assert.Equal(t, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24}, s.Sizes[10])
+}
+
+// TestWalkDemo checks the structure the walker finds in the demo image:
+// each object with the records of its state, nested where it was met
+// first, and each task with its own records and the objects it met first.
+func TestWalkDemo(t *testing.T) {
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Demo)))
+	require.NoError(t, err)
+	require.Empty(t, rep.Faults)
+	var objs []string
+	for _, o := range rep.Objects {
+		s := o.Name() + " of " + o.Task.Name()
+		if o.Parent != nil {
+			s += " in " + o.Parent.Name()
+		}
+		s += ":"
+		for _, r := range o.State {
+			s += " " + r.Type.String()
+		}
+		objs = append(objs, s)
+	}
+	assert.Equal(t, []string{
+		"file table #1 of pid 1: FILE_TABLE FD FD FD FD FD",
+		"file #2 of pid 1 in file table #1: FILE",
+		"file #3 of pid 1 in file table #1: FILE",
+		"pipe #4 of pid 1 in file #3: PIPE PIPE_BUF",
+		"file #5 of pid 1 in file table #1: FILE",
+		"file #6 of pid 1 in file table #1: FILE",
+		"ghost #7 of pid 1 in file #6: GHOST",
+		"fs state #8 of pid 1: FS",
+		"fs state #9 of pid 2: FS",
+		"file table #10 of pid 3: FILE_TABLE FD FD FD",
+		"fs state #11 of pid 3: FS",
+	}, objs)
+	var tasks []string
+	for _, tk := range rep.Tasks {
+		s := fmt.Sprintf("%s %s %s %d:", tk.Name(), tk.Comm, tk.State, tk.ExitCode)
+		for _, r := range tk.Records {
+			s += " " + r.Type.String()
+		}
+		for _, o := range tk.Objects {
+			s += " " + o.Name()
+		}
+		if tk.Parent != nil {
+			s += " child of " + tk.Parent.Name()
+		}
+		tasks = append(tasks, s)
+	}
+	assert.Equal(t, []string{
+		"pid 1 init live 0: TASK_OBJS REGS file table #1 fs state #8",
+		"pid 2 worker live 0: TASK_OBJS REGS fs state #9 child of pid 1",
+		"pid 3 init live 0: TASK_OBJS REGS file table #10 fs state #11 child of pid 1",
+		"pid 4 init zombie 7: TASK_OBJS REGS child of pid 1",
+	}, tasks)
+	assert.Len(t, rep.Tasks[0].Children, 3)
+	// Every record is the stream's, the tree's, a task's or an object's.
+	for _, r := range rep.Records {
+		if r.Object != nil {
+			assert.Equal(t, r.Object.Task, r.Task, "record %d", r.Index)
+		}
+	}
+	assert.Equal(t, "file table #1", rep.Records[12].Owner(), "an FD is its table's")
+	assert.Equal(t, "pid 1", rep.Records[8].Owner(), "an OBJREF is where its object was met")
+}
+
+// TestShowAll prints every field with TextOptions.All: the registers that
+// are zero, and the pad fields.
+func TestShowAll(t *testing.T) {
+	img := imageOf(t, "spawn 1\nregs 1 rbx=0x2a fs_base=0x7f0000001000 mxcsr=0x1fa0")
+	out, err := show(t, img)
+	require.NoError(t, err)
+	assert.Contains(t, out, "Regs.Rbx=0x2a Regs.OrigRax=0x3b Regs.Rip=0x401000 Regs.Cs=0x33 Regs.Eflags=0x202 Regs.Rsp=0x7fffffffe000 Regs.Ss=0x2b Regs.FsBase=0x7f0000001000 FPU.Cwd=0x37f FPU.Mxcsr=0x1fa0 FPU.MxcsrMask=0xffff (128 more fields, all zero)\n")
+	assert.Contains(t, out, "FileTable=1(first) FS=2(first)\n")
+	var all bytes.Buffer
+	require.NoError(t, inspect.ShowWith(&all, bytes.NewReader(img), inspect.TextOptions{All: true}))
+	assert.Contains(t, all.String(), "Regs.R15=0x0 Regs.R14=0x0")
+	assert.Contains(t, all.String(), "FPU.Padding[23]=0x0 Debug[0]=0x0")
+	assert.NotContains(t, all.String(), "more fields")
+	assert.Contains(t, all.String(), "Tasks=1 Pad=0\n")
 }
 
 // TestMarks checks the first/ref marks of every objref field of the demo
@@ -136,8 +220,12 @@ func TestDanglingMark(t *testing.T) {
 	setField(t, recs[12], "File", 99) // the first FD record
 	out, err := show(t, image.Encode(recs, true))
 	require.NoError(t, err, "inspect shows what is there; restart is the one to refuse it")
-	assert.Contains(t, out, "     704  FD             16  Fd=0 File=99(dangling) CloseOnExec=0\n")
-	assert.Contains(t, out, "     728  FD             16  Fd=1 File=2(first) CloseOnExec=1(cloexec)\n")
+	assert.Contains(t, out, "     704  FD              16  file table #1   Fd=0 File=99(dangling) CloseOnExec=0\n")
+	assert.Contains(t, out, "     728  FD              16  file table #1   Fd=1 File=2(first) CloseOnExec=1(cloexec)\n")
+	rep, err := inspect.Inspect(bytes.NewReader(image.Encode(recs, true)))
+	require.NoError(t, err)
+	require.Len(t, rep.Faults, 1, "the walker notes what it cannot follow")
+	assert.EqualError(t, rep.Faults[0], "image offset 704: FD record: File names objref 99, which no OBJREF record of a file introduces")
 }
 
 func TestShowErrorRecord(t *testing.T) {
@@ -146,9 +234,9 @@ func TestShowErrorRecord(t *testing.T) {
 	require.ErrorIs(t, err, errno.EBADF)
 	out, err := show(t, img)
 	require.NoError(t, err, "an image that ends in an error record is well formed")
-	assert.Contains(t, out, "     480  FILE_TABLE      8  Fds=1\n"+
-		"     496  OBJREF          8  ObjType=3(file) Objref=2(first)\n"+
-		`     512  ERROR         145  message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`+"\n")
+	assert.Contains(t, out, "     480  FILE_TABLE       8  file table #1  Fds=1\n"+
+		"     496  OBJREF           8  file table #1  ObjType=3(file) Objref=2(first)\n"+
+		`     512  ERROR          145                 message="pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`+"\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
 	assert.Contains(t, out, `  checkpoint failed: "pid 1: objhash: checkpoint file table objref 1: fd 0: objhash: checkpoint file objref 2: the file holds a flock lock: EBADF (bad file descriptor)"`)
 }
@@ -158,7 +246,7 @@ func TestShowChecksumMismatch(t *testing.T) {
 	img[len(img)-8] ^= 0xff // the CRC field of the tail
 	out, err := show(t, img)
 	require.NoError(t, err)
-	assert.Contains(t, out, `    4680  TAIL           16  Magic="CKPTEND" CRC=0x61c5f7ad(mismatch: computed 0x61c5f752)`)
+	assert.Contains(t, out, `    4680  TAIL            16                  Magic="CKPTEND" CRC=0x61c5f7ad(mismatch: computed 0x61c5f752)`)
 	assert.Contains(t, out, "  checksum: MISMATCH: stored 0x61c5f7ad, computed 0x61c5f752\n")
 }
 
@@ -173,10 +261,11 @@ func TestShowTruncated(t *testing.T) {
 	var ie *image.Error
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, int64(864), ie.Offset)
-	assert.Contains(t, out, "     848  PIPE            8  Buffers=1 Bytes=9\nerror: image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes\nsummary:\n")
-	assert.Contains(t, out, "  pipes: 1, 0 bytes buffered\n")
+	assert.Contains(t, out, "     832  OBJREF           8  file #3        ObjType=4(pipe) Objref=4(first)\n"+
+		"     848  PIPE             8  pipe #4        Buffers=1 Bytes=9\nerror: image offset 864: PIPE_BUF record: image cut short: 12 of 32 bytes\nsummary:\n")
+	assert.Contains(t, out, "  pipes: 1\n  pipe bytes: 0\n")
 	assert.Contains(t, out, "  checksum: missing (no tail record)\n")
-	assert.Contains(t, out, "    total         18 records       864 bytes\n")
+	assert.Contains(t, out, "    total          18 records       864 bytes\n")
 }
 
 func TestShowMalformed(t *testing.T) {
@@ -184,7 +273,8 @@ func TestShowMalformed(t *testing.T) {
 	binary.LittleEndian.PutUint32(img[392:], 77) // the TREE record's type
 	out, err := show(t, img)
 	require.EqualError(t, err, "image offset 392: unknown record type 77")
-	assert.Contains(t, out, "     368  ARCH           16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64\nerror: image offset 392: unknown record type 77\n")
+	assert.Contains(t, out, "  offset  record      length  fields\n", "no record belongs to anything: no of column")
+	assert.Contains(t, out, "     368  ARCH            16  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64\nerror: image offset 392: unknown record type 77\n")
 }
 
 // TestShowTails checks the renderings of tails: long pipe data cut with its
@@ -203,4 +293,17 @@ func TestShowTails(t *testing.T) {
 	assert.Contains(t, out, `data="012345678901234567890123456789012345678901234567890123456789"... (100 bytes)`)
 	assert.Contains(t, out, `data="\x00\xff\n"`)
 	assert.Contains(t, out, `Comm=0x61006200000000000000000000000000`)
+}
+
+// TestFdsNoSuchPid: fds of a pid the image does not hold is an error that
+// says which pids it holds.
+func TestFdsNoSuchPid(t *testing.T) {
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Demo)))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = rep.WriteFds(&out, 9)
+	assert.ErrorIs(t, err, inspect.ErrNoSuchPid)
+	assert.EqualError(t, err, "pid 9: no such pid in the image (it holds pids 1, 2, 3, 4)")
+	require.NoError(t, rep.WriteFds(&out, 4))
+	assert.Equal(t, "pid 4 init: a zombie, no file table\n", out.String())
 }

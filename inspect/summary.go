@@ -1,25 +1,23 @@
 package inspect
 
 import (
-	"sort"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
-	"github.com/ckptsim/ckptsim/sim/task"
-	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
-// Summary counts what an image holds and checks its checksum.
+// Summary counts what an image holds, as the record types' specs say to
+// count it (image.Spec.Count), sizes it by record type, and checks its
+// checksum.
 type Summary struct {
-	Tasks      int `json:"tasks"`   // live
-	Zombies    int `json:"zombies"` // tasks that have exited and wait to be reaped
-	FileTables int `json:"file_tables"`
-	FSStates   int `json:"fs_states"`
-	// Files counts FILE records by file type name ("regular", "pipe", ...).
-	Files     map[string]int `json:"files"`
-	Pipes     int            `json:"pipes"`
-	PipeBytes int64          `json:"pipe_bytes"` // in every pipe buffer
-	Ghosts    int            `json:"ghosts"`
+	// Counts are what the image holds: one entry per name some record
+	// type counts under, in record type order, zero when no record of
+	// the image counts. A count broken down by a field with enum names
+	// has every name, zero too, unless the count is zero.
+	Counts []Count `json:"counts"`
 	// Sizes are the bytes and count of records of each type present, by
 	// type number.
 	Sizes []TypeSize `json:"sizes"`
@@ -33,6 +31,20 @@ type Summary struct {
 	Computed uint32 `json:"computed,omitempty"`
 	// Error is the message of an ERROR record: why checkpoint failed.
 	Error string `json:"error,omitempty"`
+}
+
+// Count is one count of a summary: "tasks", 4, broken down into 3 "live"
+// and 1 "zombie".
+type Count struct {
+	Name string  `json:"name"`
+	N    int64   `json:"n"`
+	By   []Tally `json:"by,omitempty"`
+}
+
+// Tally is one part of a count: the records whose field has that symbol.
+type Tally struct {
+	Symbol string `json:"symbol"`
+	N      int64  `json:"n"`
 }
 
 // The states of an image's checksum.
@@ -49,30 +61,78 @@ type TypeSize struct {
 	Bytes int64  `json:"bytes"`
 }
 
+// Count returns the count of that name ("tasks"), 0 when none has it.
+func (s *Summary) Count(name string) int64 {
+	for _, c := range s.Counts {
+		if c.Name == name {
+			return c.N
+		}
+	}
+	return 0
+}
+
+// CountBy returns the part of the count of that name whose symbol is sym
+// ("tasks", "zombie").
+func (s *Summary) CountBy(name, sym string) int64 {
+	for _, c := range s.Counts {
+		if c.Name == name {
+			for _, t := range c.By {
+				if t.Symbol == sym {
+					return t.N
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// String renders a count as "4 tasks (3 live, 1 zombie)", a count of one
+// in the singular ("1 pipe").
+func (c Count) String() string {
+	s := strconv.FormatInt(c.N, 10) + " " + singular(c.Name, c.N)
+	if len(c.By) > 0 {
+		var by []string
+		for _, t := range c.By {
+			by = append(by, strconv.FormatInt(t.N, 10)+" "+t.Symbol)
+		}
+		s += " (" + strings.Join(by, ", ") + ")"
+	}
+	return s
+}
+
+// singular returns a count's name for n of them: the plural a spec names
+// the count with ("file tables"), or for one its singular.
+func singular(name string, n int64) string {
+	if n == 1 {
+		return strings.TrimSuffix(name, "s")
+	}
+	return name
+}
+
 // summarize counts the records of a report.
 func summarize(rep *Report) Summary {
-	s := Summary{Files: map[string]int{}, Checksum: ChecksumMissing}
+	s := Summary{Checksum: ChecksumMissing}
+	counts := map[string]*Count{}
+	by := map[string]map[string]int64{} // count name -> symbol -> n
+	var names []string
+	byNames := map[string][]string{} // the symbols of a By field's enum, in value order: each counted, zero too
+	for _, spec := range image.Specs() {
+		c := spec.Count
+		if c.Name == "" || counts[c.Name] != nil {
+			continue
+		}
+		counts[c.Name] = &Count{Name: c.Name}
+		names = append(names, c.Name)
+		if c.By != "" {
+			m := spec.Field(c.By).Meaning.Names
+			for _, v := range slices.Sorted(maps.Keys(m)) {
+				byNames[c.Name] = append(byNames[c.Name], m[v])
+			}
+		}
+	}
 	sizes := map[image.Type]*TypeSize{}
 	for _, r := range rep.Records {
 		switch r.Type {
-		case ckpt.RecTask:
-			if r.value("State") == 1 {
-				s.Zombies++
-			} else {
-				s.Tasks++
-			}
-		case task.RecFileTable:
-			s.FileTables++
-		case task.RecFS:
-			s.FSStates++
-		case vfs.RecFile:
-			s.Files[vfs.FileType(r.value("FileType")).String()]++
-		case vfs.RecPipe:
-			s.Pipes++
-		case vfs.RecPipeBuf:
-			s.PipeBytes += int64(len(r.Tail))
-		case vfs.RecGhost:
-			s.Ghosts++
 		case image.TypeError:
 			s.Error = string(r.Tail)
 		case image.TypeTail:
@@ -80,6 +140,23 @@ func summarize(rep *Report) Summary {
 			s.Checksum = ChecksumOK
 			if s.Stored != s.Computed {
 				s.Checksum = ChecksumMismatch
+			}
+		}
+		if c := r.Spec.Count; c.Name != "" {
+			n := int64(1)
+			if c.Bytes {
+				n = int64(len(r.Tail))
+			}
+			counts[c.Name].N += n
+			if f := r.Field(c.By); f != nil {
+				sym := f.Symbol
+				if sym == "" {
+					sym = strconv.FormatInt(f.Int(), 10)
+				}
+				if by[c.Name] == nil {
+					by[c.Name] = map[string]int64{}
+				}
+				by[c.Name][sym] += n
 			}
 		}
 		ts := sizes[r.Type]
@@ -91,12 +168,22 @@ func summarize(rep *Report) Summary {
 		ts.Bytes += r.Size()
 		s.Total += r.Size()
 	}
-	types := make([]image.Type, 0, len(sizes))
-	for t := range sizes {
-		types = append(types, t)
+	for _, name := range names {
+		c := counts[name]
+		syms := byNames[name]
+		for _, sym := range slices.Sorted(maps.Keys(by[name])) {
+			if !slices.Contains(syms, sym) {
+				syms = append(syms, sym)
+			}
+		}
+		for _, sym := range syms {
+			if c.N > 0 {
+				c.By = append(c.By, Tally{Symbol: sym, N: by[name][sym]})
+			}
+		}
+		s.Counts = append(s.Counts, *c)
 	}
-	sort.Slice(types, func(i, j int) bool { return types[i] < types[j] })
-	for _, t := range types {
+	for _, t := range slices.Sorted(maps.Keys(sizes)) {
 		s.Sizes = append(s.Sizes, *sizes[t])
 	}
 	return s

@@ -4,23 +4,37 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
-	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
+// TextOptions change what Show prints.
+type TextOptions struct {
+	// All prints every field: the zero fields of wide records and the
+	// Pad fields too.
+	All bool
+}
+
+// wideRecord is how many fields make a record wide: Show leaves out the
+// fields of a wide record (REGS, with its 213 registers and register
+// parts) that are zero, and says how many it left out.
+const wideRecord = 32
+
 // Show prints what an image holds: one line per record (its offset, type,
-// payload length and fields, symbolic where that helps, objref fields
-// marked first or ref), then a summary. For a cut or malformed image it
-// prints the records read before the fault, then the error with its
-// offset, and returns that error.
+// payload length, what it belongs to, and its fields, symbolic where that
+// helps, objref fields marked first or ref), then a summary. For a cut or
+// malformed image it prints the records read before the fault, then the
+// error with its offset, and returns that error.
 func Show(w io.Writer, img io.Reader) error {
+	return ShowWith(w, img, TextOptions{})
+}
+
+// ShowWith is Show with options.
+func ShowWith(w io.Writer, img io.Reader, opts TextOptions) error {
 	rep, _ := Inspect(img)
-	if err := rep.WriteText(w); err != nil {
+	if err := rep.WriteTextWith(w, opts); err != nil {
 		return err
 	}
 	return rep.Err
@@ -28,10 +42,32 @@ func Show(w io.Writer, img io.Reader) error {
 
 // WriteText prints the report as Show does. Its error is w's.
 func (rep *Report) WriteText(w io.Writer) error {
+	return rep.WriteTextWith(w, TextOptions{})
+}
+
+// WriteTextWith prints the report as ShowWith does. The "of" column says
+// what each record belongs to: the object whose state it is ("file table
+// #1"), or the task whose own record it is ("pid 2"); the records of the
+// stream and the tree belong to neither.
+func (rep *Report) WriteTextWith(w io.Writer, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%8s  %-10s %6s  %s\n", "offset", "record", "length", "fields")
+	typeWidth, ofWidth := 0, 0
+	for _, s := range image.Specs() {
+		typeWidth = max(typeWidth, len(s.Name))
+	}
 	for _, r := range rep.Records {
-		fmt.Fprintf(bw, "%8d  %-10s %6d  %s\n", r.Offset, r.Type, r.Length, r.text())
+		ofWidth = max(ofWidth, len(r.Owner()))
+	}
+	of := func(s string) string {
+		if ofWidth == 0 {
+			return ""
+		}
+		return fmt.Sprintf("%-*s  ", ofWidth, s)
+	}
+	fmt.Fprintf(bw, "%8s  %-*s %6s  %s%s\n", "offset", typeWidth, "record", "length", of("of"), "fields")
+	for _, r := range rep.Records {
+		line := fmt.Sprintf("%8d  %-*s %6d  %s%s", r.Offset, typeWidth, r.Type, r.Length, of(r.Owner()), r.text(opts))
+		bw.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	if rep.Err != nil {
 		fmt.Fprintf(bw, "error: %v\n", rep.Err)
@@ -41,41 +77,51 @@ func (rep *Report) WriteText(w io.Writer) error {
 }
 
 // text renders a record's fields and tail parts: NAME=VALUE, separated by
-// spaces.
-func (r *Record) text() string {
+// spaces, as shown says.
+func (r *Record) text(opts TextOptions) string {
 	var parts []string
-	for _, f := range r.Fields {
-		if r.Type == ckpt.RecRegs {
-			break // shown by their usual few, as parts
-		}
-		if strings.HasPrefix(f.Name, "Pad") && f.Bits == 0 {
-			continue // zero, as the format requires: noise
-		}
-		parts = append(parts, f.Name+"="+f.text(r.Type))
+	fields, hidden := r.shown(opts)
+	for _, f := range fields {
+		parts = append(parts, f.Name+"="+f.text())
 	}
 	for _, p := range r.Parts {
 		parts = append(parts, p.Name+"="+p.Text)
 	}
+	if hidden > 0 {
+		parts = append(parts, fmt.Sprintf("(%d more fields, all zero)", hidden))
+	}
 	return strings.Join(parts, " ")
 }
 
+// shown returns the fields of a record that Show prints, and how many zero
+// fields of a wide record it leaves out. Zero Pad fields are left out too
+// (zero, as the format requires: noise), unless opts say all.
+func (r *Record) shown(opts TextOptions) (fields []*Field, hidden int) {
+	wide := len(r.Fields) > wideRecord && !opts.All
+	for _, f := range r.Fields {
+		zero := !f.IsArray() && f.Bits == 0
+		switch {
+		case zero && !opts.All && f.IsPad():
+		case zero && wide:
+			hidden++
+		default:
+			fields = append(fields, f)
+		}
+	}
+	return fields, hidden
+}
+
 // text renders one field's value: text for a NUL-padded string, hex for
-// other byte arrays, the number in the base people write it in, then the
-// symbol or the objref mark in parentheses.
-func (f *Field) text(t image.Type) string {
+// other byte arrays, the number as its spec writes it (hex for registers
+// and checksums), then the symbol or the objref mark in parentheses.
+func (f *Field) text() string {
 	if f.IsArray() {
 		if s, ok := nulText(f.Bytes); ok {
 			return strconv.Quote(s)
 		}
 		return fmt.Sprintf("0x%x", f.Bytes)
 	}
-	s := strconv.FormatInt(f.Int(), 10)
-	switch {
-	case t == vfs.RecFile && f.Name == "Flags", t == vfs.RecGhost && f.Name == "Mode":
-		s = "0" + strconv.FormatUint(f.Bits, 8)
-	case t == vfs.RecFile && f.Name == "Mode", t == image.TypeTail && f.Name == "CRC":
-		s = "0x" + strconv.FormatUint(f.Bits, 16)
-	}
+	s := f.NumberText()
 	if f.Symbol != "" {
 		s += "(" + f.Symbol + ")"
 	}
@@ -85,30 +131,21 @@ func (f *Field) text(t image.Type) string {
 	return s
 }
 
-// write prints the summary.
+// write prints the summary: the counts the record types' specs ask for,
+// the checksum, why a checkpoint failed, and the size by record type.
 func (s *Summary) write(w io.Writer) {
 	fmt.Fprintf(w, "summary:\n")
-	fmt.Fprintf(w, "  tasks: %d live, %d zombie\n", s.Tasks, s.Zombies)
-	fmt.Fprintf(w, "  file tables: %d\n", s.FileTables)
-	fmt.Fprintf(w, "  fs states: %d\n", s.FSStates)
-	total := 0
-	var kinds []string
-	for k, n := range s.Files {
-		total += n
-		kinds = append(kinds, k)
+	for _, c := range s.Counts {
+		fmt.Fprintf(w, "  %s: %d", c.Name, c.N)
+		if len(c.By) > 0 {
+			var by []string
+			for _, t := range c.By {
+				by = append(by, fmt.Sprintf("%s %d", t.Symbol, t.N))
+			}
+			fmt.Fprintf(w, " (%s)", strings.Join(by, ", "))
+		}
+		fmt.Fprintln(w)
 	}
-	sort.Strings(kinds)
-	byType := make([]string, len(kinds))
-	for i, k := range kinds {
-		byType[i] = fmt.Sprintf("%s %d", k, s.Files[k])
-	}
-	if len(byType) > 0 {
-		fmt.Fprintf(w, "  files: %d (%s)\n", total, strings.Join(byType, ", "))
-	} else {
-		fmt.Fprintf(w, "  files: 0\n")
-	}
-	fmt.Fprintf(w, "  pipes: %d, %d bytes buffered\n", s.Pipes, s.PipeBytes)
-	fmt.Fprintf(w, "  ghosts: %d\n", s.Ghosts)
 	switch s.Checksum {
 	case ChecksumOK:
 		fmt.Fprintf(w, "  checksum: matches (0x%08x)\n", s.Stored)
@@ -123,8 +160,8 @@ func (s *Summary) write(w io.Writer) {
 	fmt.Fprintf(w, "  size by record type:\n")
 	count := 0
 	for _, ts := range s.Sizes {
-		fmt.Fprintf(w, "    %-10s %5d records %9d bytes\n", ts.Type, ts.Count, ts.Bytes)
+		fmt.Fprintf(w, "    %-11s %5d records %9d bytes\n", ts.Type, ts.Count, ts.Bytes)
 		count += ts.Count
 	}
-	fmt.Fprintf(w, "    %-10s %5d records %9d bytes\n", "total", count, s.Total)
+	fmt.Fprintf(w, "    %-11s %5d records %9d bytes\n", "total", count, s.Total)
 }

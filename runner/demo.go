@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,17 +153,21 @@ func execLines(k *kernel.Kernel, name string, lines []*scenario.Line, p *printer
 	return nil
 }
 
-// writeSummary prints the summary of an image's report.
+// writeSummary prints the summary of an image's report: its size and
+// checksum, what it holds (the counts its record types' specs ask for,
+// those that are not zero), and its records by type.
 func writeSummary(w io.Writer, s inspect.Summary) {
 	fmt.Fprintf(w, "%d bytes, checksum %s\n", s.Total, s.Checksum)
-	var files []string
-	for _, t := range slices.Sorted(maps.Keys(s.Files)) {
-		files = append(files, fmt.Sprintf("%d %s", s.Files[t], t))
+	var holds []string
+	for _, c := range s.Counts {
+		if c.N > 0 {
+			holds = append(holds, c.String())
+		}
 	}
-	fmt.Fprintf(w, "  it holds %s and %s, %s, %s, %s (%s), %s holding %s, %s\n",
-		plural(s.Tasks, "live task"), plural(s.Zombies, "zombie"), plural(s.FileTables, "file table"),
-		plural(s.FSStates, "fs state"), plural(sum(s.Files), "file"), strings.Join(files, ", "),
-		plural(s.Pipes, "pipe"), plural(int(s.PipeBytes), "byte"), plural(s.Ghosts, "unlinked file"))
+	if len(holds) == 0 {
+		holds = []string{"nothing"}
+	}
+	fmt.Fprintf(w, "  it holds %s\n", strings.Join(holds, ", "))
 	var recs []string
 	for _, t := range s.Sizes {
 		recs = append(recs, fmt.Sprintf("%d %s %d", t.Count, t.Type, t.Bytes))
@@ -181,14 +184,6 @@ func plural(n int, thing string) string {
 		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(thing, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 // fact is one thing a restored world must have kept, rendered from a view

@@ -23,7 +23,7 @@ func TestDemo(t *testing.T) {
 		"  19  exit 4 7 ",
 		"Checkpoint of the container rooted at pid 1: ",
 		"checksum matches",
-		"it holds 3 live tasks and 1 zombie, 2 file tables, 3 fs states, 4 files (2 pipe, 2 regular), 1 pipe holding 9 bytes, 1 unlinked file",
+		"it holds 4 tasks (3 live, 1 zombie), 2 file tables, 8 descriptors, 3 fs states, 4 files (2 pipe, 2 regular), 1 pipe, 9 pipe bytes, 1 unlinked file",
 		"the kernel's consistency check passes",
 		"equiv.Equal: the restored world is the original",
 		"ok    tasks and tree     4 tasks: 1 init (2 worker; 3 init; 4 zombie, exit 7)",

@@ -131,12 +131,13 @@ func newPrinter(w io.Writer, s *scenario.Script) *printer {
 	const maxWidth = 48 // a long write's string should not push every result off screen
 	p := &printer{w: w}
 	for _, l := range s.Lines {
-		p.width = max(p.width, min(len(statement(l)), maxWidth))
+		p.width = max(p.width, min(len(scenario.Short(statement(l))), maxWidth))
 	}
 	return p
 }
 
-// line prints a line as "NUM  STATEMENT = RESULT NOTE".
+// line prints a line as "NUM  STATEMENT = RESULT NOTE", a long statement
+// or result (a megabyte-long write or read) cut as scenario.Short cuts it.
 func (p *printer) line(l *scenario.Line, o scenario.Outcome, note string) {
-	fmt.Fprintf(p.w, "%4d  %-*s = %s%s\n", l.Num, p.width, statement(l), o, note)
+	fmt.Fprintf(p.w, "%4d  %-*s = %s%s\n", l.Num, p.width, scenario.Short(statement(l)), scenario.Short(o.String()), note)
 }

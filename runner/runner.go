@@ -88,7 +88,7 @@ func checkpointArgs(l *scenario.Line) (pid, flags int, err error) {
 		}
 		n, err := strconv.ParseInt(part, 0, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: bad checkpoint flag %q", l.Text, part)
+			return 0, 0, fmt.Errorf("%s: bad checkpoint flag %q", scenario.Short(l.Text), part)
 		}
 		flags |= int(n)
 	}

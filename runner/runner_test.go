@@ -224,11 +224,31 @@ func TestRun(t *testing.T) {
 	rep, err := inspect.Inspect(bytes.NewReader(img))
 	require.NoError(t, err)
 	assert.Equal(t, inspect.ChecksumOK, rep.Summary.Checksum)
-	assert.Equal(t, int64(5), rep.Summary.PipeBytes)
-	assert.Equal(t, 2, rep.Summary.Tasks)
+	assert.Equal(t, int64(5), rep.Summary.Count("pipe bytes"))
+	assert.Equal(t, int64(2), rep.Summary.Count("tasks"))
 	k := kernel.New(kernel.Config{})
 	_, err = ckpt.New(k).Restart(bytes.NewReader(img), 0)
 	require.NoError(t, err)
+}
+
+// TestRunLongLines: a megabyte-long write and read print as short lines,
+// their text cut with its length said.
+func TestRunLongLines(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	script := "spawn 1\nopen 1 /f O_RDWR|O_CREAT 0644 = 0\n" +
+		"write 1 0 \"" + big + "\" = 1048576\nlseek 1 0 0 SEEK_SET = 0\nread 1 0 1048576 = \"" + big + "\"\n"
+	var out bytes.Buffer
+	_, err := runner.Run(parse(t, "long.scn", script), &out, runner.RunOptions{Dir: t.TempDir()})
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 5)
+	for _, l := range lines {
+		assert.Less(t, len(l), 200, "%.200s", l)
+	}
+	assert.Contains(t, lines[2], `write 1 0 "xxx`)
+	assert.Contains(t, lines[2], "... (1048588 bytes) = 1048576")
+	assert.Contains(t, lines[4], `= "xxx`)
+	assert.Contains(t, lines[4], "... (1048578 bytes)")
 }
 
 // Images are reproducible with the default clock, and the clock option is

@@ -180,7 +180,7 @@ func (v *verifier) compare(ref, mig *kernel.View) error {
 func (v *verifier) exec(l *scenario.Line) error {
 	a, b := scenario.Exec(v.ref, l), scenario.Exec(v.mig, l)
 	if !a.Equal(b) {
-		what := fmt.Sprintf("%s: %s on the migrating world, %s on the reference", l.Text, b, a)
+		what := fmt.Sprintf("%s: %s on the migrating world, %s on the reference", scenario.Short(l.Text), scenario.Short(b.String()), scenario.Short(a.String()))
 		refView, migView := v.ref.View(), v.mig.View()
 		if v.root != 0 && migView.Task(l.Pid()) == nil && refView.Task(l.Pid()) != nil {
 			what += fmt.Sprintf(" (pid %d is not in the migrating world, which holds only the container rooted at pid %d)", l.Pid(), v.root)
@@ -206,9 +206,9 @@ func (v *verifier) checkpoint(l *scenario.Line) error {
 	}
 	if cerr != nil {
 		// Refused, as the line expects.
-		return v.unchanged(l, l.Text)
+		return v.unchanged(l, scenario.Short(l.Text))
 	}
-	return v.restart(l, l.Text, pid, img)
+	return v.restart(l, scenario.Short(l.Text), pid, img)
 }
 
 // every checkpoints the migrating world after line l when it is one tree,
@@ -219,7 +219,7 @@ func (v *verifier) every(l *scenario.Line) error {
 		return nil
 	}
 	pid := top[0]
-	what := fmt.Sprintf("%s, then checkpoint %d (verify --every)", l.Text, pid)
+	what := fmt.Sprintf("%s, then checkpoint %d (verify --every)", scenario.Short(l.Text), pid)
 	img, cerr := (&ckpt.Engine{Kernel: v.mig, Clock: FixedClock(DefaultTime)}).Snapshot(pid, 0)
 	if cerr != nil {
 		return v.unchanged(l, what)

@@ -340,6 +340,13 @@ func (l *Line) Pid() int {
 // still be one short line.
 const maxEcho = 64
 
+// Short returns text of a script as messages quote it: whole when it is
+// short, otherwise its first bytes (cut at a character boundary) followed
+// by "..." and the whole length. Tools that print script lines (a
+// transcript, a verification failure) use it, so that a megabyte-long
+// write is still one short line.
+func Short(s string) string { return echo(s, false) }
+
 // echo returns text of a script for an error message: whole when it is
 // short, otherwise its first maxEcho bytes (cut at a character boundary)
 // followed by "..." and the whole length. With quote, the text (or its

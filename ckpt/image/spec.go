@@ -48,6 +48,15 @@ type Spec struct {
 	// "zombie"), or by its tail's length when Bytes is set. Empty: not
 	// counted.
 	Count Count
+	// Label, when set, says in a few short lines what an object holds,
+	// for pictures (package graph draws each object as a box): the bytes
+	// waiting in a pipe, the messages of a socket pair. It is set on the
+	// spec of an object type's first state record, and given the records
+	// of one object's state in order (not those of the objects nested in
+	// it), as a reader found them: it must not trust their lengths. Nil:
+	// a picture shows the first record's fields that have a meaning or are
+	// not zero, and its tail.
+	Label func(state []*Record) []string
 
 	fields []Field // flattened fixed part, filled by Define
 	pads   []Field // the fields named Pad..., which must be zero

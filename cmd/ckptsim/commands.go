@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	commands = []*command{runCmd, verifyCmd, restartCmd, showCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
+	commands = []*command{runCmd, verifyCmd, restartCmd, showCmd, psCmd, fdsCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
 }
 
 var runCmd = &command{
@@ -265,41 +265,106 @@ func countStdin(paths ...string) int {
 
 var showCmd = &command{
 	name:    "show",
-	args:    "[--json] IMAGE",
+	args:    "[--json | --all] IMAGE",
 	summary: "print what a checkpoint image holds, record by record",
 	about: `
-Prints IMAGE ("-" for standard input) one record a line (offset, type, length,
-fields, objrefs marked first or ref), then a summary that counts the objects,
-sizes the image by record type and checks the checksum. With --json, prints
-the same as JSON, which "ckptsim encode" turns back into the identical image.
-A cut or malformed image is shown up to the fault, then the error with its
-offset; it, and an image whose checksum does not match, give exit status 1.
-The image of a refused checkpoint, closed by an error record, is whole.`,
+Prints IMAGE ("-" for standard input) one record a line: its offset, type and
+length, what it belongs to (the object whose state it is, "file table #1",
+or the task whose own record it is, "pid 2"), and its fields, each with its
+meaning in parentheses (open flags, modes, states) and objref fields marked
+first, ref or dangling. Then a summary: what the image holds (tasks, file
+tables, descriptors, files by type, pipe bytes, socket pairs...), its size
+by record type, and whether its checksum matches.
+
+A task's registers (REGS) are named fields: Regs.Rip, Regs.Rbx, FPU.Mxcsr,
+Debug[7]... Numbers are in hexadecimal. A record of more than 32 fields shows
+those that are not zero, and says how many it left out; --all prints every
+field, zero ones and Pad fields too.
+
+With --json, prints the same as JSON, every field by name, which "ckptsim
+encode" turns back into the identical image. A cut or malformed image is shown
+up to the fault, then the error with its offset; it, and an image whose
+checksum does not match, give exit status 1. The image of a refused
+checkpoint, closed by an error record, is whole.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		asJSON := fs.Bool("json", false, "print JSON instead of text")
+		all := fs.Bool("all", false, "print every field, zero ones too")
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
-			if len(args) != 1 {
-				return c.usageError(stderr, "expected one image, got %d arguments", len(args))
+			if *asJSON && *all {
+				return c.usageError(stderr, "--json prints every field already: give --json or --all")
 			}
-			data, err := runner.ReadInput(args[0])
-			if err != nil {
-				return fail(stderr, "show", err)
-			}
-			// Show what can be shown even of a bad image, then judge it.
-			rep, _ := inspect.Inspect(bytes.NewReader(data))
-			write := rep.WriteText
-			if *asJSON {
-				write = rep.WriteJSON
-			}
-			if err := write(stdout); err != nil {
-				return fail(stderr, "show", err)
-			}
-			if err := runner.CheckImage(rep); err != nil {
-				return fail(stderr, "show", fmt.Errorf("%s: %w", runner.InputName(args[0]), err))
-			}
-			return exitOK
+			return imageView(c, args, stdout, stderr, func(rep *inspect.Report, w io.Writer) error {
+				if *asJSON {
+					return rep.WriteJSON(w)
+				}
+				return rep.WriteTextWith(w, inspect.TextOptions{All: *all})
+			})
 		}
 	},
+}
+
+var psCmd = &command{
+	name:    "ps",
+	args:    "IMAGE",
+	summary: "print the task tree a checkpoint image holds",
+	about: `
+Prints the tasks of IMAGE ("-" for standard input), one a line in the
+tree's order, each command name indented under its parent's: pid, parent
+pid, state (live or zombie), a zombie's exit code, and the objects each
+task's own records name (its file table and fs state, by objref; "-" for a
+zombie's none). "ckptsim fds" prints the descriptors of each file table.
+A cut or malformed image is shown as far as it goes, and gives exit status 1.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			return imageView(c, args, stdout, stderr, func(rep *inspect.Report, w io.Writer) error { return rep.WritePS(w) })
+		}
+	},
+}
+
+var fdsCmd = &command{
+	name:    "fds",
+	args:    "[--pid PID] IMAGE",
+	summary: "print the descriptors of each task of a checkpoint image",
+	about: `
+Prints, for each file table of IMAGE ("-" for standard input), the tasks that
+share it, then one line per descriptor: its number (and "cloexec" when it
+has close-on-exec), its open file's objref, type, status flags and position,
+what the file is open on (its path; an unlinked file's last path and ghost;
+a pipe's objref; a socket pair's objref and end), and, when more than one
+descriptor holds the file, every pid:fd that does. With --pid, only the
+table of that task. A zombie has no table. A cut or malformed image is shown
+as far as it goes, and gives exit status 1; a pid the image does not hold,
+too.`,
+	flags: func(fs *flag.FlagSet) runFunc {
+		pid := fs.Int("pid", 0, "only the descriptors of task `PID`")
+		return func(c *command, args []string, stdout, stderr io.Writer) int {
+			if *pid < 0 {
+				return c.usageError(stderr, "--pid %d: a pid is positive", *pid)
+			}
+			return imageView(c, args, stdout, stderr, func(rep *inspect.Report, w io.Writer) error { return rep.WriteFds(w, *pid) })
+		}
+	},
+}
+
+// imageView runs a command that prints a view of one image: it reads the
+// image, prints what can be shown even of a bad one, then judges it (exit
+// status 1 for a cut, malformed or mismatching image).
+func imageView(c *command, args []string, stdout, stderr io.Writer, view func(*inspect.Report, io.Writer) error) int {
+	if len(args) != 1 {
+		return c.usageError(stderr, "expected one image, got %d arguments", len(args))
+	}
+	data, err := runner.ReadInput(args[0])
+	if err != nil {
+		return fail(stderr, c.name, err)
+	}
+	rep, _ := inspect.Inspect(bytes.NewReader(data))
+	if err := view(rep, stdout); err != nil {
+		return fail(stderr, c.name, fmt.Errorf("%s: %w", runner.InputName(args[0]), err))
+	}
+	if err := runner.CheckImage(rep); err != nil {
+		return fail(stderr, c.name, fmt.Errorf("%s: %w", runner.InputName(args[0]), err))
+	}
+	return exitOK
 }
 
 var encodeCmd = &command{
@@ -341,16 +406,21 @@ the JSON is refused.`,
 var diffCmd = &command{
 	name:    "diff",
 	args:    "OLD NEW",
-	summary: "say which records and fields differ between two images",
+	summary: "say which objects, records and fields differ between two images",
 	about: `
-Compares two images record by record ("-" for standard input, as one of them)
-and prints each difference: "~" for a record in both with fields that differ,
-each field as "old -> new"; "-" and "+" for a record only in OLD or only in
-NEW, with all its fields. Records are matched as a text diff matches lines,
-so one record inserted shows as one, not as every record after it changed.
-An image that cannot be read to its end is compared up to its fault, which is
-reported. Exit status 0 when the images are the same bytes, 1 when they
-differ.`,
+Compares two images ("-" for standard input, as one of them) by what their
+records describe, as the equivalence checker compares two worlds: tasks pair
+by pid, and objects by their place in the tree (a task's file table, its
+descriptor 3's file, that file's pipe), whatever their objrefs. Objects
+paired under other objrefs are listed first, on one line ("= objects
+renumbered"); then each difference, with what the record belongs to: "~" for
+a record in both with fields that differ, each field as "old -> new" (a
+register by its name: "Regs.Rbx: 0x0 -> 0x2a"); "-" and "+" for a record only
+in OLD or only in NEW, with all its fields. Within an object, records are
+matched as a text diff matches lines, so that one descriptor closed shows as
+one FD record removed, not as every record after it changed. An image that
+cannot be read to its end is compared up to its fault, which is reported.
+Exit status 0 when the images are the same bytes, 1 when they differ.`,
 	flags: func(fs *flag.FlagSet) runFunc {
 		return func(c *command, args []string, stdout, stderr io.Writer) int {
 			if len(args) != 2 {
@@ -384,16 +454,21 @@ var graphCmd = &command{
 	args:    "[-o FILE] [--svg | --png] [--at LINE | --frames DIR | --restored [--at LINE]] [--ungrouped] [--legend=false] SCRIPT|IMAGE",
 	summary: "draw the object graph of a script's world or of an image (DOT, SVG or PNG)",
 	about: `
-Draws the object graph (tasks, file tables, fs states, files, pipes, unlinked
-files, and every reference between them) of the world a scenario script builds,
-or of the container a checkpoint image holds, in Graphviz's DOT language. The
+Draws the object graph (tasks, the objects they hold: file tables, fs states,
+files, pipes, unlinked files, socket pairs, and every reference between them)
+of the world a scenario script builds, or of the container a checkpoint image
+holds, in Graphviz's DOT language. The
 input ("-" for standard input) is an image when it starts with the image
 magic, whatever its name, and a script otherwise.
 
 The task tree is drawn top-down (a zombie below its parent), and below it the
-objects in rows: file tables and fs states, open files, pipes and unlinked
-files. Shared objects (more than one reference) have a red border; a pipe
-shows the bytes in flight; a legend explains the colours. Three or more alike
+objects in rows by how far they are from a task: file tables and fs states,
+then open files, then what files hold (pipes, unlinked files, socket pairs).
+An image's objects are drawn from its records' definitions, whatever their
+type: each object's box shows what its records mean, and each reference is
+labelled (a descriptor's number, a socket's end). Shared objects (more than one
+reference) have a red border; a pipe shows the bytes in flight, a socket pair
+what waits at each end; a legend explains the colours. Three or more alike
 childless tasks of one parent (threads sharing everything, or children forked
 alike) are drawn as one node, their private copies as one stacked node each;
 --ungrouped draws every task.

@@ -110,7 +110,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"frob"}, 2, nil, []string{`ckptsim: unknown command "frob"`, "Commands:"}},
 		{[]string{"run", "--help"}, 0, []string{"usage: ckptsim run [--out DIR] [--clock UNIXSECONDS] SCRIPT", "-clock UNIXSECONDS", "(default 1700000000)", "-out DIR"}, nil},
 		{[]string{"verify", "-h"}, 0, []string{"usage: ckptsim verify"}, nil},
-		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json] IMAGE", "-json"}, nil},
+		{[]string{"show", "--help"}, 0, []string{"usage: ckptsim show [--json | --all] IMAGE", "-json"}, nil},
 		{[]string{"encode", "--help"}, 0, []string{"usage: ckptsim encode", "-fix-crc", "-o FILE"}, nil},
 		{[]string{"graph", "--help"}, 0, []string{"usage: ckptsim graph", "-svg", "-png", "-at LINE", "-frames DIR", "-restored", "-ungrouped", "-legend",
 			"apt-get install graphviz", "same place in every frame"}, nil},
@@ -567,7 +567,7 @@ func TestGraphPictures(t *testing.T) {
 		{"a line that is no statement", []string{"graph", "--at", "99", in("pipe.scn")}, 1, nil, nil,
 			[]string{"line 99 is not a statement of the script (its statements are on lines 2 to 10)"}},
 		{"restored", []string{"graph", "--restored", in("pipe.scn")}, 0,
-			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2592-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\n2 fds"`},
+			[]string{"line 7: checkpoint 1 => pipe.img, restarted (2592-byte image); equiv: the same world", "subgraph cluster_1 {", `label="file table  [1]\nfds 2"`},
 			nil, nil},
 		{"restored after a line", []string{"graph", "--restored", "--at", "3", in("pipe.scn")}, 0,
 			[]string{"line 3: pipe 1 = 0 1, then checkpoint 1, restarted"}, nil, nil},
@@ -667,7 +667,7 @@ func TestDiff(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	code, stdout, stderr = ckptsim(t, "diff", img, filepath.Join(dir, "other.img"))
 	assert.Equal(t, 1, code, stderr)
-	assert.Contains(t, stdout, "~ PIPE_BUF   record 12 at offset 648 -> record 12 at offset 648\n"+
+	assert.Contains(t, stdout, "~ PIPE_BUF   of pipe #3, record 12 at offset 648 -> record 12 at offset 648\n"+
 		"      data: \"hello\" -> \"help!\"\n")
 	assert.Contains(t, stdout, "2 records differ\n") // and the tail's checksum
 
@@ -679,6 +679,104 @@ func TestDiff(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "! "+cut+" cannot be read to its end: image offset")
 	assert.Contains(t, stdout, "- TAIL")
+}
+
+// TestShowAll: show prints a task's registers by name, the zero ones only
+// with --all; --json and --all together are a usage error.
+func TestShowAll(t *testing.T) {
+	dir := files(t, map[string]string{"regs.scn": "spawn 1 init\nregs 1 rbx=0x2a fs_base=0x7f0000001000 mxcsr=0x1fa0\ncheckpoint 1 => regs.img\n"})
+	code, _, stderr := ckptsim(t, "run", "--out", dir, filepath.Join(dir, "regs.scn"))
+	require.Equal(t, 0, code, stderr)
+	img := filepath.Join(dir, "regs.img")
+	expect(t, []string{"show", img}, 0,
+		[]string{"REGS           792  pid 1          Regs.Rbx=0x2a ", " Regs.FsBase=0x7f0000001000 ", " FPU.Mxcsr=0x1fa0 ", "(128 more fields, all zero)"}, nil,
+		[]string{"Regs.R15=", "Pad=0"})
+	expect(t, []string{"show", "--all", img}, 0, []string{"Regs.R15=0x0 ", " Debug[7]=0x0", "Tasks=1 Pad=0"}, nil, []string{"more fields"})
+	expect(t, []string{"show", "--json", "--all", img}, 2, nil, []string{"ckptsim show: --json prints every field already: give --json or --all"}, nil)
+}
+
+// TestPSAndFds: the task tree of an image and each table's descriptors,
+// with what they are open on and who else holds them; the error paths.
+func TestPSAndFds(t *testing.T) {
+	dir := files(t, map[string]string{"tree.scn": `spawn 1 init
+socketpair 1 SOCK_STREAM = 0 1
+open 1 /data O_RDWR|O_CREAT 0644 = 2
+write 1 2 "abc" = 3
+pipe 1 O_CLOEXEC = 3 4
+clone 1 2 CLONE_FILES|CLONE_FS worker
+fork 1 3
+close 3 1
+open 1 /gone O_RDWR|O_CREAT 0600 = 5
+unlink 1 /gone
+fork 1 4
+exit 4 9
+checkpoint 1 => tree.img
+`})
+	code, _, stderr := ckptsim(t, "run", "--out", dir, filepath.Join(dir, "tree.scn"))
+	require.Equal(t, 0, code, stderr)
+	img := filepath.Join(dir, "tree.img")
+	expect(t, []string{"ps", img}, 0, []string{
+		"PID  PPID  STATE   EXIT  COMM       FILE TABLE  FS\n",
+		"1    0     live          init       #1          #11\n",
+		"2    1     live          \\_ worker  #1          #11\n",
+		"3    1     live          \\_ init    #12         #13\n",
+		"4    1     zombie  9     \\_ init    -           -\n",
+	}, nil, nil)
+	expect(t, []string{"fds", img}, 0, []string{
+		"pid 1 init, pid 2 worker: file table #1\n",
+		"  FD         FILE  TYPE     FLAGS               POS  OPEN ON                     HELD BY\n",
+		"  0          #2    socket   O_RDWR              0    socket pair #3 end 0        1:0 2:0 3:0\n",
+		"  1          #4    socket   O_RDWR              0    socket pair #3 end 1        1:1 2:1\n",
+		"  2          #5    regular  O_RDWR|O_LARGEFILE  3    /data                       1:2 2:2 3:2\n",
+		"  3 cloexec  #6    pipe     O_RDONLY            0    pipe #7                     1:3 2:3 3:3\n",
+		"  5          #9    regular  O_RDWR|O_LARGEFILE  0    /gone (deleted: ghost #10)  1:5 2:5\n",
+		"pid 3 init: file table #12\n",
+		"pid 4 init: a zombie, no file table\n",
+	}, nil, nil)
+	expect(t, []string{"fds", "--pid", "3", img}, 0, []string{"pid 3 init: file table #12\n"}, nil, []string{"pid 1 init"})
+	expect(t, []string{"fds", "--pid", "7", img}, 1, nil, []string{"ckptsim fds: " + img + ": pid 7: no such pid in the image (it holds pids 1, 2, 3, 4)"}, nil)
+	expect(t, []string{"fds", "--pid", "-1", img}, 2, nil, []string{"--pid -1: a pid is positive"}, nil)
+	expect(t, []string{"ps"}, 2, nil, []string{"expected one image, got 0 arguments", "usage: ckptsim ps IMAGE"}, nil)
+	expect(t, []string{"fds", img, img}, 2, nil, []string{"expected one image, got 2 arguments"}, nil)
+	expect(t, []string{"ps", filepath.Join(dir, "none.img")}, 1, nil, []string{"ckptsim ps: open "}, nil)
+
+	// A cut image: as far as it goes, then the fault.
+	data, err := os.ReadFile(img)
+	require.NoError(t, err)
+	cut := filepath.Join(dir, "cut.img")
+	require.NoError(t, os.WriteFile(cut, data[:600], 0o644))
+	expect(t, []string{"ps", cut}, 1, []string{"1    0     live"}, []string{"ckptsim ps: " + cut + ": bad image: image offset"}, nil)
+	withStdin(t, img)
+	expect(t, []string{"ps", "-"}, 0, []string{"\\_ worker"}, nil, nil)
+}
+
+// TestDiffRenumbering: one close between two checkpoints is one FD record
+// removed and a renumbering, not every record that names an objref.
+func TestDiffRenumbering(t *testing.T) {
+	dir := files(t, map[string]string{"close.scn": `spawn 1 init
+open 1 "/a" O_RDWR|O_CREAT 0644 = 0
+open 1 "/b" O_RDWR|O_CREAT 0644 = 1
+pipe 1 = 2 3
+write 1 3 "hi" = 2
+fork 1 2
+checkpoint 1 => before.img
+close 1 0
+regs 1 rbx=0x2a
+checkpoint 1 => after.img
+`})
+	code, _, stderr := ckptsim(t, "run", "--out", dir, filepath.Join(dir, "close.scn"))
+	require.Equal(t, 0, code, stderr)
+	code, stdout, _ := ckptsim(t, "diff", filepath.Join(dir, "before.img"), filepath.Join(dir, "after.img"))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "--- "+filepath.Join(dir, "before.img")+" (38 records, 2888 bytes)\n"+
+		"+++ "+filepath.Join(dir, "after.img")+" (37 records, 2864 bytes)\n"+
+		"= objects renumbered, the same in both images: file #2 -> #8, file #3 -> #2, file #4 -> #3, pipe #5 -> #4, file #6 -> #5, fs state #7 -> #6, file table #8 -> #7\n"+
+		"~ FILE_TABLE of file table #1, record 7 at offset 520 -> record 7 at offset 520\n"+
+		"      Fds: 4 -> 3\n"+
+		"- FD         of file table #1, record 10 at offset 624: Fd=0 File=2(first) CloseOnExec=0\n"+
+		"~ REGS       of pid 1, record 26 at offset 1080 -> record 23 at offset 968\n"+
+		"      Regs.Rbx: 0x0 -> 0x2a\n", stdout[:strings.Index(stdout, "~ TAIL")])
+	assert.True(t, strings.HasSuffix(stdout, "4 records differ; 7 objects renumbered\n"), stdout)
 }
 
 // TestVersion: --version prints the build information's module version and

@@ -216,7 +216,7 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "\nThe first end met, the %s one, has Pipe=%d(%s): its records are followed by the\n",
 		first.Field("Mode").Symbol, first.Field("Pipe").Int(), first.Field("Pipe").Mark)
 	fmt.Fprintf(w, "pipe's: %d PIPE record, %d bytes in %d PIPE_BUF record(s). The %s end has\n",
-		count(rep, "PIPE"), rep.Summary.PipeBytes, count(rep, "PIPE_BUF"), second.Field("Mode").Symbol)
+		count(rep, "PIPE"), rep.Summary.Count("pipe bytes"), count(rep, "PIPE_BUF"), second.Field("Mode").Symbol)
 	fmt.Fprintf(w, "Pipe=%d(%s): the objref alone, the bytes are not saved twice.\n\n",
 		second.Field("Pipe").Int(), second.Field("Pipe").Mark)
 

@@ -121,7 +121,7 @@ func measure(name string, sharing int) (*Measure, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Measure{Name: name, Tasks: rep.Summary.Tasks, Bytes: rep.Summary.Total,
+	m := &Measure{Name: name, Tasks: int(rep.Summary.CountBy("tasks", "live")), Bytes: rep.Summary.Total,
 		Records: map[string]int{}, RecordBytes: map[string]int64{}, report: rep}
 	for _, ts := range rep.Summary.Sizes {
 		m.Records[ts.Type], m.RecordBytes[ts.Type] = ts.Count, ts.Bytes

@@ -2,6 +2,8 @@ package socket
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/ckpt/object"
@@ -77,6 +79,7 @@ var (
 		Place:   "after the pair's OBJREF, which follows the SOCKET record of the first socket file met on the pair; its SOCKET_MSG records follow.",
 		Meaning: pairMeaning(),
 		Count:   image.Count{Name: "socket pairs", By: "Type"},
+		Label:   pairLabel,
 	})
 	SocketMsgKind = image.Define[SocketMsgRecord](image.Spec{
 		Type: RecSocketMsg, Name: "SOCKET_MSG", Doc: "A message in flight on a socket pair.", Object: ObjSocketPair,
@@ -85,12 +88,18 @@ var (
 	})
 )
 
+// The names of a pair's types and of an end's shutdown states.
+var (
+	typeNames     = map[uint64]string{SOCK_STREAM: "SOCK_STREAM", SOCK_DGRAM: "SOCK_DGRAM", SOCK_SEQPACKET: "SOCK_SEQPACKET"}
+	shutdownNames = map[uint64]string{rcvShutdown: "SHUT_RD", sendShutdown: "SHUT_WR", shutdownMask: "SHUT_RDWR"}
+)
+
 func pairMeaning() map[string]image.Meaning {
-	m := map[string]image.Meaning{"Type": {Names: map[uint64]string{SOCK_STREAM: "SOCK_STREAM", SOCK_DGRAM: "SOCK_DGRAM", SOCK_SEQPACKET: "SOCK_SEQPACKET"}}}
+	m := map[string]image.Meaning{"Type": {Names: typeNames}}
 	for i := range 2 {
 		e := fmt.Sprintf("Ends[%d].", i)
 		m[e+"Flags"] = image.Meaning{Names: endFlagNames}
-		m[e+"Shutdown"] = image.Meaning{Names: map[uint64]string{rcvShutdown: "SHUT_RD", sendShutdown: "SHUT_WR", shutdownMask: "SHUT_RDWR"}}
+		m[e+"Shutdown"] = image.Meaning{Names: shutdownNames}
 		m[e+"Err"] = image.Meaning{Format: func(v uint64) string {
 			if v == 0 {
 				return ""
@@ -99,6 +108,88 @@ func pairMeaning() map[string]image.Meaning {
 		}}
 	}
 	return m
+}
+
+// PairLabel says what a socket pair holds, in a few lines for a picture:
+// its type, then each end's state and what waits for it to read, the
+// first bytes quoted. The SOCKET_PAIR record's spec labels an image's pair
+// with it (image.Spec.Label); package graph labels a running world's pair
+// with it too, so the two agree.
+func PairLabel(typ int, ends [2]EndState) []string {
+	const show = 16 // a label is a box, not a dump
+	name := typeNames[uint64(typ)]
+	if name == "" {
+		name = "type " + strconv.Itoa(typ)
+	}
+	label := []string{name}
+	for i, e := range ends {
+		var what []string
+		if !e.Open {
+			what = append(what, "closed")
+		}
+		if e.Disconnected {
+			what = append(what, "disconnected")
+		}
+		if s := shutdownNames[uint64(e.Shutdown)]; s != "" {
+			what = append(what, s)
+		}
+		if e.Err != 0 {
+			what = append(what, e.Err.Name())
+		}
+		if len(e.Queue) > 0 {
+			var first []byte
+			n := 0
+			for _, m := range e.Queue {
+				n += len(m.Data)
+				if room := show - len(first); room > 0 {
+					first = append(first, m.Data[:min(room, len(m.Data))]...)
+				}
+			}
+			q := strconv.QuoteToGraphic(string(first))
+			if n > show {
+				q += "..."
+			}
+			count := fmt.Sprintf("%d bytes", n)
+			switch {
+			case typ == SOCK_STREAM:
+			case len(e.Queue) == 1:
+				count = "1 message, " + count
+			default:
+				count = fmt.Sprintf("%d messages, %s", len(e.Queue), count)
+			}
+			what = append(what, fmt.Sprintf("%s to read (%s)", q, count))
+		}
+		if len(what) == 0 {
+			what = []string{"nothing to read"}
+		}
+		label = append(label, fmt.Sprintf("end %d: %s", i, strings.Join(what, ", ")))
+	}
+	return label
+}
+
+// pairLabel is PairLabel of a pair's records: its SOCKET_PAIR record and
+// the SOCKET_MSG records after it. Nil for a SOCKET_PAIR record that does
+// not decode.
+func pairLabel(state []*image.Record) []string {
+	if len(state) == 0 {
+		return nil
+	}
+	var rec SocketPairRecord // Record.Decode: the kind refers to this function
+	if err := state[0].Decode(&rec); err != nil {
+		return nil
+	}
+	var ends [2]EndState
+	for i, er := range rec.Ends {
+		ends[i] = EndState{Open: er.Flags&endOpen != 0, Disconnected: er.Flags&endDisconnected != 0,
+			Shutdown: int(er.Shutdown), Err: errno.Errno(er.Err)}
+	}
+	for _, r := range state[1:] {
+		var m SocketMsgRecord
+		if err := r.Decode(&m); err == nil && m.End < 2 {
+			ends[m.End].Queue = append(ends[m.End].Queue, Message{Data: r.Tail, Consumed: int(m.Consumed)})
+		}
+	}
+	return PairLabel(int(rec.Type), ends)
 }
 
 func init() {

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/ckpt/object"
@@ -38,6 +39,7 @@ var (
 		Type: RecPipe, Name: "PIPE", Doc: "A pipe's state.", Object: ObjPipe,
 		Place: "after the pipe's OBJREF, which follows the FILE record of the first file open on the pipe; its PIPE_BUF records follow.",
 		Count: image.Count{Name: "pipes"},
+		Label: pipeLabel,
 	})
 	PipeBufKind = image.Define[PipeBufRecord](image.Spec{
 		Type: RecPipeBuf, Name: "PIPE_BUF", Doc: "One buffer of a pipe.", Object: ObjPipe,
@@ -46,6 +48,45 @@ var (
 		Count:   image.Count{Name: "pipe bytes", Bytes: true},
 	})
 )
+
+// PipeLabel says what a pipe holds, in a few lines for a picture: its
+// first bytes, quoted, and how many bytes wait in it. The PIPE record's
+// spec labels an image's pipe with it (image.Spec.Label); package graph
+// labels a running world's pipe with it too, so the two agree.
+func PipeLabel(bufs []PipeBuffer) []string {
+	const show = 24 // a label is a box, not a dump
+	var first []byte
+	n := 0
+	for _, b := range bufs {
+		n += len(b.Data)
+		if room := show - len(first); room > 0 {
+			first = append(first, b.Data[:min(room, len(b.Data))]...)
+		}
+	}
+	var label []string
+	if n > 0 {
+		q := strconv.QuoteToGraphic(string(first))
+		if n > show {
+			q += "..."
+		}
+		label = append(label, q)
+	}
+	if n == 1 {
+		return append(label, "1 byte buffered")
+	}
+	return append(label, fmt.Sprintf("%d bytes buffered", n))
+}
+
+// pipeLabel is PipeLabel of a pipe's records: its PIPE_BUF records' bytes.
+func pipeLabel(state []*image.Record) []string {
+	var bufs []PipeBuffer
+	for _, r := range state {
+		if r.Type == RecPipeBuf {
+			bufs = append(bufs, PipeBuffer{Data: r.Tail})
+		}
+	}
+	return PipeLabel(bufs)
+}
 
 func init() {
 	object.Register(object.Ops{Type: ObjPipe, Name: "pipe", Checkpoint: checkpointPipe, Restore: restorePipe})
