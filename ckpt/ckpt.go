@@ -56,8 +56,9 @@ type Engine struct {
 	// Clock gives the time recorded in image headers (time.Now when nil);
 	// fix it to make images reproducible.
 	Clock func() time.Time
-	// Log receives the debug log, by area ("syscall", "image", "objects"),
-	// at debug level. Nil is silent.
+	// Log receives the debug log at debug level, by area: "syscall",
+	// "image", "objects", and the object types' own, as "memory". Nil is
+	// silent.
 	Log *slog.Logger
 	// Compress makes Checkpoint compress the records after the header
 	// with zstd (image.FlagZstd). Restart reads either kind.
@@ -131,6 +132,9 @@ func (c *ctx) debug(area, msg string, args ...any) {
 	}
 	c.log.Debug(msg, append([]any{"area", area}, args...)...)
 }
+
+// Debug implements object.Log.
+func (c *ctx) Debug(area, msg string, args ...any) { c.debug(area, msg, args...) }
 
 // Local implements object.Locals.
 func (c *ctx) Local(key any, make func() any) any {

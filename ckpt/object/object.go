@@ -164,6 +164,7 @@ type Saver interface {
 	// first file open on it): write that record, then Save the object.
 	Objref(obj any, t Type) (int32, error)
 	Locals
+	Log
 }
 
 // Restorer is a restart in progress, as an object type sees it.
@@ -194,6 +195,7 @@ type Restorer interface {
 	// is missing.
 	Subtree() bool
 	Locals
+	Log
 }
 
 // Collector is a leak-detection pass, as an object type sees it.
@@ -234,6 +236,15 @@ func AtAddr(what string, addr uint64) Place { return Place{What: what, N: int64(
 
 // Named returns the place what, which has no number.
 func Named(what string) Place { return Place{What: what, N: -1} }
+
+// Log is the engine's debug log, which a type's operations write to in
+// an area of their own.
+type Log interface {
+	// Debug writes one line of the debug log at debug level, in area (a
+	// type's own, as "memory"), with args as slog key-value pairs; nothing
+	// when the log is off.
+	Debug(area, msg string, args ...any)
+}
 
 // Locals gives each package state of its own for one checkpoint or
 // restart, which the engine neither knows nor reads: the ends of pipes

@@ -221,8 +221,31 @@ func writeRuns(ctx object.Saver, pages []page, runs []span) error {
 		if err := PagesKind.Write(ctx, &rec, data...); err != nil {
 			return err
 		}
+		logRun(ctx, &rec, uint32(len(fr.numbers)))
 	}
 	return nil
+}
+
+// hexAddr prints an address in the debug log as maps do.
+type hexAddr uint64
+
+func (a hexAddr) String() string { return fmt.Sprintf("%#x", uint64(a)) }
+
+// logRun writes a run to the debug log: its pages and its frames, new
+// (their numbers, ending at last) or met before.
+func logRun(log object.Log, rec *PagesRecord, last uint32) {
+	first, what := rec.First, "frames met before"
+	if rec.Kind == runData {
+		first, what = last-rec.Count+1, "new frames"
+	}
+	log.Debug("memory", "run", "addr", hexAddr(rec.Addr), "pages", rec.Count, "kind", what, "first frame", first)
+}
+
+// logVMA writes a VMA to the debug log, as /proc/PID/maps would show it,
+// with the objrefs of what it maps.
+func logVMA(log object.Log, rec *VMARecord) {
+	log.Debug("memory", "vma", "start", hexAddr(rec.Start), "end", hexAddr(rec.End), "prot", Prot(rec.Prot),
+		"flags", Flags(rec.Flags), "pgoff", hexAddr(rec.PgOff), "file", rec.File, "segment", rec.Segment, "runs", rec.Runs)
 }
 
 // runsOf cuts pages into runs, given the frames numbered so far.
@@ -279,6 +302,7 @@ func checkpointVMA(ctx object.Saver, v *VMA, anons map[*AnonVMA]uint32, all *[]p
 	if err := VMAKind.Write(ctx, &rec); err != nil {
 		return err
 	}
+	logVMA(ctx, &rec)
 	return writeRuns(ctx, pages, runs)
 }
 
@@ -342,6 +366,7 @@ func readRuns(ctx object.Restorer, n uint32, lo, hi uint64, install func(addr ui
 		case rec.Kind != runData && rec.Kind != runFrames:
 			return r.Errorf("a run of kind %d", rec.Kind)
 		}
+		logRun(ctx, &rec, uint32(len(fr.list))+rec.Count)
 		for k := range uint64(rec.Count) {
 			var f *Frame
 			if rec.Kind == runData {
@@ -424,6 +449,7 @@ func restoreVMA(ctx object.Restorer, m *MM, anons *[]*AnonVMA) error {
 	if err := m.AddVMA(spec); err != nil {
 		return r.Wrap(err)
 	}
+	logVMA(ctx, &v)
 	return readRuns(ctx, v.Runs, v.Start, v.End, m.InstallPage)
 }
 
