@@ -353,7 +353,9 @@ func TestRestartRefusesHostileMemoryImages(t *testing.T) {
 			return recs
 		}, "file type"},
 		{"a shared writable mapping of a file opened read-only", func(t *testing.T, recs []*image.Record) []*image.Record {
-			edit(t, recs, vfs.FileKind, 0, func(f *vfs.FileRecord) { f.Flags, f.Mode = uint32(vfs.O_LARGEFILE), uint32(vfs.FMODE_READ|vfs.FMODE_LSEEK|vfs.FMODE_PREAD|vfs.FMODE_PWRITE) })
+			edit(t, recs, vfs.FileKind, 0, func(f *vfs.FileRecord) {
+				f.Flags, f.Mode = uint32(vfs.O_LARGEFILE), uint32(vfs.FMODE_READ|vfs.FMODE_LSEEK|vfs.FMODE_PREAD|vfs.FMODE_PWRITE)
+			})
 			return recs
 		}, "shares a file not open for writing"},
 		{"a mapping of a file changed since", func(t *testing.T, recs []*image.Record) []*image.Record {
