@@ -344,12 +344,10 @@ func TestRestartRefusesHostileMemoryImages(t *testing.T) {
 			"both a file and a segment"},
 		{"a page offset that overflows", vma(vmaPrivateFile, func(v *mm.VMARecord) { v.PgOff = 1 << 62 }),
 			"overflows"},
-		{"a file mapping of a pipe", func(t *testing.T, recs []*image.Record) []*image.Record {
-			// The pipe's files come after the VMAs: point the file
-			// VMA at the pipe file's objref, with its records moved
-			// first, is a forward reference; instead make the mapped
-			// file's FILE record a pipe's.
-			edit(t, recs, vfs.FileKind, 0, func(f *vfs.FileRecord) { f.FileType = vfs.FileRecord{}.FileType + 9 })
+		{"a file mapping of a pipe", vma(vmaPrivateFile, func(v *mm.VMARecord) { v.File = 3 }),
+			"maps a file that is not a regular file"},
+		{"a file of unknown type", func(t *testing.T, recs []*image.Record) []*image.Record {
+			edit(t, recs, vfs.FileKind, 0, func(f *vfs.FileRecord) { f.FileType = 99 })
 			return recs
 		}, "file type"},
 		{"a shared writable mapping of a file opened read-only", func(t *testing.T, recs []*image.Record) []*image.Record {
