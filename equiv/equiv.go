@@ -1,8 +1,9 @@
 // Package equiv is the equivalence checker between two worlds in two
 // kernels: it says whether a restored world is the one that was saved, by
 // isomorphism (the same task tree and fd numbers, the same sharing of
-// tables, files and pipes, the same bytes in flight, registers and
-// reference counts), and lists every difference when it is not.
+// tables, files, pipes, socket pairs, address spaces, segments and page
+// frames, the same bytes in flight and in memory, registers and reference
+// counts), and lists every difference when it is not.
 //
 // It is a plain package, with no test library in it, so that the ckptsim
 // command (verify, the demo) can use it; the generators of random worlds
@@ -37,7 +38,8 @@ func (e *DiffError) Error() string {
 }
 
 // Equal compares two whole worlds: every task, the top-level tasks, and how
-// many files, file tables, fs states, pipes and tasks are alive. It returns
+// many objects of each kind (files, tables, pipes, address spaces, frames,
+// tasks...) are alive. It returns
 // nil or a *DiffError.
 func Equal(a, b *kernel.View) error {
 	c := newComparer(a, b)
@@ -55,7 +57,7 @@ func Equal(a, b *kernel.View) error {
 			c.tree(pid, true)
 		}
 	}
-	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.SocketPair, kref.Task} {
+	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.SocketPair, kref.Task, kref.MM, kref.Segment, kref.Frame} {
 		c.same("live "+k.String()+" objects", a.Live.Count(k), b.Live.Count(k))
 	}
 	return c.result()
@@ -154,6 +156,7 @@ func (c *comparer) tree(pid int, withParent bool) {
 		c.same(p+" fs cwd", fa.Cwd, fb.Cwd)
 		c.same(p+" fs state references", fa.Refs, fb.Refs)
 	}
+	c.mm(p, ta, tb)
 	for i, child := range ta.Children {
 		if i < len(tb.Children) && tb.Children[i] == child {
 			c.tree(child, true)
@@ -210,6 +213,9 @@ func (c *comparer) file(p string, fa, fb kernel.FileView) {
 		if !bytes.Equal(ia.Contents, ib.Contents) {
 			c.diff(p+" contents", short(ia.Contents), short(ib.Contents))
 		}
+		if !bytes.Equal(ia.Tail, ib.Tail) {
+			c.diff(p+" bytes past the end in its last page", short(ia.Tail), short(ib.Tail))
+		}
 		// An unlinked inode is shared by the files open on it: that
 		// sharing must survive too.
 		if fa.Unlinked && fb.Unlinked {
@@ -225,7 +231,7 @@ func (c *comparer) file(p string, fa, fb kernel.FileView) {
 		c.diff(p+" is a socket", fa.Socket != 0, fb.Socket != 0)
 	} else if fa.Socket != 0 {
 		c.same(p+" socket end", fa.SocketEnd, fb.SocketEnd)
-		if c.pair("socket pair", p+" socket pair", fa.Socket, fb.Socket) {
+		if c.pair(PairSocket, p+" socket pair", fa.Socket, fb.Socket) {
 			c.socket(p+" socket pair", c.a.Sockets[fa.Socket], c.b.Sockets[fb.Socket])
 		}
 	}

@@ -9,7 +9,14 @@ const (
 	PairFile      = "file"
 	PairPipe      = "pipe"
 	// PairGhost pairs the inodes of unlinked files, by inode number.
-	PairGhost = "unlinked inode"
+	PairGhost   = "unlinked inode"
+	PairSocket  = "socket pair"
+	PairMM      = "address space"
+	PairSegment = "segment"
+	// PairFrame pairs page frames, by serial number; PairAnonVMA the
+	// anon_vma numbers of the views.
+	PairFrame   = "frame"
+	PairAnonVMA = "anon_vma"
 )
 
 // Pairs is how the comparison matched two worlds' objects: for each kind

@@ -27,7 +27,7 @@ func TestConformanceScriptsMigrate(t *testing.T) {
 			require.NoError(t, err)
 			res, err := runner.VerifyWith(s, runner.VerifyOptions{Every: true})
 			require.NoError(t, err)
-			require.Equal(t, res.Every, res.Checkpoints, "the conformance scripts have no checkpoint lines of their own")
+			require.GreaterOrEqual(t, res.Checkpoints, res.Every, "a checkpoint after every line, besides a script's own (m01, m02)")
 			total += res.Every
 		})
 	}

@@ -32,6 +32,8 @@ type View struct {
 	Segments map[uint64]SegmentView
 	// Live is the registry's contents when the view was taken.
 	Live kref.Snapshot
+
+	anons map[*mm.AnonVMA]uint64 // the anon_vmas met so far, numbered
 }
 
 // TaskView is one task.
@@ -100,11 +102,14 @@ type FileView struct {
 // InodeView is the inode behind a file opened through a path, with its
 // dentry's and its own reference counts.
 type InodeView struct {
-	Ino        uint64
-	Mode       uint32
-	Size       int64
-	Changes    uint64
-	Contents   []byte // a regular file's
+	Ino      uint64
+	Mode     uint32
+	Size     int64
+	Changes  uint64
+	Contents []byte // a regular file's
+	// Tail is what a store through a shared mapping left past the end,
+	// in the last page, which only memory holds; nil when that is zeros.
+	Tail       []byte
 	DentryRefs int64
 	Refs       int64
 }
@@ -149,6 +154,11 @@ type VMAView struct {
 	PgOff      uint64
 	File       uint64
 	Segment    uint64
+	// Anon numbers the VMA's anon_vma within the view (VMAs with the
+	// same number share one; 0 for none), and Chain is the length of its
+	// chain: they decide which VMAs may merge later.
+	Anon  uint64
+	Chain int
 	// Line is the VMA's maps line, as `vma` prints it.
 	Line string
 }
@@ -256,6 +266,7 @@ func (v *View) addFile(k *Kernel, f *vfs.File) {
 		}
 		if in.IsRegular() {
 			fv.Inode.Contents = in.Contents()
+			fv.Inode.Tail = in.Tail()
 		}
 	}
 	if p := f.Pipe(); p != nil {
@@ -288,6 +299,15 @@ func (v *View) addMM(k *Kernel, t *task.Task, m *mm.MM) {
 		if s := vma.Segment(); s != nil {
 			vv.Segment = s.ID()
 			v.addSegment(s)
+		}
+		if a, chain := vma.Anon(); a != nil {
+			if v.anons == nil {
+				v.anons = map[*mm.AnonVMA]uint64{}
+			}
+			if v.anons[a] == 0 {
+				v.anons[a] = uint64(len(v.anons) + 1)
+			}
+			vv.Anon, vv.Chain = v.anons[a], chain
 		}
 		mv.VMAs = append(mv.VMAs, vv)
 	}
