@@ -55,7 +55,8 @@ type Config struct {
 
 // Worlds returns a generator of worlds built through system calls from a
 // task with pid 1: task trees of random shape, clones that share or copy
-// file tables and fs states, files opened, dup'd, moved to high numbers and
+// file tables, fs states and address spaces, mappings, pages and stores
+// (gen_memory.go), files opened, dup'd, moved to high numbers and
 // closed, pipes partly and completely full, FIFOs, unlinked open files,
 // positions, flags, close-on-exec, zombies and random registers. Unless
 // cfg.Spread, every task stays in the tree of pid 1, so the world is one
@@ -100,9 +101,7 @@ var (
 	openFlags  = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR|O_CREAT", "O_WRONLY|O_CREAT|O_TRUNC", "O_RDWR|O_CREAT|O_APPEND", "O_RDONLY|O_NONBLOCK", "O_RDWR|O_CREAT|O_CLOEXEC", "O_RDONLY|O_DIRECTORY", "O_RDWR|O_CREAT|O_SYNC"}
 	setflFlags = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK", "O_DIRECT", "O_NONBLOCK|O_DIRECT"}
 	pipeFlags  = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
-	// No CLONE_VM: a shared address space cannot be checkpointed until
-	// memory is (issue 14), and the properties want containers that can.
-	cloneFlags = []string{"", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS"}
+	cloneFlags = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
 )
 
 // live returns the pids of the tasks that can make calls, in order.
@@ -178,6 +177,10 @@ func (b *Builder) data() string {
 func (b *Builder) Step() {
 	x := b.exec
 	pid := b.pid()
+	if rapid.IntRange(0, 3).Draw(b.t, "memory") == 0 {
+		b.memory(pid)
+		return
+	}
 	switch w := rapid.IntRange(0, 99).Draw(b.t, "call"); {
 	case w < 14:
 		x(fmt.Sprintf("open %d %s %s 0%o", pid, rapid.SampledFrom(paths).Draw(b.t, "path"),

@@ -1,0 +1,138 @@
+package props
+
+import (
+	"fmt"
+	"strings"
+
+	"pgregory.net/rapid"
+
+	"github.com/ckptsim/ckptsim/sim/mm"
+)
+
+// This file draws the memory calls of the generator (design section 2.6):
+// mappings of every kind at addresses in a window of a few dozen pages, so
+// that overlaps, splits and merges are frequent; partial unmaps,
+// protection changes, moves and resizes; advice and msync; the break;
+// stores of random bytes, loads, and read/write through memory. Forks
+// (pages shared copy on write) and CLONE_VM clones come from the clone
+// step, O_TRUNC, unlink and close of mapped files from the file steps.
+
+const (
+	window      = uint64(0x10000000) // the first address of the window
+	windowPages = 24                 // its size in pages
+)
+
+var (
+	protections = []string{"PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ", "PROT_NONE", "PROT_READ|PROT_EXEC", "PROT_WRITE"}
+	anonMaps    = []string{"MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED", "MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED", "MAP_PRIVATE|MAP_ANONYMOUS", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE", "MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE"}
+	fileMaps    = []string{"MAP_PRIVATE|MAP_FIXED", "MAP_SHARED|MAP_FIXED", "MAP_SHARED_VALIDATE|MAP_FIXED", "MAP_PRIVATE", "MAP_SHARED|MAP_FIXED_NOREPLACE"}
+	mremaps     = []string{"0", "MREMAP_MAYMOVE", "MREMAP_MAYMOVE|MREMAP_FIXED"}
+	advice      = []string{"MADV_DONTNEED", "MADV_DONTNEED", "MADV_NORMAL", "MADV_WILLNEED", "MADV_RANDOM", "MADV_SEQUENTIAL"}
+	msyncs      = []string{"MS_SYNC", "MS_ASYNC", "MS_INVALIDATE", "MS_SYNC|MS_INVALIDATE"}
+)
+
+// addr draws an address for a call on pid's mappings: mostly a page of
+// one of its VMAs (the first, or one inside), else any page of the window;
+// now and then one that is not page-aligned.
+func (b *Builder) addr(pid int, label string) uint64 {
+	var a uint64
+	if vmas := b.vmas(pid); len(vmas) > 0 && rapid.IntRange(0, 3).Draw(b.t, label+" in a vma") < 3 {
+		v := rapid.SampledFrom(vmas).Draw(b.t, label+" vma")
+		a = v[0] + uint64(rapid.IntRange(0, int((v[1]-v[0])/mm.PageSize)-1).Draw(b.t, label+" page in it"))*mm.PageSize
+	} else {
+		a = window + uint64(rapid.IntRange(0, windowPages-1).Draw(b.t, label+" page"))*mm.PageSize
+	}
+	if rapid.IntRange(0, 19).Draw(b.t, label+" unaligned") == 19 {
+		a += uint64(rapid.IntRange(1, mm.PageSize-1).Draw(b.t, label+" offset"))
+	}
+	return a
+}
+
+// vmas returns the ranges of pid's VMAs, [start, end) each.
+func (b *Builder) vmas(pid int) [][2]uint64 {
+	v := b.k.View()
+	tv := v.Task(pid)
+	if tv == nil || tv.MM == 0 {
+		return nil
+	}
+	var out [][2]uint64
+	for _, vma := range v.MMs[tv.MM].VMAs {
+		out = append(out, [2]uint64{vma.Start, vma.End})
+	}
+	return out
+}
+
+// length draws a length of a few pages, now and then zero or not a
+// multiple of a page.
+func (b *Builder) length(label string) uint64 {
+	switch rapid.IntRange(0, 19).Draw(b.t, label+" odd") {
+	case 19:
+		return 0
+	case 18:
+		return uint64(rapid.IntRange(1, 3*mm.PageSize).Draw(b.t, label+" bytes"))
+	}
+	return uint64(rapid.IntRange(1, 6).Draw(b.t, label+" pages")) * mm.PageSize
+}
+
+// memory draws one memory call for pid.
+func (b *Builder) memory(pid int) {
+	x, t := b.exec, b.t
+	call := rapid.IntRange(0, 16).Draw(t, "memory call")
+	if len(b.vmas(pid)) == 0 && rapid.IntRange(0, 7).Draw(t, "map first") < 7 {
+		call = 0 // nothing mapped yet: most calls would fail
+	}
+	switch call {
+	case 0, 4:
+		x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, b.addr(pid, "addr"), b.length("len"),
+			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(anonMaps).Draw(t, "anon flags")))
+	case 1, 3, 6, 9:
+		x(fmt.Sprintf("memwrite %d %#x %q", pid, b.storeAddr(pid), b.memData()))
+	case 2:
+		x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
+			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(fileMaps).Draw(t, "file flags"),
+			b.fd(pid), rapid.IntRange(0, 2).Draw(t, "file page")*mm.PageSize))
+	case 5:
+		x(fmt.Sprintf("munmap %d %#x %d", pid, b.addr(pid, "addr"), b.length("len")))
+	case 7:
+		x(fmt.Sprintf("mprotect %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(protections).Draw(t, "prot")))
+	case 8:
+		flags := rapid.SampledFrom(mremaps).Draw(t, "mremap flags")
+		line := fmt.Sprintf("mremap %d %#x %d %d %s", pid, b.addr(pid, "old"), b.length("old len"), b.length("new len"), flags)
+		if strings.HasSuffix(flags, "FIXED") {
+			line += fmt.Sprintf(" %#x", b.addr(pid, "new"))
+		}
+		x(line)
+	case 10:
+		x(fmt.Sprintf("madvise %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(advice).Draw(t, "advice")))
+	case 11:
+		x(fmt.Sprintf("brk %d %#x", pid, mm.StartBrk+uint64(rapid.IntRange(0, 8*mm.PageSize).Draw(t, "break"))))
+	case 12:
+		x(fmt.Sprintf("memread %d %#x %d", pid, b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
+	case 13:
+		x(fmt.Sprintf("sameframe %d %d %#x", pid, b.pid(), b.storeAddr(pid)))
+	case 14:
+		x(fmt.Sprintf("msync %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(msyncs).Draw(t, "msync flags")))
+	case 15:
+		x(fmt.Sprintf("read %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
+	default:
+		x(fmt.Sprintf("write %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
+	}
+}
+
+// storeAddr draws an address of pid's to load or store at: mostly in one
+// of its VMAs (the heap among them), else anywhere in the window.
+func (b *Builder) storeAddr(pid int) uint64 {
+	if vmas := b.vmas(pid); len(vmas) > 0 && rapid.IntRange(0, 4).Draw(b.t, "in a vma") < 4 {
+		v := rapid.SampledFrom(vmas).Draw(b.t, "vma")
+		return v[0] + uint64(rapid.IntRange(0, int(v[1]-v[0])-1).Draw(b.t, "offset in it"))
+	}
+	return window + uint64(rapid.IntRange(0, windowPages*mm.PageSize-1).Draw(b.t, "offset"))
+}
+
+// memData draws bytes to store: a word, or a page or more of one byte.
+func (b *Builder) memData() string {
+	if rapid.IntRange(0, 4).Draw(b.t, "page of data") == 4 {
+		return strings.Repeat(rapid.StringMatching(`[A-Z]`).Draw(b.t, "byte"), rapid.IntRange(1, 2*mm.PageSize).Draw(b.t, "bytes"))
+	}
+	return rapid.StringMatching(`[a-z]{1,12}`).Draw(b.t, "word")
+}
