@@ -118,7 +118,7 @@ func (m *MM) Accessible(addr uint64, n int, write bool, how How) int {
 // it, a segment page the segment to be that long.
 func (m *MM) backed(v *VMA, addr uint64) bool {
 	switch {
-	case m.pages[pageOf(addr)] != nil:
+	case m.pages.get(pageOf(addr)) != nil:
 		return true
 	case v.seg != nil:
 		return int64(v.pgoffAt(addr)) < v.seg.pages
@@ -152,7 +152,7 @@ func (m *MM) load(v *VMA, addr uint64, p []byte) bool {
 		return false
 	}
 	off := addr % PageSize
-	switch f := m.pages[pageOf(addr)]; {
+	switch f := m.pages.get(pageOf(addr)); {
 	case f != nil:
 		copy(p, f.data[off:])
 	case v.seg != nil:
@@ -188,7 +188,7 @@ func (m *MM) store(v *VMA, addr uint64, p []byte) bool {
 // what the page showed (a frame shared since fork, the file page, or
 // zeros). The page is backed.
 func (m *MM) privatePage(v *VMA, addr uint64) *Frame {
-	old := m.pages[pageOf(addr)]
+	old := m.pages.get(pageOf(addr))
 	if old != nil && old.MapCount() == 1 {
 		return old
 	}
@@ -228,10 +228,10 @@ func (m *MM) PageAt(addr uint64) (PageID, bool) {
 	switch {
 	case v == nil:
 		return PageID{}, false
-	case m.pages[pageOf(addr)] != nil:
-		return PageID{Frame: m.pages[pageOf(addr)]}, true
+	case m.pages.get(pageOf(addr)) != nil:
+		return PageID{Frame: m.pages.get(pageOf(addr))}, true
 	case v.seg != nil:
-		f := v.seg.frames[int64(v.pgoffAt(addr))]
+		f := v.seg.frames.get(v.pgoffAt(addr))
 		return PageID{Frame: f}, f != nil
 	case v.file != nil:
 		in, pg := v.inode(), v.pgoffAt(addr)

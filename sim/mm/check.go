@@ -52,7 +52,7 @@ func (m *MM) Check() []error {
 			bad("page-table entry at %#x is outside every private VMA", a)
 		}
 	}
-	if len(m.pages) != len(m.framesIn(0, TaskSize)) {
+	if m.pages.len() != len(m.framesIn(0, TaskSize)) {
 		bad("page table holds entries at or above TASK_SIZE")
 	}
 	if !aligned(m.startBrk) || m.brk < m.startBrk || m.brk > TaskSize {

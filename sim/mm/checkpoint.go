@@ -2,7 +2,7 @@ package mm
 
 import (
 	"fmt"
-	"sort"
+	"sync/atomic"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/ckpt/object"
@@ -144,19 +144,53 @@ func init() {
 // frames numbers the frames of one checkpoint or restart, by first
 // encounter: number n is the n-th frame whose bytes the image holds.
 type frames struct {
-	numbers map[*Frame]uint32 // checkpoint
-	list    []*Frame          // restart: frame n is list[n-1], with a reference
+	// Checkpoint: gen names this checkpoint in the frames' stamps, count
+	// is the last number given; runs is scratch space for one VMA's.
+	gen   uint64
+	count uint32
+	runs  []run
+	// Restart: frame n is list[n-1], with a reference.
+	list []*Frame
 }
+
+// stamp is a frame's number in the checkpoint of generation gen.
+type stamp struct {
+	gen uint64
+	n   uint32
+}
+
+// generations names checkpoints, so that a stamp left by an earlier one
+// means nothing to a later one: no pass is needed to clear them.
+var generations atomic.Uint64
 
 var framesKey = object.Key[frames]{Name: "mm frames"}
 
+func framesOf(ctx object.Locals) *frames {
+	fr := object.Local(ctx, &framesKey)
+	if fr.gen == 0 {
+		fr.gen = generations.Add(1)
+	}
+	return fr
+}
+
+// number returns f's number in this checkpoint, and whether f was met
+// before; a frame met now gets the next number.
+func (fr *frames) number(f *Frame) (uint32, bool) {
+	if f.saved.gen == fr.gen {
+		return f.saved.n, true
+	}
+	fr.count++
+	f.saved = stamp{fr.gen, fr.count}
+	return fr.count, false
+}
+
 // Release drops restart's reference to every frame it made: the pages
 // that map them hold theirs.
-func (f *frames) Release() {
-	for _, fr := range f.list {
-		fr.Put()
+func (fr *frames) Release() {
+	for _, f := range fr.list {
+		f.Put()
 	}
-	f.list = nil
+	fr.list = nil
 }
 
 // Limits are the kernel's bounds a restored address space must respect;
@@ -170,58 +204,73 @@ var limitsKey = object.Key[Limits]{Name: "mm limits"}
 // SetLimits gives one restart the kernel's limits.
 func SetLimits(ctx object.Locals, l Limits) { *object.Local(ctx, &limitsKey) = l }
 
-// page is a private page and its frame, or a segment's slot.
-type page struct {
+// run is a run of pages: from addr (in a segment, the offset), one frame
+// each, numbered first on, met now (data, whose bytes go with the run) or
+// before.
+type run struct {
 	addr  uint64
-	frame *Frame
-}
-
-// span is a run of pages[i:j]: frames met before, numbered first on, or
-// (first 0) frames met now, whose bytes go with the run.
-type span struct {
-	i, j  int
+	fs    []*Frame
 	first uint32
+	data  bool
 }
 
-// spans cuts pages (in increasing address order) into runs: consecutive
-// pages, at most maxRun, whose frames are all new (and distinct), or all
-// met before with consecutive numbers.
-func spans(numbers map[*Frame]uint32, pages []page) []span {
-	var out []span
-	for i := 0; i < len(pages); {
-		n, known := numbers[pages[i].frame]
-		fresh := map[*Frame]bool{pages[i].frame: true}
-		j := i + 1
-		for ; j < len(pages) && j-i < maxRun && pages[j].addr == pages[j-1].addr+PageSize; j++ {
-			m, ok := numbers[pages[j].frame]
-			if ok != known || known && m != n+uint32(j-i) || !known && fresh[pages[j].frame] {
-				break
-			}
-			fresh[pages[j].frame] = true
+// cut appends the runs of es, the page-table entries of consecutive pages
+// from page number first (nil where a page has no frame), numbering the
+// frames met for the first time: consecutive pages, at most maxRun, whose
+// frames are all new (and so numbered on), or all met before with
+// consecutive numbers. The runs must then be written, in order.
+func (fr *frames) cut(runs []run, first uint64, es []*Frame) []run {
+	for i := 0; i < len(es); {
+		if es[i] == nil {
+			i++
+			continue
 		}
-		out = append(out, span{i, j, n})
+		n, known := fr.number(es[i])
+		j := i + 1
+		for ; j < len(es) && j-i < maxRun && es[j] != nil; j++ {
+			f := es[j]
+			if known {
+				if f.saved.gen != fr.gen || f.saved.n != n+uint32(j-i) {
+					break
+				}
+				continue
+			}
+			if f.saved.gen == fr.gen {
+				break // met before, or twice in this run
+			}
+			fr.number(f)
+		}
+		runs = append(runs, run{(first + uint64(i)) * PageSize, es[i:j], n, !known})
 		i = j
 	}
-	return out
+	return runs
 }
 
-// writeRuns writes the runs of pages, numbering the new frames on.
-func writeRuns(ctx object.Saver, pages []page, runs []span) error {
-	fr := object.Local(ctx, &framesKey)
-	for _, sp := range runs {
-		rec := PagesRecord{Addr: pages[sp.i].addr, Count: uint32(sp.j - sp.i), Kind: runFrames, First: sp.first}
-		var data [][]byte
-		if sp.first == 0 {
-			rec.Kind = runData
-			for _, p := range pages[sp.i:sp.j] {
-				fr.numbers[p.frame] = uint32(len(fr.numbers) + 1)
-				data = append(data, p.frame.data[:])
+// runsOf returns the runs of the pages of t in [from, to), numbering new
+// frames; the slice is reused by the next call.
+func (fr *frames) runsOf(t *pageTable, from, to uint64) []run {
+	runs := fr.runs[:0]
+	t.blocks(from, to, func(first uint64, es []*Frame) { runs = fr.cut(runs, first, es) })
+	fr.runs = runs
+	return runs
+}
+
+// writeRuns writes runs of pages.
+func writeRuns(ctx object.Saver, runs []run) error {
+	var data [][]byte
+	for _, rn := range runs {
+		rec := PagesRecord{Addr: rn.addr, Count: uint32(len(rn.fs)), Kind: runFrames, First: rn.first}
+		data = data[:0]
+		if rn.data {
+			rec.Kind, rec.First = runData, 0
+			for _, f := range rn.fs {
+				data = append(data, f.data[:])
 			}
 		}
 		if err := PagesKind.Write(ctx, &rec, data...); err != nil {
 			return err
 		}
-		logRun(ctx, &rec, uint32(len(fr.numbers)))
+		logRun(ctx, &rec, rn.first)
 	}
 	return nil
 }
@@ -231,12 +280,12 @@ type hexAddr uint64
 
 func (a hexAddr) String() string { return fmt.Sprintf("%#x", uint64(a)) }
 
-// logRun writes a run to the debug log: its pages and its frames, new
-// (their numbers, ending at last) or met before.
-func logRun(log object.Log, rec *PagesRecord, last uint32) {
-	first, what := rec.First, "frames met before"
+// logRun writes a run to the debug log: its pages and its frames, new or
+// met before, from number first on.
+func logRun(log object.Log, rec *PagesRecord, first uint32) {
+	what := "frames met before"
 	if rec.Kind == runData {
-		first, what = last-rec.Count+1, "new frames"
+		what = "new frames"
 	}
 	log.Debug("memory", "run", "addr", hexAddr(rec.Addr), "pages", rec.Count, "kind", what, "first frame", first)
 }
@@ -248,15 +297,6 @@ func logVMA(log object.Log, rec *VMARecord) {
 		"flags", Flags(rec.Flags), "pgoff", hexAddr(rec.PgOff), "file", rec.File, "segment", rec.Segment, "runs", rec.Runs)
 }
 
-// runsOf cuts pages into runs, given the frames numbered so far.
-func runsOf(ctx object.Saver, pages []page) []span {
-	fr := object.Local(ctx, &framesKey)
-	if fr.numbers == nil {
-		fr.numbers = map[*Frame]uint32{}
-	}
-	return spans(fr.numbers, pages)
-}
-
 // checkpointMM saves an address space: MM, then each VMA after what it
 // maps, with the runs of its private pages.
 func checkpointMM(ctx object.Saver, obj any) error {
@@ -264,18 +304,16 @@ func checkpointMM(ctx object.Saver, obj any) error {
 	if err := MMKind.Write(ctx, &MMRecord{StartBrk: m.startBrk, Brk: m.brk, Vmas: uint32(len(m.vmas))}); err != nil {
 		return err
 	}
-	var all []page
-	m.Pages(func(addr uint64, f *Frame) { all = append(all, page{addr, f}) })
 	anons := map[*AnonVMA]uint32{}
 	for _, v := range m.vmas {
-		if err := checkpointVMA(ctx, v, anons, &all); err != nil {
+		if err := checkpointVMA(ctx, v, anons); err != nil {
 			return fmt.Errorf("vma %#x: %w", v.start, err)
 		}
 	}
 	return nil
 }
 
-func checkpointVMA(ctx object.Saver, v *VMA, anons map[*AnonVMA]uint32, all *[]page) error {
+func checkpointVMA(ctx object.Saver, v *VMA, anons map[*AnonVMA]uint32) error {
 	rec := VMARecord{Start: v.start, End: v.end, PgOff: v.pgoff, Prot: uint32(v.prot), Flags: uint32(v.flags), Chain: uint32(v.chain)}
 	var err error
 	if v.file != nil {
@@ -294,16 +332,15 @@ func checkpointVMA(ctx object.Saver, v *VMA, anons map[*AnonVMA]uint32, all *[]p
 		}
 		rec.Anon = anons[v.anon]
 	}
-	k := sort.Search(len(*all), func(i int) bool { return (*all)[i].addr >= v.end })
-	pages := (*all)[:k]
-	*all = (*all)[k:]
-	runs := runsOf(ctx, pages)
+	// The VMA's runs, cut after what it maps is saved: a segment's frames
+	// come first in the numbering, as in the image.
+	runs := framesOf(ctx).runsOf(&v.mm.pages, pageOf(v.start), pageOf(v.end))
 	rec.Runs = uint32(len(runs))
 	if err := VMAKind.Write(ctx, &rec); err != nil {
 		return err
 	}
 	logVMA(ctx, &rec)
-	return writeRuns(ctx, pages, runs)
+	return writeRuns(ctx, runs)
 }
 
 // collectMM counts what the address space's VMAs map: their files and
@@ -330,22 +367,18 @@ func collectMM(ctx object.Collector, obj any) error {
 // (by offset).
 func checkpointSegment(ctx object.Saver, obj any) error {
 	s := obj.(*Segment)
-	var pages []page
-	for _, i := range s.Indexes() {
-		pages = append(pages, page{uint64(i) * PageSize, s.frames[i]})
-	}
-	runs := runsOf(ctx, pages)
+	runs := framesOf(ctx).runsOf(&s.frames, 0, uint64(s.pages))
 	if err := SegmentKind.Write(ctx, &SegmentRecord{Pages: uint64(s.pages), Runs: uint32(len(runs))}); err != nil {
 		return err
 	}
-	return writeRuns(ctx, pages, runs)
+	return writeRuns(ctx, runs)
 }
 
 // readRuns reads n runs of pages and calls install for each page with its
 // frame: pages in increasing order, each run inside [lo, hi), frames new
 // (made from the run's bytes, numbered on) or named by numbers already
 // given. Nothing is made before a run is checked.
-func readRuns(ctx object.Restorer, n uint32, lo, hi uint64, install func(addr uint64, f *Frame) error) error {
+func readRuns(ctx object.Restorer, n uint32, lo, hi uint64, install func(addr uint64, fs []*Frame) error) error {
 	fr := object.Local(ctx, &framesKey)
 	next := lo
 	for range n {
@@ -366,18 +399,18 @@ func readRuns(ctx object.Restorer, n uint32, lo, hi uint64, install func(addr ui
 		case rec.Kind != runData && rec.Kind != runFrames:
 			return r.Errorf("a run of kind %d", rec.Kind)
 		}
-		logRun(ctx, &rec, uint32(len(fr.list))+rec.Count)
-		for k := range uint64(rec.Count) {
-			var f *Frame
-			if rec.Kind == runData {
-				f = NewFrame(ctx.Registry(), r.Tail[k*PageSize:(k+1)*PageSize])
-				fr.list = append(fr.list, f)
-			} else {
-				f = fr.list[uint64(rec.First)-1+k]
+		first := rec.First
+		if rec.Kind == runData {
+			first = uint32(len(fr.list)) + 1
+			for k := range uint64(rec.Count) {
+				// The record's bytes are the frames' own: no copy.
+				page := (*[PageSize]byte)(r.Tail[k*PageSize : (k+1)*PageSize])
+				fr.list = append(fr.list, adoptFrame(ctx.Registry(), page))
 			}
-			if err := install(rec.Addr+k*PageSize, f); err != nil {
-				return r.Wrap(err)
-			}
+		}
+		logRun(ctx, &rec, first)
+		if err := install(rec.Addr, fr.list[first-1:first-1+rec.Count]); err != nil {
+			return r.Wrap(err)
 		}
 		next = rec.Addr + size
 	}
@@ -450,7 +483,7 @@ func restoreVMA(ctx object.Restorer, m *MM, anons *[]*AnonVMA) error {
 		return r.Wrap(err)
 	}
 	logVMA(ctx, &v)
-	return readRuns(ctx, v.Runs, v.Start, v.End, m.InstallPage)
+	return readRuns(ctx, v.Runs, v.Start, v.End, m.InstallPages)
 }
 
 // restoreSegment reads a segment and its frames.
@@ -463,8 +496,10 @@ func restoreSegment(ctx object.Restorer) (any, error) {
 		return nil, r.Errorf("a segment of %d pages", rec.Pages)
 	}
 	s := NewSegment(ctx.Registry(), int64(rec.Pages))
-	err = readRuns(ctx, rec.Runs, 0, rec.Pages*PageSize, func(off uint64, f *Frame) error {
-		s.Install(int64(off/PageSize), f)
+	err = readRuns(ctx, rec.Runs, 0, rec.Pages*PageSize, func(off uint64, fs []*Frame) error {
+		for i, f := range fs {
+			s.Install(int64(off/PageSize)+int64(i), f)
+		}
 		return nil
 	})
 	if err != nil {

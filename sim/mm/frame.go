@@ -13,7 +13,11 @@ import "github.com/ckptsim/ckptsim/sim/kref"
 // frame exactly when their serials are equal.
 type Frame struct {
 	kref.Count
-	data [PageSize]byte
+	data *[PageSize]byte
+	// saved is the frame's number in the checkpoint in progress, whose
+	// generation it names (checkpoint.go): a field, not a map, so that
+	// numbering a page costs a load and a compare.
+	saved stamp
 }
 
 // Ref implements kref.Object.
@@ -23,8 +27,17 @@ func (f *Frame) Ref() *kref.Count { return &f.Count }
 // page of them is taken) with one reference, the caller's: the page-table
 // entry or segment slot it is about to fill.
 func NewFrame(reg *kref.Registry, contents []byte) *Frame {
-	f := &Frame{}
+	f := &Frame{data: new([PageSize]byte)}
 	copy(f.data[:], contents)
+	f.Init(reg, kref.Frame, f)
+	return f
+}
+
+// adoptFrame returns a frame whose contents are page itself, which the
+// caller hands over and must not touch again: restart makes frames of the
+// bytes it read, without copying them.
+func adoptFrame(reg *kref.Registry, page *[PageSize]byte) *Frame {
+	f := &Frame{data: page}
 	f.Init(reg, kref.Frame, f)
 	return f
 }

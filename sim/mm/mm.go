@@ -19,7 +19,7 @@ type MM struct {
 	kref.Count
 	reg   *kref.Registry
 	vmas  []*VMA            // sorted by address, disjoint
-	pages map[uint64]*Frame // page number -> frame, private pages only
+	pages pageTable // page number -> frame, private pages only
 	// startBrk is where the heap starts, brk the program break: the heap
 	// is the pages from startBrk up to brk rounded up to a page.
 	startBrk, brk uint64
@@ -37,7 +37,7 @@ func New(reg *kref.Registry, maxMapCount int) *MM {
 	if maxMapCount <= 0 {
 		maxMapCount = DefaultMaxMapCount
 	}
-	m := &MM{reg: reg, pages: map[uint64]*Frame{}, startBrk: StartBrk, brk: StartBrk, maxMapCount: maxMapCount}
+	m := &MM{reg: reg, pages: newPageTable(), startBrk: StartBrk, brk: StartBrk, maxMapCount: maxMapCount}
 	m.Init(reg, kref.MM, m)
 	return m
 }
@@ -58,10 +58,10 @@ func (m *MM) Fork() *MM {
 		c.vmas = append(c.vmas, n)
 		c.link(n)
 	}
-	for p, f := range m.pages {
+	m.pages.each(func(p uint64, f *Frame) {
 		f.Get()
-		c.pages[p] = f
-	}
+		c.pages.set(p, f)
+	})
 	return c
 }
 
@@ -75,10 +75,8 @@ func (m *MM) Put() {
 			m.drop(v)
 		}
 		m.vmas = nil
-		for p, f := range m.pages {
-			delete(m.pages, p)
-			f.Put()
-		}
+		m.pages.each(func(p uint64, f *Frame) { f.Put() })
+		m.pages = newPageTable()
 	})
 }
 
@@ -116,13 +114,11 @@ func (m *MM) Find(addr uint64) *VMA {
 
 // Pages calls fn for every private page, in address order, with its frame.
 func (m *MM) Pages(fn func(addr uint64, f *Frame)) {
-	for _, addr := range m.framesIn(0, TaskSize) {
-		fn(addr, m.pages[pageOf(addr)])
-	}
+	m.pages.inOrder(0, pageOf(TaskSize), func(p uint64, f *Frame) { fn(p*PageSize, f) })
 }
 
 // PageFrame returns the frame of the private page at addr, or nil.
-func (m *MM) PageFrame(addr uint64) *Frame { return m.pages[pageOf(addr)] }
+func (m *MM) PageFrame(addr uint64) *Frame { return m.pages.get(pageOf(addr)) }
 
 // index returns the position of the first VMA that ends after addr: the
 // one that holds addr, or the next one.
@@ -131,31 +127,16 @@ func (m *MM) index(addr uint64) int {
 }
 
 // framesIn returns the addresses of the private pages in [start, end), in
-// order. It looks at whichever is smaller, the range or the page table, so
-// that a huge range costs what its pages cost.
+// order. A huge range costs what the page table's blocks cost.
 func (m *MM) framesIn(start, end uint64) []uint64 {
 	var out []uint64
-	if (end-start)/PageSize <= uint64(len(m.pages)) {
-		for a := start; a < end; a += PageSize {
-			if m.pages[pageOf(a)] != nil {
-				out = append(out, a)
-			}
-		}
-		return out
-	}
-	for p := range m.pages {
-		if a := p * PageSize; a >= start && a < end {
-			out = append(out, a)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	m.pages.inOrder(pageOf(start+PageSize-1), pageOf(end+PageSize-1), func(p uint64, _ *Frame) { out = append(out, p*PageSize) })
 	return out
 }
 
 // unmapPage drops the private page at addr, if any.
 func (m *MM) unmapPage(addr uint64) {
-	if f := m.pages[pageOf(addr)]; f != nil {
-		delete(m.pages, pageOf(addr))
+	if f := m.pages.del(pageOf(addr)); f != nil {
 		f.Put()
 	}
 }
@@ -164,7 +145,7 @@ func (m *MM) unmapPage(addr uint64) {
 // dropping the frame that was there.
 func (m *MM) setPage(addr uint64, f *Frame) {
 	m.unmapPage(addr)
-	m.pages[pageOf(addr)] = f
+	m.pages.set(pageOf(addr), f)
 }
 
 // clone returns a copy of v for address space to, holding its own

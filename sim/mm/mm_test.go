@@ -373,7 +373,7 @@ func TestCheckFindsCorruption(t *testing.T) {
 	}{
 		{"overlap", func(w *world, m *MM) { m.vmas[1].start -= 2 * PageSize }, "overlaps"},
 		{"mergeable pair", func(w *world, m *MM) { m.vmas[1].prot, m.vmas[1].flags = m.vmas[0].prot, m.vmas[0].flags }, "should have merged"},
-		{"page outside", func(w *world, m *MM) { m.pages[pageOf(0x30000000)] = NewFrame(w.reg, nil) }, "outside every private VMA"},
+		{"page outside", func(w *world, m *MM) { m.pages.set(pageOf(0x30000000), NewFrame(w.reg, nil)) }, "outside every private VMA"},
 		{"break", func(w *world, m *MM) { m.brk = StartBrk - 1 }, "break"},
 		{"chain", func(w *world, m *MM) { m.vmas[0].chain = 0; m.vmas[0].anon = NewAnonVMA() }, "chain"},
 	} {

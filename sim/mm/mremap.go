@@ -183,8 +183,7 @@ func (m *MM) move(addr, oldLen, to, newLen uint64) (uint64, error) {
 		m.insert(n)
 	}
 	for _, a := range m.framesIn(addr, addr+oldLen) {
-		m.pages[pageOf(to+a-addr)] = m.pages[pageOf(a)]
-		delete(m.pages, pageOf(a))
+		m.pages.set(pageOf(to+a-addr), m.pages.del(pageOf(a)))
 	}
 	if oldLen > 0 && m.canUnmap(addr, addr+oldLen) == nil {
 		m.unmap(addr, addr+oldLen)

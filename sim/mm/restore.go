@@ -128,18 +128,31 @@ func (m *MM) checkSpec(s VMASpec) error {
 // frame installed at several pages (of one or several address spaces) is
 // shared copy on write, as after fork; installing a page gives its VMA an
 // anon_vma if it has none.
-func (m *MM) InstallPage(addr uint64, f *Frame) error {
+func (m *MM) InstallPage(addr uint64, f *Frame) error { return m.InstallPages(addr, []*Frame{f}) }
+
+// InstallPages is InstallPage for consecutive pages from addr, all in one
+// VMA, one frame each: what restart does for a run of pages, checked once
+// for the run. It changes nothing when it refuses.
+func (m *MM) InstallPages(addr uint64, fs []*Frame) error {
+	end := addr + uint64(len(fs))*PageSize
 	v := m.Find(addr)
 	switch {
 	case !aligned(addr) || v == nil || !v.private():
 		return fmt.Errorf("page %#x is not in a private VMA: %w", addr, errno.EINVAL)
-	case m.pages[pageOf(addr)] != nil:
-		return fmt.Errorf("page %#x is mapped twice: %w", addr, errno.EINVAL)
+	case end > v.end || end < addr:
+		return fmt.Errorf("pages %#x-%#x are not in one VMA: %w", addr, end, errno.EINVAL)
+	}
+	for i := range fs {
+		if m.pages.get(pageOf(addr)+uint64(i)) != nil {
+			return fmt.Errorf("page %#x is mapped twice: %w", addr+uint64(i)*PageSize, errno.EINVAL)
+		}
 	}
 	if v.anon == nil {
 		v.anon, v.chain = NewAnonVMA(), 1
 	}
-	f.Get()
-	m.pages[pageOf(addr)] = f
+	for i, f := range fs {
+		f.Get()
+		m.pages.set(pageOf(addr)+uint64(i), f)
+	}
 	return nil
 }
