@@ -18,7 +18,7 @@ import (
 type MM struct {
 	kref.Count
 	reg   *kref.Registry
-	vmas  []*VMA            // sorted by address, disjoint
+	vmas  []*VMA    // sorted by address, disjoint
 	pages pageTable // page number -> frame, private pages only
 	// startBrk is where the heap starts, brk the program break: the heap
 	// is the pages from startBrk up to brk rounded up to a page.

@@ -9,8 +9,8 @@ import "slices"
 // numbers, not the pages, and then scans arrays, so that checkpointing
 // 64 MiB of pages costs a scan, not a sort of 16,384 keys.
 type pageTable struct {
-	dir    map[uint64]*ptBlock
-	n      int // entries in use
+	dir map[uint64]*ptBlock
+	n   int // entries in use
 }
 
 const ptBits = 9 // 512 entries a block
