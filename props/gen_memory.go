@@ -7,6 +7,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/ckptsim/ckptsim/sim/mm"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // This file draws the memory calls of the generator (design section 2.6):
@@ -90,7 +91,7 @@ func (b *Builder) memory(pid int) {
 	case 2:
 		x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
 			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(fileMaps).Draw(t, "file flags"),
-			b.fd(pid), rapid.IntRange(0, 2).Draw(t, "file page")*mm.PageSize))
+			b.regularFd(pid), rapid.IntRange(0, 2).Draw(t, "file page")*mm.PageSize))
 	case 5:
 		x(fmt.Sprintf("munmap %d %#x %d", pid, b.addr(pid, "addr"), b.length("len")))
 	case 7:
@@ -135,4 +136,22 @@ func (b *Builder) memData() string {
 		return strings.Repeat(rapid.StringMatching(`[A-Z]`).Draw(b.t, "byte"), rapid.IntRange(1, 2*mm.PageSize).Draw(b.t, "bytes"))
 	}
 	return rapid.StringMatching(`[a-z]{1,12}`).Draw(b.t, "word")
+}
+
+// regularFd draws one of pid's descriptors open on a regular file, which
+// a file mapping needs, or now and then any descriptor.
+func (b *Builder) regularFd(pid int) int {
+	v := b.k.View()
+	var fds []int
+	if tv := v.Task(pid); tv != nil && tv.FileTable != 0 {
+		for _, d := range v.FileTables[tv.FileTable].Fds {
+			if f := v.Files[d.File]; f.Type == vfs.TypeRegular {
+				fds = append(fds, d.Fd)
+			}
+		}
+	}
+	if len(fds) == 0 || rapid.IntRange(0, 4).Draw(b.t, "any fd to map") == 4 {
+		return b.fd(pid)
+	}
+	return rapid.SampledFrom(fds).Draw(b.t, "regular fd")
 }
