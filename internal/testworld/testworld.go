@@ -81,3 +81,23 @@ const Demo = `
 	fork 1 4
 	exit 4 7
 `
+
+// Memory is a world whose tasks have memory of every kind an image holds:
+// a private anonymous mapping with a written page, which fork shares copy
+// on write (one frame, saved once); shared anonymous memory, one segment
+// both address spaces map; a private mapping of a file whose descriptor
+// was closed (the mapping holds the file); and a thread, cloned with
+// CLONE_VM, that shares pid 1's address space.
+const Memory = `
+	spawn 1 init
+	open 1 /data O_RDWR|O_CREAT 0644 = 0
+	write 1 0 "hello, world" = 12
+	mmap 1 0x10000000 8192 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS = 0x10000000
+	memwrite 1 0x10000000 "parent" = 6
+	mmap 1 0x10010000 4096 PROT_READ|PROT_WRITE MAP_SHARED|MAP_ANONYMOUS = 0x10010000
+	memwrite 1 0x10010000 "shared" = 6
+	mmap 1 0x10020000 4096 PROT_READ MAP_PRIVATE 0 0 = 0x10020000
+	close 1 0 = 0
+	fork 1 2
+	clone 1 3 CLONE_VM thread
+`
