@@ -48,12 +48,22 @@ func tailParts(r *Record) []Part {
 	return out
 }
 
-// quoteShort quotes b, cut after shortLen bytes with its length said.
+// quoteShort quotes b, cut after shortLen bytes with its length said, and
+// how many of them are zeros at its end (a page of memory that holds a few
+// words): those are left out of the quote.
 func quoteShort(b []byte) string {
 	if len(b) <= shortLen {
 		return strconv.Quote(string(b))
 	}
-	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(string(b[:shortLen])), len(b))
+	text := bytes.TrimRight(b, "\x00")
+	quoted := strconv.Quote(string(text[:min(shortLen, len(text))]))
+	switch zeros := len(b) - len(text); {
+	case zeros == len(b):
+		return fmt.Sprintf("%s... (%d bytes, all zero)", quoted, len(b))
+	case zeros > 0:
+		return fmt.Sprintf("%s... (%d bytes, the last %d zero)", quoted, len(b), zeros)
+	}
+	return fmt.Sprintf("%s... (%d bytes)", quoted, len(b))
 }
 
 // nulText returns the text of a NUL-padded byte array: text, then only

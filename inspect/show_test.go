@@ -26,43 +26,53 @@ func show(t *testing.T, img []byte) (string, error) {
 }
 
 // TestShowDemo pins down lines of the demo image: offsets, names, symbolic
-// fields, first and ref marks, tail parts, and the summary.
+// fields, first and ref marks, tail parts, and the summary. The records
+// after the first task's file table and fs state are matched without their
+// offsets, which every record type a format adds before them moves.
 func TestShowDemo(t *testing.T) {
-	out, err := show(t, imageOf(t, testworld.Demo))
+	img := imageOf(t, testworld.Demo)
+	out, err := show(t, img)
 	require.NoError(t, err)
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
 		"  offset  record      length  of              fields",
-		`       0  HEADER         360                  Magic="CKPTSIM" Major=1 Minor=1 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
+		`       0  HEADER         360                  Magic="CKPTSIM" Major=1 Minor=2 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
 		`     368  ARCH            16                  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
 		`     408  TASK            32                  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
 		`     448  TASK            32                  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
 		`     528  TASK            32                  Pid=4 PPid=1 State=1(zombie) ExitCode=7 Comm="init"`,
 		`     568  PIDNS            8                  LastPid=0`,
 		`     584  OBJREF           8  pid 1           ObjType=1(file table) Objref=1(first)`,
-		`     632  FILE            61  file #2         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
+		// An empty page tail is left out: PageTail=0 says so.
+		`     632  FILE            61  file #2         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 PageTail=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
 		// The dup'd descriptor refers to the file its original met first.
 		`     704  FD              16  file table #1   Fd=0 File=2(first) CloseOnExec=0`,
 		`     728  FD              16  file table #1   Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
 		// The pipe's state follows the first file open on it: that
 		// file's Pipe field is the pipe's first encounter; the other
 		// end's is a reference.
-		`     768  FILE            56  file #3         FileType=3(pipe) Flags=0(O_RDONLY) Mode=1(READ) Pipe=4(first) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     768  FILE            56  file #3         FileType=3(pipe) Flags=0(O_RDONLY) Mode=1(READ) Pipe=4(first) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
 		`     832  OBJREF           8  file #3         ObjType=4(pipe) Objref=4(first)`,
 		`     864  PIPE_BUF        17  pipe #4         Offset=0 Flags=0 data="in flight"`,
-		`     936  FILE            56  file #5         FileType=3(pipe) Flags=1(O_WRONLY) Mode=2(WRITE) Pipe=4(ref) Ghost=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     936  FILE            56  file #5         FileType=3(pipe) Flags=1(O_WRONLY) Mode=2(WRITE) Pipe=4(ref) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
 		`    1056  GHOST           38  ghost #7        Mode=33152(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
-		`    1104  FILE            56  file #6         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) Pos=14 Version=0 Size=14 Changes=1`,
+		`    1104  FILE            56  file #6         FileType=1(regular) Flags=32770(O_RDWR|O_LARGEFILE) Mode=31(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) PageTail=0 Pos=14 Version=0 Size=14 Changes=1`,
 		`    1208  FS              10  fs state #8     RootLen=1 CwdLen=1 root="/" cwd="/"`,
 		`    1232  TASK_OBJS        8  pid 1           FileTable=1(first) FS=8(first)`,
-		`    1248  REGS           792  pid 1           Regs.OrigRax=0x3b Regs.Rip=0x401000 Regs.Cs=0x33 Regs.Eflags=0x202 Regs.Rsp=0x7fffffffe000 Regs.Ss=0x2b FPU.Cwd=0x37f FPU.Mxcsr=0x1f80 FPU.MxcsrMask=0xffff (130 more fields, all zero)`,
+		// From here on, without offsets. Each task's address space
+		// comes after its TASK_OBJS, then its TASK_MM.
+		`OBJREF           8  pid 1           ObjType=6(mm) Objref=9(first)`,
+		`MM              24  mm #9           StartBrk=0x1000000 Brk=0x1000000 Vmas=0`,
+		`TASK_MM          8  pid 1           MM=9(first)`,
+		`REGS           792  pid 1           Regs.OrigRax=0x3b Regs.Rip=0x401000 Regs.Cs=0x33 Regs.Eflags=0x202 Regs.Rsp=0x7fffffffe000 Regs.Ss=0x2b FPU.Cwd=0x37f FPU.Mxcsr=0x1f80 FPU.MxcsrMask=0xffff (130 more fields, all zero)`,
 		// The CLONE_FILES worker shares pid 1's table; the forked child
 		// has its own table of the same files.
-		`    2088  TASK_OBJS        8  pid 2           FileTable=1(ref) FS=9(first)`,
-		`    2936  FD              16  file table #10  Fd=0 File=2(ref) CloseOnExec=0`,
-		`    3048  TASK_OBJS        8  pid 3           FileTable=10(first) FS=11(first)`,
-		`    3864  TASK_OBJS        8  pid 4           FileTable=0 FS=0`,
-		`    4680  TAIL            16                  Magic="CKPTEND" CRC=0x61c5f752(matches)`,
+		`TASK_OBJS        8  pid 2           FileTable=1(ref) FS=10(first)`,
+		`FD              16  file table #12  Fd=0 File=2(ref) CloseOnExec=0`,
+		`TASK_OBJS        8  pid 3           FileTable=12(first) FS=13(first)`,
+		`TASK_OBJS        8  pid 4           FileTable=0 FS=0`,
+		`TASK_MM          8  pid 4           MM=0`,
+		fmt.Sprintf(`TAIL            16                  Magic="CKPTEND" CRC=0x%08x(matches)`, binary.LittleEndian.Uint32(img[len(img)-8:])),
 		`summary:`,
 		`  tasks: 4 (live 3, zombie 1)`,
 		`  file tables: 2`,
@@ -73,14 +83,34 @@ func TestShowDemo(t *testing.T) {
 		`  pipe bytes: 9`,
 		`  unlinked files: 1`,
 		`  socket pairs: 0`,
-		`  checksum: matches (0x61c5f752)`,
-		`    OBJREF         11 records       176 bytes`,
+		`  address spaces: 3`,
+		`  VMAs: 0`,
+		fmt.Sprintf(`  checksum: matches (0x%08x)`, binary.LittleEndian.Uint32(img[len(img)-8:])),
 		`    REGS            4 records      3200 bytes`,
-		`    total          48 records      4704 bytes`,
+		`    MM              3 records        96 bytes`,
+		fmt.Sprintf(`    total          %d records      %d bytes`, len(records(t, img)), len(img)),
 	} {
-		assert.Contains(t, lines, want)
+		if want[0] == ' ' {
+			assert.Contains(t, lines, want)
+		} else {
+			assert.Contains(t, withoutOffsets(lines), want)
+		}
 	}
-	assert.Len(t, lines, 1+48+13+16+2, "a heading, 48 records, the summary with 16 record types and the total, and the final newline")
+	rep, err := inspect.Inspect(bytes.NewReader(img))
+	require.NoError(t, err)
+	s := rep.Summary
+	assert.Len(t, lines, 1+len(rep.Records)+1+len(s.Counts)+2+len(s.Sizes)+1+1,
+		"a heading, the records, the summary (its counts, the checksum, the sizes by record type and the total), and the final newline")
+}
+
+// withoutOffsets returns Show's lines with the offset column cut.
+func withoutOffsets(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimLeft(strings.TrimLeft(l, " "), "0123456789")
+		out[i] = strings.TrimPrefix(out[i], "  ")
+	}
+	return out
 }
 
 func TestInspectSummary(t *testing.T) {
@@ -93,7 +123,8 @@ func TestInspectSummary(t *testing.T) {
 		counts = append(counts, c.String())
 	}
 	assert.Equal(t, []string{"4 tasks (3 live, 1 zombie)", "2 file tables", "8 descriptors", "3 fs states",
-		"4 files (2 pipe, 2 regular)", "1 pipe", "9 pipe bytes", "1 unlinked file", "0 socket pairs", "0 socket bytes"}, counts)
+		"4 files (2 pipe, 2 regular)", "1 pipe", "9 pipe bytes", "1 unlinked file", "0 socket pairs", "0 socket bytes",
+		"3 address spaces", "0 VMAs", "0 page bytes", "0 segments"}, counts)
 	assert.Equal(t, int64(4), s.Count("tasks"))
 	assert.Equal(t, int64(1), s.CountBy("tasks", "zombie"))
 	assert.Equal(t, int64(0), s.Count("no such count"))
@@ -104,7 +135,10 @@ func TestInspectSummary(t *testing.T) {
 		sum += ts.Bytes
 	}
 	assert.Equal(t, s.Total, sum, "the sizes by type add up to the image")
-	assert.Equal(t, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24}, s.Sizes[10])
+	assert.Contains(t, s.Sizes, inspect.TypeSize{Type: "FD", Count: 8, Bytes: 8 * 24})
+	for i := 1; i < len(s.Sizes); i++ {
+		assert.Less(t, image.SpecNamed(s.Sizes[i-1].Type).Type, image.SpecNamed(s.Sizes[i].Type).Type, "by type number")
+	}
 }
 
 // TestWalkDemo checks the structure the walker finds in the demo image:
@@ -135,9 +169,12 @@ func TestWalkDemo(t *testing.T) {
 		"file #6 of pid 1 in file table #1: FILE",
 		"ghost #7 of pid 1 in file #6: GHOST",
 		"fs state #8 of pid 1: FS",
-		"fs state #9 of pid 2: FS",
-		"file table #10 of pid 3: FILE_TABLE FD FD FD",
-		"fs state #11 of pid 3: FS",
+		"mm #9 of pid 1: MM",
+		"fs state #10 of pid 2: FS",
+		"mm #11 of pid 2: MM",
+		"file table #12 of pid 3: FILE_TABLE FD FD FD",
+		"fs state #13 of pid 3: FS",
+		"mm #14 of pid 3: MM",
 	}, objs)
 	var tasks []string
 	for _, tk := range rep.Tasks {
@@ -154,10 +191,10 @@ func TestWalkDemo(t *testing.T) {
 		tasks = append(tasks, s)
 	}
 	assert.Equal(t, []string{
-		"pid 1 init live 0: TASK_OBJS REGS file table #1 fs state #8",
-		"pid 2 worker live 0: TASK_OBJS REGS fs state #9 child of pid 1",
-		"pid 3 init live 0: TASK_OBJS REGS file table #10 fs state #11 child of pid 1",
-		"pid 4 init zombie 7: TASK_OBJS REGS child of pid 1",
+		"pid 1 init live 0: TASK_OBJS TASK_MM REGS file table #1 fs state #8 mm #9",
+		"pid 2 worker live 0: TASK_OBJS TASK_MM REGS fs state #10 mm #11 child of pid 1",
+		"pid 3 init live 0: TASK_OBJS TASK_MM REGS file table #12 fs state #13 mm #14 child of pid 1",
+		"pid 4 init zombie 7: TASK_OBJS TASK_MM REGS child of pid 1",
 	}, tasks)
 	assert.Len(t, rep.Tasks[0].Children, 3)
 	// Every record is the stream's, the tree's, a task's or an object's.
@@ -168,6 +205,57 @@ func TestWalkDemo(t *testing.T) {
 	}
 	assert.Equal(t, "file table #1", rep.Records[12].Owner(), "an FD is its table's")
 	assert.Equal(t, "pid 1", rep.Records[8].Owner(), "an OBJREF is where its object was met")
+}
+
+// TestWalkMemory: an address space's records are its state, PAGES too
+// (the record type has no object type of its own: it is a VMA's or a
+// segment's), so that a task's records stay its own and the next task's
+// begin where they do. The segment and the file its VMAs meet first are
+// nested in the address space; the thread's TASK_MM names pid 1's.
+func TestWalkMemory(t *testing.T) {
+	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Memory)))
+	require.NoError(t, err)
+	require.Empty(t, rep.Faults)
+	var objs []string
+	for _, o := range rep.Objects {
+		s := o.Name() + " of " + o.Task.Name()
+		if o.Parent != nil {
+			s += " in " + o.Parent.Name()
+		}
+		s += ":"
+		for _, r := range o.State {
+			s += " " + r.Type.String()
+		}
+		objs = append(objs, s)
+	}
+	assert.Equal(t, []string{
+		"file table #1 of pid 1: FILE_TABLE",
+		"fs state #2 of pid 1: FS",
+		"mm #3 of pid 1: MM VMA PAGES VMA VMA",
+		"segment #4 of pid 1 in mm #3: SEGMENT PAGES",
+		"file #5 of pid 1 in mm #3: FILE",
+		"file table #6 of pid 2: FILE_TABLE",
+		"fs state #7 of pid 2: FS",
+		"mm #8 of pid 2: MM VMA PAGES VMA VMA",
+		"file table #9 of pid 3: FILE_TABLE",
+		"fs state #10 of pid 3: FS",
+	}, objs)
+	var tasks []string
+	for _, tk := range rep.Tasks {
+		s := tk.Name() + ":"
+		for _, r := range tk.Records {
+			s += " " + r.Type.String()
+		}
+		tasks = append(tasks, s)
+	}
+	assert.Equal(t, []string{"pid 1: TASK_OBJS TASK_MM REGS", "pid 2: TASK_OBJS TASK_MM REGS", "pid 3: TASK_OBJS TASK_MM REGS"}, tasks)
+	var mm []string
+	for _, ref := range rep.Objects[2].Refs {
+		mm = append(mm, ref.Record.Owner()+" "+ref.Field.Name+"="+ref.Field.Mark)
+	}
+	assert.Equal(t, []string{"pid 1 MM=first", "pid 3 MM=ref"}, mm, "one address space, two tasks")
+	assert.Equal(t, int64(4096+4096), rep.Summary.Count("page bytes"), "the frame fork shares is saved once")
+	assert.Equal(t, int64(6), rep.Summary.Count("VMAs"))
 }
 
 // TestShowAll prints every field with TextOptions.All: the registers that
@@ -207,9 +295,12 @@ func TestMarks(t *testing.T) {
 		"OBJREF.Objref=first#5", "FILE.Pipe=ref#4", "FD.File=first#5",
 		"OBJREF.Objref=first#6", "OBJREF.Objref=first#7", "FILE.Ghost=first#7", "FD.File=first#6",
 		"OBJREF.Objref=first#8", "TASK_OBJS.FileTable=first#1", "TASK_OBJS.FS=first#8",
-		"OBJREF.Objref=first#9", "TASK_OBJS.FileTable=ref#1", "TASK_OBJS.FS=first#9",
-		"OBJREF.Objref=first#10", "FD.File=ref#2", "FD.File=ref#2", "FD.File=ref#3",
-		"OBJREF.Objref=first#11", "TASK_OBJS.FileTable=first#10", "TASK_OBJS.FS=first#11",
+		"OBJREF.Objref=first#9", "TASK_MM.MM=first#9",
+		"OBJREF.Objref=first#10", "TASK_OBJS.FileTable=ref#1", "TASK_OBJS.FS=first#10",
+		"OBJREF.Objref=first#11", "TASK_MM.MM=first#11",
+		"OBJREF.Objref=first#12", "FD.File=ref#2", "FD.File=ref#2", "FD.File=ref#3",
+		"OBJREF.Objref=first#13", "TASK_OBJS.FileTable=first#12", "TASK_OBJS.FS=first#13",
+		"OBJREF.Objref=first#14", "TASK_MM.MM=first#14",
 	}, got)
 }
 
@@ -243,11 +334,12 @@ func TestShowErrorRecord(t *testing.T) {
 
 func TestShowChecksumMismatch(t *testing.T) {
 	img := imageOf(t, testworld.Demo)
+	crc := binary.LittleEndian.Uint32(img[len(img)-8:])
 	img[len(img)-8] ^= 0xff // the CRC field of the tail
 	out, err := show(t, img)
 	require.NoError(t, err)
-	assert.Contains(t, out, `    4680  TAIL            16                  Magic="CKPTEND" CRC=0x61c5f7ad(mismatch: computed 0x61c5f752)`)
-	assert.Contains(t, out, "  checksum: MISMATCH: stored 0x61c5f7ad, computed 0x61c5f752\n")
+	assert.Contains(t, out, fmt.Sprintf(`%8d  TAIL            16                  Magic="CKPTEND" CRC=0x%08x(mismatch: computed 0x%08x)`, len(img)-24, crc^0xff, crc))
+	assert.Contains(t, out, fmt.Sprintf("  checksum: MISMATCH: stored 0x%08x, computed 0x%08x\n", crc^0xff, crc))
 }
 
 // TestShowTruncated cuts the demo image inside the PIPE_BUF record: Show
@@ -293,6 +385,25 @@ func TestShowTails(t *testing.T) {
 	assert.Contains(t, out, `data="012345678901234567890123456789012345678901234567890123456789"... (100 bytes)`)
 	assert.Contains(t, out, `data="\x00\xff\n"`)
 	assert.Contains(t, out, `Comm=0x61006200000000000000000000000000`)
+}
+
+// TestShowPages: a page's bytes are quoted up to the zeros that end it,
+// which are counted; a run of frames met before names them; an empty page
+// tail, which its FILE record's PageTail says is empty, is left out.
+func TestShowPages(t *testing.T) {
+	out, err := show(t, imageOf(t, testworld.Memory))
+	require.NoError(t, err)
+	assert.Contains(t, out, `  mm #3          Addr=0x10000000 Count=1 Kind=1(data) First=0 data="parent"... (4096 bytes, the last 4090 zero)`+"\n")
+	assert.Contains(t, out, `  segment #4     Addr=0x0 Count=1 Kind=1(data) First=0 data="shared"... (4096 bytes, the last 4090 zero)`+"\n")
+	assert.Contains(t, out, `  mm #8          Addr=0x10000000 Count=1 Kind=2(frames) First=1`+"\n")
+	assert.Contains(t, out, ` PageTail=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`+"\n")
+
+	out, err = show(t, imageOf(t, `
+		spawn 1
+		mmap 1 0x10000000 4096 PROT_READ|PROT_WRITE MAP_PRIVATE|MAP_ANONYMOUS = 0x10000000
+		memwrite 1 0x10000000 "\x00" = 1`))
+	require.NoError(t, err)
+	assert.Contains(t, out, `data=""... (4096 bytes, all zero)`+"\n")
 }
 
 // TestFdsNoSuchPid: fds of a pid the image does not hold is an error that

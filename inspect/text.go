@@ -84,13 +84,23 @@ func (r *Record) text(opts TextOptions) string {
 	for _, f := range fields {
 		parts = append(parts, f.Name+"="+f.text())
 	}
-	for _, p := range r.Parts {
+	for i, p := range r.Parts {
+		if len(p.Data) == 0 && r.sizedPart(i) {
+			continue // its length field, shown, says it is empty
+		}
 		parts = append(parts, p.Name+"="+p.Text)
 	}
 	if hidden > 0 {
 		parts = append(parts, fmt.Sprintf("(%d more fields, all zero)", hidden))
 	}
 	return strings.Join(parts, " ")
+}
+
+// sizedPart reports whether the record's tail part i is one whose length
+// a field of the fixed part gives (a FILE record's page tail).
+func (r *Record) sizedPart(i int) bool {
+	sp := r.Spec.Tail.Parts
+	return i < len(sp) && i < len(r.Parts) && sp[i].Name == r.Parts[i].Name && sp[i].LenField != ""
 }
 
 // shown returns the fields of a record that Show prints, and how many zero

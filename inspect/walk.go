@@ -14,7 +14,11 @@ import (
 //   - An OBJREF record introduces an object. A record whose spec names an
 //     object type (image.Spec.Object) is part of the state of the
 //     innermost object of that type introduced and not complete yet; the
-//     objects introduced after that one are complete. Any other record
+//     objects introduced after that one are complete. A record whose spec
+//     names no object type and no objref field, met while an object's
+//     state is being read, continues that state: it is a part of its
+//     innermost object that more than one object type has (PAGES, the
+//     pages of an address space's VMA or of a segment). Any other record
 //     completes every object.
 //   - An objref field (image.Meaning.Ref) names an object: its first
 //     encounter when the object's OBJREF record came before it, or right
@@ -108,6 +112,10 @@ func (w *walker) record(r *Record) {
 	case r.Spec.Object != 0:
 		w.inTasks = true
 		w.state(r)
+	case len(w.open) > 0 && len(r.Spec.Refs()) == 0 && !stream(r.Type):
+		o := w.open[len(w.open)-1]
+		r.Object = o
+		o.State = append(o.State, r)
 	case stream(r.Type):
 		w.open = nil
 	default:
