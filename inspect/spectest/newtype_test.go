@@ -3,6 +3,7 @@ package spectest_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,18 +50,29 @@ func init() {
 		Restore: func(object.Restorer) (any, error) { return nil, errors.New("a gadget of the spec test") }})
 }
 
+// plainImage is the image of a world of one task with one file.
+func plainImage(t *testing.T) []byte {
+	return testworld.Image(t, testworld.Build(t, "spawn 1 init\nopen 1 /f O_RDWR|O_CREAT 0644 = 0"))
+}
+
+// gadgetRef is the gadget's objref in gadgetImage: the one after the
+// plain image's objects.
+func gadgetRef(t *testing.T) int32 {
+	t.Helper()
+	return int32(len(report(t, plainImage(t)).Objects) + 1)
+}
+
 // gadgetImage is the image of a world of one task, with a gadget that the
 // task uses, introduced right before the record that uses it, as a
 // checkpoint would: OBJREF, GADGET, then GADGET_USE, after the task's
 // registers.
 func gadgetImage(t *testing.T, color uint32, payload string) []byte {
 	t.Helper()
-	img := testworld.Image(t, testworld.Build(t, "spawn 1 init\nopen 1 /f O_RDWR|O_CREAT 0644 = 0"))
-	recs, err := image.ReadAll(bytes.NewReader(img))
+	recs, err := image.ReadAll(bytes.NewReader(plainImage(t)))
 	require.NoError(t, err)
 	tail := recs[len(recs)-1]
 	require.Equal(t, image.TypeTail, tail.Type)
-	const ref = 4 // the image's objrefs are 1 to 3
+	ref := gadgetRef(t)
 	recs = append(recs[:len(recs)-1],
 		image.ObjrefKind.Record(&image.Objref{ObjType: uint32(objGadget), Objref: ref}, nil),
 		gadgetKind.Record(&gadgetRecord{Color: color, NameLen: 5, Size: 42}, []byte("probe"+payload)),
@@ -82,34 +94,39 @@ func report(t *testing.T, img []byte) *inspect.Report {
 func TestNewRecordType(t *testing.T) {
 	img := gadgetImage(t, 1, "some bytes")
 	rep := report(t, img)
+	ref := gadgetRef(t)
+	gadget := fmt.Sprintf("gadget #%d", ref)
+	// The plain image's records, then OBJREF, GADGET, GADGET_USE.
+	first := len(report(t, plainImage(t)).Records) - 1
+	at := func(i int) string { return fmt.Sprintf("record %d at offset %d", first+i, rep.Records[first+i].Offset) }
 
 	// show: the records with their fields' meaning, what each belongs to,
 	// the tail in its parts, the objref marked; the summary counts it.
 	var show bytes.Buffer
 	require.NoError(t, rep.WriteText(&show))
 	for _, want := range []string{
-		"  OBJREF           8  pid 1          ObjType=99(gadget) Objref=4(first)\n",
-		"  GADGET          31  gadget #4      Color=1(red) NameLen=5 Size=42 name=\"probe\" payload=\"some bytes\"\n",
-		"  GADGET_USE       8  pid 1          Gadget=4(first) Slot=3\n",
+		fmt.Sprintf("  OBJREF           8  pid 1          ObjType=99(gadget) Objref=%d(first)\n", ref),
+		fmt.Sprintf("  GADGET          31  %-13s  Color=1(red) NameLen=5 Size=42 name=\"probe\" payload=\"some bytes\"\n", gadget),
+		fmt.Sprintf("  GADGET_USE       8  pid 1          Gadget=%d(first) Slot=3\n", ref),
 		"  gadgets: 1 (red 1, blue 0)\n",
 	} {
 		assert.Contains(t, show.String(), want)
 	}
 	assert.Equal(t, int64(1), rep.Summary.CountBy("gadgets", "red"))
 	o := rep.Objects[len(rep.Objects)-1]
-	assert.Equal(t, "gadget #4", o.Name())
+	assert.Equal(t, gadget, o.Name())
 	assert.Equal(t, rep.Tasks[0], o.Task)
 
 	// ps: a column for the task's new objref field.
 	var ps bytes.Buffer
 	require.NoError(t, rep.WritePS(&ps))
-	assert.Equal(t, "PID  PPID  STATE  EXIT  COMM  FILE TABLE  FS  GADGET\n1    0     live         init  #1          #3  #4\n", ps.String())
+	assert.Equal(t, fmt.Sprintf("PID  PPID  STATE  EXIT  COMM  FILE TABLE  FS  MM  GADGET\n1    0     live         init  #1          #3  #4  #%d\n", ref), ps.String())
 
 	// JSON: every field by name, back to the identical bytes; an edit of a
 	// field comes through.
 	var js bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&js))
-	assert.Contains(t, js.String(), `"type":"GADGET","length":31,"of":"gadget #4","fields":{"Color":1,"NameLen":5,"Size":42},"tail":"probesome bytes","symbols":{"Color":"red"}}`)
+	assert.Contains(t, js.String(), `"type":"GADGET","length":31,"of":"`+gadget+`","fields":{"Color":1,"NameLen":5,"Size":42},"tail":"probesome bytes","symbols":{"Color":"red"}}`)
 	var back bytes.Buffer
 	require.NoError(t, inspect.Encode(&back, strings.NewReader(js.String())))
 	assert.Equal(t, img, back.Bytes())
@@ -125,30 +142,31 @@ func TestNewRecordType(t *testing.T) {
 		changes = append(changes, c.String())
 	}
 	require.Len(t, changes, 2, "%s", strings.Join(changes, "\n"))
-	assert.Equal(t, "~ GADGET     of gadget #4, record 15 at offset 1480 -> record 15 at offset 1480\n"+
+	assert.Equal(t, "~ GADGET     of "+gadget+", "+at(1)+" -> "+at(1)+"\n"+
 		"      Color: 1(red) -> 2(blue)\n"+
 		"      payload: \"some bytes\" -> \"other bytes\"", changes[0])
-	plain := testworld.Image(t, testworld.Build(t, "spawn 1 init\nopen 1 /f O_RDWR|O_CREAT 0644 = 0"))
+	plain := plainImage(t)
 	changes = nil
 	for _, c := range inspect.Diff(report(t, plain), rep) {
 		changes = append(changes, c.String())
 	}
 	require.Len(t, changes, 4, "%s", strings.Join(changes, "\n"))
-	assert.Equal(t, "+ OBJREF     of pid 1, record 14 at offset 1464: ObjType=99(gadget) Objref=4(first)", changes[0])
-	assert.Equal(t, `+ GADGET     of gadget #4, record 15 at offset 1480: Color=1(red) NameLen=5 Size=42 name="probe" payload="some bytes"`, changes[1])
-	assert.Equal(t, "+ GADGET_USE of pid 1, record 16 at offset 1520: Gadget=4(first) Slot=3", changes[2])
+	assert.Equal(t, fmt.Sprintf("+ OBJREF     of pid 1, %s: ObjType=99(gadget) Objref=%d(first)", at(0), ref), changes[0])
+	assert.Equal(t, "+ GADGET     of "+gadget+", "+at(1)+`: Color=1(red) NameLen=5 Size=42 name="probe" payload="some bytes"`, changes[1])
+	assert.Equal(t, fmt.Sprintf("+ GADGET_USE of pid 1, %s: Gadget=%d(first) Slot=3", at(2), ref), changes[2])
 
 	// graph: a node of the gadget's kind, labelled by its record's fields,
 	// held by the task through the field that names it.
 	g, err := graph.FromImage(bytes.NewReader(img))
 	require.NoError(t, err)
-	n := g.Node("gadget_4")
+	node := fmt.Sprintf("gadget_%d", ref)
+	n := g.Node(node)
 	require.NotNil(t, n)
 	assert.Equal(t, graph.Kind("gadget"), n.Kind)
-	assert.Equal(t, []string{"gadget #4", "red", "size 42", "name probe", `payload "some bytes"`}, n.Label)
+	assert.Equal(t, []string{gadget, "red", "size 42", "name probe", `payload "some bytes"`}, n.Label)
 	found := false
 	for _, e := range g.Edges {
-		if e.From == "task_1" && e.To == "gadget_4" {
+		if e.From == "task_1" && e.To == node {
 			found = true
 			assert.Equal(t, graph.EdgeHolds, e.Kind)
 			assert.Equal(t, "gadget", e.Label)
@@ -157,6 +175,6 @@ func TestNewRecordType(t *testing.T) {
 	assert.True(t, found, "the task holds its gadget")
 	var dot bytes.Buffer
 	require.NoError(t, g.WriteDOT(&dot))
-	assert.Contains(t, dot.String(), `gadget_4 [label="gadget #4\nred\nsize 42\nname probe\npayload \"some bytes\"", shape=`)
+	assert.Contains(t, dot.String(), node+` [label="`+gadget+`\nred\nsize 42\nname probe\npayload \"some bytes\"", shape=`)
 	assert.Contains(t, dot.String(), `>gadget</td>`, "the legend has its kind")
 }
