@@ -106,6 +106,7 @@ var (
 		Place:   "after the address space's OBJREF, before the TASK_MM record of the first task that has it; its VMA records follow.",
 		Meaning: map[string]image.Meaning{"StartBrk": {Hex: true}, "Brk": {Hex: true}},
 		Count:   image.Count{Name: "address spaces"},
+		Label:   mmLabel,
 	})
 	VMAKind = image.Define[VMARecord](image.Spec{
 		Type: RecVMA, Name: "VMA", Doc: "A mapping of an address space.", Object: ObjMM,
@@ -123,6 +124,7 @@ var (
 		Type: RecSegment, Name: "SEGMENT", Doc: "A segment of shared anonymous memory.", Object: ObjSegment,
 		Place: "after the segment's OBJREF, before the VMA that first maps it; its PAGES records follow.",
 		Count: image.Count{Name: "segments"},
+		Label: segmentLabel,
 	})
 	PagesKind = image.Define[PagesRecord](image.Spec{
 		Type: RecPages, Name: "PAGES", Doc: "A run of pages and their frames.",
@@ -135,6 +137,86 @@ var (
 		Count: image.Count{Name: "page bytes", Bytes: true},
 	})
 )
+
+// MMLabel says what an address space holds, in a few lines for a picture:
+// how many VMAs and how much they map, how many of its private pages were
+// written (have a frame: those an image saves with it, or names as saved
+// before), and the break when it moved. The MM record's spec labels an
+// image's address space with it (image.Spec.Label); package graph labels a
+// running world's with it too, so that the two agree.
+func MMLabel(vmas int, mapped uint64, written int, startBrk, brk uint64) []string {
+	label := []string{fmt.Sprintf("%s (%d KiB)", plural(vmas, "VMA"), mapped/1024)}
+	if vmas == 0 {
+		label[0] = "no VMAs"
+	}
+	if written > 0 {
+		label = append(label, plural(written, "page")+" written")
+	}
+	if brk != startBrk {
+		label = append(label, fmt.Sprintf("brk %#x", brk))
+	}
+	return label
+}
+
+// SegmentLabel says what a segment of shared anonymous memory holds, for a
+// picture: its size in pages, and how many of them were written (have a
+// frame). Its spec and package graph label segments with it.
+func SegmentLabel(pages int64, written int) []string {
+	s := plural(int(pages), "page")
+	if written > 0 {
+		s += fmt.Sprintf(", %d written", written)
+	}
+	return []string{s}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// mmLabel is MMLabel of an address space's records: its MM record, its VMA
+// records and the PAGES records of their private pages. It trusts no
+// length: a record that does not decode is not counted.
+func mmLabel(state []*image.Record) []string {
+	var m MMRecord // Record.Decode: the kind refers to this function
+	if len(state) == 0 || state[0].Decode(&m) != nil {
+		return nil
+	}
+	vmas, mapped, written := 0, uint64(0), 0
+	for _, r := range state[1:] {
+		var v VMARecord
+		var p PagesRecord
+		switch {
+		case r.Type == RecVMA && r.Decode(&v) == nil:
+			vmas++
+			if v.End > v.Start {
+				mapped += v.End - v.Start
+			}
+		case r.Type == RecPages && r.Decode(&p) == nil:
+			written += int(p.Count)
+		}
+	}
+	return MMLabel(vmas, mapped, written, m.StartBrk, m.Brk)
+}
+
+// segmentLabel is SegmentLabel of a segment's records: its SEGMENT record
+// and the PAGES records of its frames.
+func segmentLabel(state []*image.Record) []string {
+	var s SegmentRecord
+	if len(state) == 0 || state[0].Decode(&s) != nil {
+		return nil
+	}
+	written := 0
+	for _, r := range state[1:] {
+		var p PagesRecord
+		if r.Type == RecPages && r.Decode(&p) == nil {
+			written += int(p.Count)
+		}
+	}
+	return SegmentLabel(int64(s.Pages), written)
+}
 
 func init() {
 	object.Register(object.Ops{Type: ObjMM, Name: "mm", Checkpoint: checkpointMM, Restore: restoreMM, Collect: collectMM})
