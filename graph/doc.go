@@ -1,10 +1,13 @@
 // Package graph draws the object graph of a world, or of a checkpoint image,
 // as Graphviz DOT: tasks and the shared objects they hold (file tables, fs
-// states, open files, pipes, unlinked files, socket pairs, and whatever
-// type comes next), each object drawn once with every reference to it an
-// edge. It is what a checkpoint has to preserve, made visible: which tasks
-// share a file table, which descriptors share a file (and its position),
-// which files share a pipe and its bytes.
+// states, open files, pipes, unlinked files, socket pairs, address spaces
+// and segments of shared memory, and whatever type comes next), each
+// object drawn once with every reference to it an edge. It is what a
+// checkpoint has to preserve, made visible: which tasks share a file table
+// or an address space, which descriptors share a file (and its position),
+// which files share a pipe and its bytes, which mappings share a segment
+// or a file. An address space's VMAs are records of it, not objects: a
+// mapping of a segment or a file is an edge, labelled with its range.
 //
 // A graph comes from an image (FromImage) or from a kernel.View (FromView,
 // or FromScript and FromScriptAt to run a scenario script first). An image
@@ -23,13 +26,14 @@
 //
 // Node order is the checkpoint's order of first encounter: the tasks in
 // preorder, then the objects in objref order (a task's file table, its
-// files each with its ghost and pipe or socket pair, its fs state). So the
+// files each with its ghost and pipe or socket pair, its fs state, its
+// address space with the segments and files its VMAs map). So the
 // output is deterministic, and it matches the image's objref order.
 //
 // The pictures are for teaching. WriteDOT draws the task tree top-down and
 // the objects below it in rows by how far they are from a task, marks
-// shared objects, puts a pipe's bytes and a socket pair's messages in its
-// node and adds a legend. Group folds alike tasks into
+// shared objects, puts a pipe's bytes, a socket pair's messages and an
+// address space's VMAs and written pages in its node and adds a legend. Group folds alike tasks into
 // one node, so that large worlds stay readable. Frames draws a script line
 // by line, each object in the same place in every frame; Restored draws a
 // world beside its restored copy with the pairing package equiv found.

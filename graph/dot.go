@@ -109,8 +109,9 @@ func (g *Graph) layers() [][]string {
 
 // WriteDOT writes the graph in Graphviz's DOT language: the same graph gives
 // the same bytes. The task tree is drawn top-down, a parent above its
-// children (a zombie too), and below it the objects in rows by kind: file
-// tables and fs states, then open files, then pipes and unlinked files.
+// children (a zombie too), and below it the objects in rows by how far
+// they are from a task: file tables, fs states and address spaces, then
+// open files and segments, then pipes and unlinked files.
 // Shared objects have a red border, groups (Group) a double outline; a
 // legend says so. Labels are quoted and escaped; node names are the
 // graph's own, made of letters, digits and underscores.
@@ -279,7 +280,7 @@ func (g *Graph) legend() string {
 		fmt.Fprintf(&b, `</tr><tr><td colspan="%d" bgcolor="%s">yellow: created or changed by this frame's line</td>`, cols, changedFill)
 	}
 	fmt.Fprintf(&b, `</tr><tr><td colspan="%d" border="0"><font color="%s">blue: parent to child</font>; `, cols, childColor)
-	b.WriteString(`black: a reference, labelled with what it is<br/>(a task's file table, a table's descriptors, a socket's end)`)
+	b.WriteString(`black: a reference, labelled with what it is<br/>(a task's file table, a table's descriptors, a socket's end, a mapping)`)
 	if len(g.Clusters) > 0 {
 		b.WriteString(`;<br/>[n]: an object and the restored copy equiv paired it with (tasks pair by pid)`)
 	}

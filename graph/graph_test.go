@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/ckptsim/ckptsim/internal/testworld"
 	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/mm"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // nodes lists a graph's nodes as "name [kind] label lines / ...".
@@ -64,9 +67,12 @@ func TestDemoFromImage(t *testing.T) {
 		"file_6 [file] file #6 / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
 		`ghost_7 [ghost] ghost #7 / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
 		"fs_state_8 [fs state] fs state #8 / root / / cwd /",
-		"fs_state_9 [fs state] fs state #9 / root / / cwd /",
-		"file_table_10 [file table] file table #10 / fds 3",
-		"fs_state_11 [fs state] fs state #11 / root / / cwd /",
+		"mm_9 [mm] mm #9 / no VMAs",
+		"fs_state_10 [fs state] fs state #10 / root / / cwd /",
+		"mm_11 [mm] mm #11 / no VMAs",
+		"file_table_12 [file table] file table #12 / fds 3",
+		"fs_state_13 [fs state] fs state #13 / root / / cwd /",
+		"mm_14 [mm] mm #14 / no VMAs",
 	}, nodes(g))
 	// In the order the image's records name them: a file's pipe or ghost
 	// (its FILE record) before the file's descriptor (the FD after it).
@@ -83,12 +89,15 @@ func TestDemoFromImage(t *testing.T) {
 		"file_table_1 -> file_6 [ref] fd 4",
 		"task_1 -> file_table_1 [holds] file table",
 		"task_1 -> fs_state_8 [holds] fs",
+		"task_1 -> mm_9 [holds] mm",
 		"task_2 -> file_table_1 [holds] file table",
-		"task_2 -> fs_state_9 [holds] fs",
-		"file_table_10 -> file_2 [ref] fd 0, fd 1 cloexec",
-		"file_table_10 -> file_3 [ref] fd 2",
-		"task_3 -> file_table_10 [holds] file table",
-		"task_3 -> fs_state_11 [holds] fs",
+		"task_2 -> fs_state_10 [holds] fs",
+		"task_2 -> mm_11 [holds] mm",
+		"file_table_12 -> file_2 [ref] fd 0, fd 1 cloexec",
+		"file_table_12 -> file_3 [ref] fd 2",
+		"task_3 -> file_table_12 [holds] file table",
+		"task_3 -> fs_state_13 [holds] fs",
+		"task_3 -> mm_14 [holds] mm",
 	}, edges(g))
 }
 
@@ -110,10 +119,58 @@ func TestDemoFromView(t *testing.T) {
 		"file / pipe / O_WRONLY / WRITE",
 		"file / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 14, size 14, changes 1",
 		`ghost / regular 0600 / changes 1 / path /scratch / contents "ghost contents"`,
-		"fs state / root / / cwd /", "fs state / root / / cwd /",
+		"fs state / root / / cwd /", "mm / no VMAs",
+		"fs state / root / / cwd /", "mm / no VMAs",
 		"file table / fds 3",
-		"fs state / root / / cwd /",
+		"fs state / root / / cwd /", "mm / no VMAs",
 	}, labels)
+}
+
+// TestMemoryFromImage: an address space is a node, labelled by its VMAs,
+// its written pages and its break (mm.MMLabel); a VMA is a record of it,
+// not a node: a mapping of a segment or a file is an edge, labelled with
+// its range, protection and flags. The thread's address space is pid 1's:
+// one node, two edges; the segment both address spaces map is one node;
+// the closed file is drawn, reached from the mappings that hold it. The
+// world's own graph is the same.
+func TestMemoryFromImage(t *testing.T) {
+	k := testworld.Build(t, testworld.Memory)
+	g, err := graph.FromImage(bytes.NewReader(testworld.Image(t, k)))
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"task_1 [task] pid 1 / init",
+		"task_2 [task] pid 2 / init",
+		"task_3 [task] pid 3 / thread",
+		"file_table_1 [file table] file table #1",
+		"fs_state_2 [fs state] fs state #2 / root / / cwd /",
+		"mm_3 [mm] mm #3 / 3 VMAs (16 KiB) / 1 page written",
+		"segment_4 [segment] segment #4 / 1 page, 1 written",
+		"file_5 [file] file #5 / regular / O_RDWR|O_LARGEFILE / READ|WRITE|LSEEK|PREAD|PWRITE / pos 12, size 12, changes 1 / path /data",
+		"file_table_6 [file table] file table #6",
+		"fs_state_7 [fs state] fs state #7 / root / / cwd /",
+		"mm_8 [mm] mm #8 / 3 VMAs (16 KiB) / 1 page written",
+		"file_table_9 [file table] file table #9",
+		"fs_state_10 [fs state] fs state #10 / root / / cwd /",
+	}, nodes(g))
+	var memory []string
+	for _, e := range edges(g) {
+		if strings.Contains(e, "mm_") {
+			memory = append(memory, e)
+		}
+	}
+	assert.Equal(t, []string{
+		"mm_3 -> segment_4 [ref] start 0x10010000 end 0x10011000 rw- shared|maywrite",
+		"mm_3 -> file_5 [ref] start 0x10020000 end 0x10021000 r-- maywrite",
+		"task_1 -> mm_3 [holds] mm",
+		"mm_8 -> segment_4 [ref] start 0x10010000 end 0x10011000 rw- shared|maywrite",
+		"mm_8 -> file_5 [ref] start 0x10020000 end 0x10021000 r-- maywrite",
+		"task_2 -> mm_8 [holds] mm",
+		"task_3 -> mm_3 [holds] mm",
+	}, memory)
+	for _, n := range g.Nodes {
+		assert.Equal(t, n.Name == "mm_3" || n.Name == "segment_4" || n.Name == "file_5", n.Shared, n.Name)
+	}
+	sameShape(t, graph.FromView(k.View()), g)
 }
 
 // TestSharedObjectsOnce: every object is one node, whatever refers to it;
@@ -218,6 +275,21 @@ var worlds = []struct{ name, script string }{
 		write 1 4 "left" = 4
 		close 1 4
 		shutdown 1 0 SHUT_WR`},
+	{"memory: a COW page, a shared segment, a mapped file, a CLONE_VM thread", testworld.Memory},
+	{"memory: an unlinked file mapped, a segment of four forked children, a moved break", `
+		spawn 1 init
+		open 1 /m O_RDWR|O_CREAT 0644 = 0
+		write 1 0 "mapped" = 6
+		mmap 1 0x10000000 4096 PROT_READ MAP_SHARED 0 0 = 0x10000000
+		unlink 1 /m
+		close 1 0
+		mmap 1 0x10100000 16384 PROT_READ|PROT_WRITE MAP_SHARED|MAP_ANONYMOUS = 0x10100000
+		memwrite 1 0x10101000 "x" = 1
+		fork 1 2
+		fork 1 3
+		fork 1 4
+		fork 1 5
+		brk 5 0x1002000 = 0x1002000`},
 	{"CLONE_FS and a tree of three generations", `
 		spawn 1
 		mkdir 1 /d
@@ -255,6 +327,89 @@ func TestImageAndViewSameShapeProperty(t *testing.T) {
 		require.NoError(t, err)
 		sameShape(t, view, img)
 	})
+}
+
+// TestMemorySameInImageAndViewProperty: worlds of a few tasks with memory
+// of every kind (private and shared anonymous mappings written here and
+// there, file mappings shared and private, of files later closed or
+// unlinked, fork, CLONE_VM, a moved break, munmap, zombies) give the same
+// graph from the world and from its image, grouped or not. Files hold
+// whole pages, so that no store leaves bytes past a file's end in memory:
+// the FILE record keeps those (its page tail), which kernel.View does not
+// show, so a picture of the world could not.
+func TestMemorySameInImageAndViewProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		k := memoryWorld(t)
+		view := graph.FromView(k.View())
+		img, err := graph.FromImage(bytes.NewReader(testworld.Image(t, k)))
+		require.NoError(t, err)
+		sameShape(t, view, img)
+		view.Group()
+		img.Group()
+		sameShape(t, view, img)
+	})
+}
+
+// memoryWorld draws a world of memory system calls; calls that fail are
+// part of it (they change nothing).
+func memoryWorld(t *rapid.T) *kernel.Kernel {
+	k := kernel.New(kernel.Config{})
+	_, err := k.Spawn(1, "init")
+	require.NoError(t, err)
+	for _, f := range []struct {
+		path  string
+		pages int
+	}{{"/a", 1}, {"/b", 2}} {
+		fd, err := k.Open(1, f.path, vfs.O_RDWR|vfs.O_CREAT, 0o644)
+		require.NoError(t, err)
+		_, err = k.Write(1, fd, bytes.Repeat([]byte(f.path[1:]), f.pages*mm.PageSize))
+		require.NoError(t, err)
+	}
+	live, next := []int{1}, 2
+	slot := func(label string) uint64 {
+		return 0x10000000 + uint64(rapid.IntRange(0, 15).Draw(t, label))*mm.PageSize
+	}
+	for range rapid.IntRange(1, 25).Draw(t, "steps") {
+		pid := rapid.SampledFrom(live).Draw(t, "pid")
+		switch rapid.IntRange(0, 9).Draw(t, "call") {
+		case 0, 1:
+			length := uint64(rapid.IntRange(1, 3).Draw(t, "pages")) * mm.PageSize
+			prot := rapid.SampledFrom([]int{int(mm.ProtRead), int(mm.ProtRead | mm.ProtWrite)}).Draw(t, "prot")
+			flags := rapid.SampledFrom([]int{mm.MAP_PRIVATE, mm.MAP_SHARED}).Draw(t, "sharing") | mm.MAP_FIXED
+			fd := rapid.IntRange(-1, 3).Draw(t, "fd")
+			if fd < 0 {
+				flags |= mm.MAP_ANONYMOUS
+			}
+			_, _ = k.Mmap(pid, slot("addr"), length, prot, flags, fd, 0)
+		case 2, 3:
+			_, _ = k.ProcessVMWritev(pid, slot("addr"), []byte(rapid.StringN(1, 8, 8).Draw(t, "data")))
+		case 4:
+			_ = k.Munmap(pid, slot("addr"), uint64(rapid.IntRange(1, 2).Draw(t, "pages"))*mm.PageSize)
+		case 5:
+			flags := rapid.SampledFrom([]int{0, kernel.CLONE_VM, kernel.CLONE_FILES, kernel.CLONE_VM | kernel.CLONE_FILES | kernel.CLONE_FS}).Draw(t, "clone flags")
+			if _, err := k.Clone(pid, next, flags, "init"); err == nil {
+				live = append(live, next)
+			}
+			next++
+		case 6:
+			_ = k.Close(pid, rapid.IntRange(0, 3).Draw(t, "fd"))
+		case 7:
+			path := rapid.SampledFrom([]string{"/a", "/b"}).Draw(t, "path")
+			if rapid.Bool().Draw(t, "unlink") {
+				_ = k.Unlink(pid, path)
+			} else {
+				_, _ = k.Open(pid, path, rapid.SampledFrom([]int{vfs.O_RDONLY, vfs.O_RDWR}).Draw(t, "mode"), 0)
+			}
+		case 8:
+			_, _ = k.Brk(pid, 0x1000000+uint64(rapid.IntRange(0, 3).Draw(t, "heap pages"))*mm.PageSize)
+		case 9: // a leaf exits: a zombie below its parent
+			if tv := k.View().Task(pid); pid != 1 && len(tv.Children) == 0 {
+				require.NoError(t, k.Exit(pid, 0))
+				live = slices.DeleteFunc(live, func(p int) bool { return p == pid })
+			}
+		}
+	}
+	return k
 }
 
 // TestTaskNamesSameInImageAndViewProperty: props.Worlds names every task
@@ -325,7 +480,8 @@ func TestTinyDOT(t *testing.T) {
 	pipe_3 [label="pipe #3\n\"hi\"\n2 bytes buffered", shape=cylinder, style="filled", fillcolor="#f7dde4", color="#b03030", penwidth=2.5];
 	file_4 [label="file #4\npipe\nO_WRONLY\nWRITE", shape=note, style="filled", fillcolor="#ffffff"];
 	fs_state_5 [label="fs state #5\nroot /\ncwd /", shape=folder, style="filled", fillcolor="#e6f2e0"];
-	{rank=same; file_table_1; fs_state_5;}
+	mm_6 [label="mm #6\nno VMAs", shape=box3d, style="filled", fillcolor="#e8e0f4"];
+	{rank=same; file_table_1; fs_state_5; mm_6;}
 	{rank=same; file_2; file_4;}
 	task_1 -> task_2 [style=bold, color="#4a7ab5"];
 	file_2 -> pipe_3 [label="pipe"];
@@ -334,6 +490,7 @@ func TestTinyDOT(t *testing.T) {
 	file_table_1 -> file_4 [label="fd 1 cloexec"];
 	task_1 -> file_table_1 [label="file table"];
 	task_1 -> fs_state_5 [label="fs"];
+	task_1 -> mm_6 [label="mm"];
 }
 `, dot(t, g))
 

@@ -117,28 +117,29 @@ func objectLabel(o *inspect.Object) []string {
 
 // refLabel says what an objref field's reference is: what the rest of its
 // record says, for a record that is one of its object's references (a
-// descriptor: "fd 1 cloexec", a socket's end: "end 0"), else the field's
-// name in words ("file table", "pipe").
+// descriptor: "fd 1 cloexec", a socket's end: "end 0", a mapping: "start
+// 0x10000000 end 0x10002000 rw- shared"), else the field's name in words
+// ("file table", "pipe"). What the rest says is its fields' symbols, and
+// its number if it has one (a descriptor's), or, for a record of several,
+// those in hexadecimal (addresses) that are not zero: its counts and
+// numberings are bookkeeping, not what the reference is.
 func refLabel(r *inspect.Record, ref *inspect.Field) string {
 	if r.Object == nil || r == r.Object.State[0] {
 		return inspect.Words(ref.Name)
 	}
-	var what []string
+	var items []labelItem
 	for _, f := range r.Fields {
 		m := f.Meaning
 		switch {
-		case m.Ref != 0 || f.IsPad():
+		case m.Ref != 0 || f.IsPad() || f.IsArray():
 		case m.Names != nil || m.Format != nil:
-			if f.Symbol != "" {
-				what = append(what, f.Symbol)
-			}
-		case f.IsArray():
+			items = append(items, labelItem{symbol: f.Symbol})
 		default:
-			what = append(what, strings.ToLower(f.Name)+" "+f.NumberText())
+			items = append(items, labelItem{name: strings.ToLower(f.Name), number: f.NumberText(), zero: f.Bits == 0, hex: m.Hex})
 		}
 	}
-	if len(what) == 0 {
-		return inspect.Words(ref.Name)
+	if what := refWords(items); what != "" {
+		return what
 	}
-	return strings.Join(what, " ")
+	return inspect.Words(ref.Name)
 }

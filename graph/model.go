@@ -133,3 +133,37 @@ func partText(s string) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xc0 != 0x80 }
+
+// labelItem is one field of a record that makes a reference, for its
+// label: a symbol, or a named number.
+type labelItem struct {
+	symbol       string
+	name, number string
+	zero, hex    bool
+}
+
+// refWords renders the fields of a record that makes a reference (FromImage
+// reads them from the record; FromView makes them from the same facts, in
+// the same order): each symbol that is not empty; the record's number when
+// it has only one ("fd 0"); of a record of several numbers, those in
+// hexadecimal that are not zero ("start 0x10000000 end 0x10002000").
+func refWords(items []labelItem) string {
+	numbers := 0
+	for _, it := range items {
+		if it.name != "" {
+			numbers++
+		}
+	}
+	var what []string
+	for _, it := range items {
+		switch {
+		case it.name == "":
+			if it.symbol != "" {
+				what = append(what, it.symbol)
+			}
+		case numbers == 1 || it.hex && !it.zero:
+			what = append(what, it.name+" "+it.number)
+		}
+	}
+	return strings.Join(what, " ")
+}

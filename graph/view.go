@@ -6,6 +6,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/socket"
 	"github.com/ckptsim/ckptsim/sim/task"
 	"github.com/ckptsim/ckptsim/sim/vfs"
@@ -23,8 +24,9 @@ func FromView(v *kernel.View) *Graph {
 // checkpoint meets them (so in objref order), each labelled with the facts
 // its image's first record holds, in the same words (labelLines), or with
 // the same Label function its record's spec uses (vfs.PipeLabel,
-// socket.PairLabel); references come in the order the image's records
-// name them. The property tests keep the two the same shape. A new kind
+// socket.PairLabel, mm.MMLabel, mm.SegmentLabel); references come in the
+// order the image's records name them, labelled as refLabel labels them
+// (refWords). The property tests keep the two the same shape. A new kind
 // of object in kernel.View is drawn here too, by its type's own code.
 
 // The kinds of a view's objects: their object types' names.
@@ -35,6 +37,8 @@ var (
 	kindPipe      = objKind(vfs.ObjPipe)
 	kindGhost     = objKind(vfs.ObjGhost)
 	kindSocket    = objKind(socket.ObjSocketPair)
+	kindMM        = objKind(mm.ObjMM)
+	kindSegment   = objKind(mm.ObjSegment)
 )
 
 func objKind(t image.ObjType) Kind { return Kind(image.ObjTypeName(t)) }
@@ -88,7 +92,8 @@ func (b *viewBuilder) first(name string) bool {
 }
 
 // task meets a task's file table and fs state, as its TASK_OBJS record
-// names them after their state.
+// names them after their state, then its address space, as its TASK_MM
+// record does.
 func (b *viewBuilder) task(tv *kernel.TaskView) {
 	if tv.FileTable == 0 {
 		return
@@ -100,7 +105,52 @@ func (b *viewBuilder) task(tv *kernel.TaskView) {
 	}
 	b.m.ref(taskName(tv.Pid), table, true, "file table")
 	b.m.ref(taskName(tv.Pid), fs, true, "fs")
+	if tv.MM != 0 {
+		b.m.ref(taskName(tv.Pid), b.mm(tv.MM), true, "mm")
+	}
 }
+
+// mm meets an address space: its node, labelled as its MM record's spec
+// labels it (mm.MMLabel), then each VMA's file or segment, before the VMA
+// record that refers to it, labelled as refLabel labels a VMA record.
+func (b *viewBuilder) mm(id uint64) string {
+	name := nodeName(kindMM, kid(id))
+	if !b.first(name) {
+		return name
+	}
+	mv := b.v.MMs[id]
+	var mapped uint64
+	for _, v := range mv.VMAs {
+		mapped += v.End - v.Start
+	}
+	b.m.obj(name, "", kindMM, mm.MMLabel(len(mv.VMAs), mapped, len(mv.Pages), mv.StartBrk, mv.Brk))
+	for _, v := range mv.VMAs {
+		to := ""
+		switch {
+		case v.File != 0:
+			to = b.file(v.File)
+		case v.Segment != 0:
+			to = nodeName(kindSegment, kid(v.Segment))
+			if b.first(to) {
+				sv := b.v.Segments[v.Segment]
+				b.m.obj(to, "", kindSegment, mm.SegmentLabel(sv.Pages, len(sv.Frames)))
+			}
+		default:
+			continue // private anonymous memory: a record of the address space, no reference
+		}
+		b.m.ref(name, to, false, refWords([]labelItem{
+			{name: "start", number: hex(v.Start), hex: true, zero: v.Start == 0},
+			{name: "end", number: hex(v.End), hex: true, zero: v.End == 0},
+			{name: "pgoff", number: hex(v.PgOff), hex: true, zero: v.PgOff == 0},
+			{symbol: v.Prot.String()},
+			{symbol: v.Flags.String()},
+			{name: "anon"}, {name: "chain"}, {name: "runs"}, // numberings and counts, never shown
+		}))
+	}
+	return name
+}
+
+func hex(v uint64) string { return "0x" + strconv.FormatUint(v, 16) }
 
 func kid(id uint64) string { return "k" + strconv.FormatUint(id, 10) }
 
