@@ -3,14 +3,15 @@
 // objref.
 //
 // It checkpoints three worlds built from one task with a table of open
-// files: that task alone; that task and 99 others sharing its file table
-// (clone with CLONE_FILES); and that task with 99 forked children, each with
-// its own copy of the table but sharing the open files themselves. For each
+// files: that task alone; that task and 99 threads sharing its file table,
+// fs state and address space (clone with CLONE_VM|CLONE_FILES|CLONE_FS); and
+// that task with 99 forked children, each with its own copy of the table
+// (and of the address space) but sharing the open files themselves. For each
 // it counts the image's bytes and records: the shared table is one
 // FILE_TABLE record whatever the number of tasks, and forked tables repeat
 // their FD records but never a FILE record. The first encounter of an object
 // writes an OBJREF record and the object's state; later ones are the objref
-// alone, in a TASK_OBJS or FD record.
+// alone, in a TASK_OBJS, TASK_MM or FD record.
 //
 //	go run ./examples/saved-once
 package main
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +51,9 @@ func clock() time.Time { return time.Unix(1700000000, 0) }
 
 // How the extra tasks get their file table.
 const (
-	alone      = iota // no extra tasks
-	cloneFiles        // clone(CLONE_FILES|CLONE_FS): one table, one fs state for all
-	forked            // fork: a copy of the table each, sharing the open files
+	alone   = iota // no extra tasks
+	threads        // clone(CLONE_VM|CLONE_FILES|CLONE_FS): one table, fs state and address space for all
+	forked         // fork: a copy of the table each, sharing the open files
 )
 
 // build returns a kernel where pid 1 holds files open files, and, unless
@@ -72,8 +74,8 @@ func build(sharing int) (*kernel.Kernel, error) {
 	}
 	for pid := 2; pid <= tasks; pid++ {
 		var err error
-		if sharing == cloneFiles {
-			_, err = k.Clone(1, pid, kernel.CLONE_FILES|kernel.CLONE_FS, "worker")
+		if sharing == threads {
+			_, err = k.Clone(1, pid, kernel.CLONE_VM|kernel.CLONE_FILES|kernel.CLONE_FS, "worker")
 		} else {
 			_, err = k.Fork(1, pid)
 		}
@@ -104,9 +106,14 @@ type Measure struct {
 	Records     map[string]int
 	RecordBytes map[string]int64
 	// First and Ref count the fields that name an objref (in TASK_OBJS,
-	// FD and FILE records) by mark: the reference that wrote the object,
-	// or a later one that carries only its objref.
+	// TASK_MM, FD and FILE records) by mark: the reference that wrote the
+	// object, or a later one that carries only its objref.
 	First, Ref int
+	// Own are the records of the last task, which it alone has: its TASK
+	// record and its own records (TASK_OBJS, TASK_MM, REGS), and the
+	// bytes each takes; OwnRefs the objref fields among them.
+	Own     []inspect.TypeSize
+	OwnRefs int
 	// report is the whole image, record by record.
 	report *inspect.Report
 }
@@ -123,6 +130,11 @@ func measure(name string, sharing int) (*Measure, error) {
 	}
 	m := &Measure{Name: name, Tasks: int(rep.Summary.CountBy("tasks", "live")), Bytes: rep.Summary.Total,
 		Records: map[string]int{}, RecordBytes: map[string]int64{}, report: rep}
+	last := rep.Tasks[len(rep.Tasks)-1]
+	for _, r := range append([]*inspect.Record{last.Record}, last.Records...) {
+		m.Own = append(m.Own, inspect.TypeSize{Type: r.Type.String(), Count: 1, Bytes: r.Size()})
+		m.OwnRefs += len(r.Spec.Refs())
+	}
 	for _, ts := range rep.Summary.Sizes {
 		m.Records[ts.Type], m.RecordBytes[ts.Type] = ts.Count, ts.Bytes
 	}
@@ -142,16 +154,18 @@ func measure(name string, sharing int) (*Measure, error) {
 	return m, nil
 }
 
-// shown returns the lines inspect.Show prints for the first n records of
-// type t, the column header first.
-func (m *Measure) shown(t string, n int) []string {
+// shown returns the lines inspect.Show prints for the records of the
+// first n tasks whose type is one of types, the column header first.
+func (m *Measure) shown(n int, types ...string) []string {
 	var text bytes.Buffer
 	m.report.WriteText(&text) // a bytes.Buffer does not fail
 	lines := strings.Split(text.String(), "\n")
 	picked := []string{lines[0]}
-	for _, r := range m.report.Records {
-		if r.Type.String() == t && len(picked) <= n {
-			picked = append(picked, lines[1+r.Index]) // line 0 is the column header
+	for _, t := range m.report.Tasks[:n] {
+		for _, r := range t.Records {
+			if slices.Contains(types, r.Type.String()) {
+				picked = append(picked, lines[1+r.Index]) // line 0 is the column header
+			}
 		}
 	}
 	return picked
@@ -159,6 +173,28 @@ func (m *Measure) shown(t string, n int) []string {
 
 // perRecord is the size of one record of type t in m's image.
 func (m *Measure) perRecord(t string) int64 { return m.RecordBytes[t] / int64(m.Records[t]) }
+
+// ownBytes is the bytes of the records the last task alone has.
+func (m *Measure) ownBytes() int64 {
+	var n int64
+	for _, o := range m.Own {
+		n += o.Bytes
+	}
+	return n
+}
+
+// ownText lists the records the last task alone has: "TASK (40), ... and
+// REGS (800)".
+func (m *Measure) ownText() string {
+	var parts []string
+	for _, o := range m.Own {
+		parts = append(parts, fmt.Sprintf("%s (%d)", o.Type, o.Bytes))
+	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
 
 // Measures are the three worlds' measures.
 type Measures struct{ Alone, Shared, Forked *Measure }
@@ -170,7 +206,7 @@ func measureAll() (*Measures, error) {
 	if ms.Alone, err = measure(fmt.Sprintf("1 task, %d files", files), alone); err != nil {
 		return nil, err
 	}
-	if ms.Shared, err = measure(fmt.Sprintf("%d tasks, CLONE_FILES", tasks), cloneFiles); err != nil {
+	if ms.Shared, err = measure(fmt.Sprintf("%d threads", tasks), threads); err != nil {
 		return nil, err
 	}
 	if ms.Forked, err = measure(fmt.Sprintf("%d tasks, fork", tasks), forked); err != nil {
@@ -185,7 +221,8 @@ func run(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Pid 1 opens %d files; then %d more tasks share its file table, or fork.\n\n", files, tasks-1)
+	fmt.Fprintf(w, "Pid 1 opens %d files; then %d threads share its file table, fs state and address\n", files, tasks-1)
+	fmt.Fprintf(w, "space (CLONE_VM|CLONE_FILES|CLONE_FS), or %d children fork.\n\n", tasks-1)
 	fmt.Fprintf(w, "%-22s %6s %12s %11s %6s %6s %7s %6s\n",
 		"world", "tasks", "image bytes", "FILE_TABLE", "FD", "FILE", "OBJREF", "REGS")
 	for _, m := range []*Measure{ms.Alone, ms.Shared, ms.Forked} {
@@ -195,15 +232,14 @@ func run(w io.Writer) error {
 
 	a, s, f := ms.Alone, ms.Shared, ms.Forked
 	extra := (s.Bytes - a.Bytes) / int64(s.Tasks-a.Tasks)
-	fmt.Fprintf(w, "\nSharing one table, %d tasks take %.1f times the bytes of one: each further task\n",
+	fmt.Fprintf(w, "\nSharing everything, %d tasks take %.1f times the bytes of one: each further\n",
 		s.Tasks, float64(s.Bytes)/float64(a.Bytes))
-	fmt.Fprintf(w, "adds %d bytes, its TASK (%d), TASK_OBJS (%d) and REGS (%d) records. Its table\n",
-		extra, s.perRecord("TASK"), s.perRecord("TASK_OBJS"), s.perRecord("REGS"))
-	fmt.Fprintf(w, "and fs state are not saved again: its TASK_OBJS record names their objrefs.\n")
-	fmt.Fprintf(w, "Of the %d objref fields in that image, %d wrote an object and %d are a bare\n",
-		s.First+s.Ref, s.First, s.Ref)
-	fmt.Fprintf(w, "reference to one already written. The TASK_OBJS records of pid 1 and pid 2:\n\n")
-	for _, l := range s.shown("TASK_OBJS", 2) {
+	fmt.Fprintf(w, "task adds %d bytes, only its own records:\n    %s.\n", extra, s.ownText())
+	fmt.Fprintf(w, "Its table, fs state and address space are not saved again: its TASK_OBJS and\n")
+	fmt.Fprintf(w, "TASK_MM records name their objrefs. Of the %d objref fields in that image, %d\n", s.First+s.Ref, s.First)
+	fmt.Fprintf(w, "wrote an object and %d are a bare reference to one already written. The\n", s.Ref)
+	fmt.Fprintf(w, "TASK_OBJS and TASK_MM records of pid 1 and pid 2:\n\n")
+	for _, l := range s.shown(2, "TASK_OBJS", "TASK_MM") {
 		fmt.Fprintf(w, "    %s\n", l)
 	}
 

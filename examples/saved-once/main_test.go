@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ckptsim/ckptsim/inspect"
 )
 
 // TestSharedTableSavedOnce: a table shared by every task is one FILE_TABLE
@@ -24,9 +26,10 @@ func TestSharedTableSavedOnce(t *testing.T) {
 		require.Equal(t, files, m.Records["FD"], m.Name)
 	}
 	require.Less(t, s.Bytes, 8*a.Bytes, "100 tasks sharing a table must cost less than 8 one-task images")
-	perTask := s.perRecord("TASK") + s.perRecord("TASK_OBJS") + s.perRecord("REGS")
-	require.Equal(t, a.Bytes+int64(tasks-1)*perTask, s.Bytes, "a further task may cost only its own records")
-	require.Equal(t, 2*(tasks-1), s.Ref, "every task after the first refers to the table and fs state by objref")
+	require.Equal(t, a.Bytes+int64(tasks-1)*s.ownBytes(), s.Bytes, "a further task may cost only its own records")
+	require.Equal(t, []string{"TASK", "TASK_OBJS", "TASK_MM", "REGS"}, types(s.Own))
+	require.Equal(t, s.OwnRefs*(tasks-1), s.Ref, "every task after the first refers to the table, fs state and address space by objref")
+	require.Equal(t, 3, s.OwnRefs)
 }
 
 // TestForkSharesFiles: forked tables are saved each, but the files they
@@ -48,6 +51,16 @@ func TestOutput(t *testing.T) {
 	ms, err := measureAll()
 	require.NoError(t, err)
 	require.Contains(t, out.String(), "FileTable=1(ref)")
+	require.Contains(t, out.String(), "MM=103(ref)")
+	require.Contains(t, out.String(), ms.Shared.ownText())
 	require.Contains(t, out.String(), strconv.FormatInt(ms.Shared.Bytes, 10))
 	require.Contains(t, out.String(), strconv.FormatInt(ms.Forked.Bytes, 10))
+}
+
+func types(ts []inspect.TypeSize) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Type)
+	}
+	return out
 }
