@@ -196,8 +196,8 @@ func run(w io.Writer) error {
 	fmt.Fprintf(w, "\nOne \"image\" event per record (%d) on each side. Restart meets the same %d\n",
 		len(rep.Records), count(rep, "OBJREF"))
 	fmt.Fprintf(w, "objects first, and then fetches each by its objref for every objref field of\n")
-	fmt.Fprintf(w, "its FD and TASK_OBJS records (%d), even one it has just created: all references.\n",
-		marks[inspect.MarkFirst]+marks[inspect.MarkRef])
+	fmt.Fprintf(w, "its %s records (%d), even one it has just\ncreated: all references.\n",
+		referring(rep), marks[inspect.MarkFirst]+marks[inspect.MarkRef])
 
 	// A checkpoint that fails says why in the "syscall" area: pid 2 shares
 	// the open file with pid 1, outside the container rooted at pid 2.
@@ -238,4 +238,23 @@ func count(rep *inspect.Report, t string) int {
 		}
 	}
 	return 0
+}
+
+// referring names the types of the records whose objref fields name an
+// object (not OBJREF, which introduces one), in the order the image has
+// them first: "FD, TASK_OBJS and TASK_MM".
+func referring(rep *inspect.Report) string {
+	var types []string
+	for _, r := range rep.Records {
+		name := r.Type.String()
+		for _, rf := range r.Spec.Refs() {
+			if r.Field(rf.Name).Target != nil && !slices.Contains(types, name) {
+				types = append(types, name)
+			}
+		}
+	}
+	if len(types) < 2 {
+		return strings.Join(types, "")
+	}
+	return strings.Join(types[:len(types)-1], ", ") + " and " + types[len(types)-1]
 }
