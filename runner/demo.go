@@ -167,12 +167,36 @@ func writeSummary(w io.Writer, s inspect.Summary) {
 	if len(holds) == 0 {
 		holds = []string{"nothing"}
 	}
-	fmt.Fprintf(w, "  it holds %s\n", strings.Join(holds, ", "))
+	fmt.Fprint(w, wrap("  it holds ", holds))
 	var recs []string
 	for _, t := range s.Sizes {
 		recs = append(recs, fmt.Sprintf("%d %s %d", t.Count, t.Type, t.Bytes))
 	}
-	fmt.Fprintf(w, "  records (how many, type, bytes): %s\n", strings.Join(recs, ", "))
+	fmt.Fprint(w, wrap("  records (how many, type, bytes): ", recs))
+}
+
+// wrap joins items with commas after the lead, in lines of at most 100
+// columns (but for an item longer than that), the later lines indented.
+func wrap(lead string, items []string) string {
+	const width = 100
+	var b strings.Builder
+	line := lead
+	for i, it := range items {
+		if i < len(items)-1 {
+			it += ","
+		}
+		switch {
+		case i == 0:
+			line += it
+		case len(line)+1+len(it) > width:
+			b.WriteString(line + "\n")
+			line = "    " + it
+		default:
+			line += " " + it
+		}
+	}
+	b.WriteString(line + "\n")
+	return b.String()
 }
 
 // plural renders a count of things: "1 pipe", "2 pipes".
@@ -200,6 +224,8 @@ func facts(v *kernel.View) []fact {
 		{"fds sharing a file", sharedFiles(v, tables)},
 		{"pipe bytes", pipeBytes(v, tables)},
 		{"unlinked files", unlinked(v, tables)},
+		{"address spaces", addressSpaces(v)},
+		{"shared memory", sharedMemory(v)},
 		{"registers", registers(v)},
 		{"reference counts", refCounts(v)},
 	}
@@ -372,6 +398,132 @@ func unlinked(v *kernel.View, owners map[uint64][]int) string {
 		}
 	}
 	return orNone(out)
+}
+
+// eachMM calls fn for every address space, in order of its first pid,
+// with the pids that use it (several after CLONE_VM).
+func eachMM(v *kernel.View, fn func(kernel.MMView, []int)) {
+	owners := map[uint64][]int{}
+	var order []uint64
+	for _, t := range v.Tasks {
+		if t.MM != 0 {
+			if owners[t.MM] == nil {
+				order = append(order, t.MM)
+			}
+			owners[t.MM] = append(owners[t.MM], t.Pid)
+		}
+	}
+	for _, id := range order {
+		fn(v.MMs[id], owners[id])
+	}
+}
+
+// addressSpaces renders what each address space maps, VMA by VMA: what
+// backs it (private memory, a shared segment, the heap, a file's path) and
+// its protection; address spaces that map alike are said once, with the
+// pids of each.
+func addressSpaces(v *kernel.View) string {
+	var order []string
+	users := map[string][]string{}
+	eachMM(v, func(m kernel.MMView, pids []int) {
+		var vmas []string
+		for _, a := range m.VMAs {
+			what := "private"
+			switch {
+			case a.File != 0:
+				what = v.Files[a.File].Path
+			case a.Segment != 0:
+				what = "shared"
+			case a.Heap:
+				what = "heap"
+			}
+			vmas = append(vmas, what+" "+a.Prot.String())
+		}
+		maps := "no mappings"
+		if len(vmas) > 0 {
+			maps = strings.Join(vmas, ", ")
+		}
+		if users[maps] == nil {
+			order = append(order, maps)
+		}
+		users[maps] = append(users[maps], pidList(pids))
+	})
+	out := []string{plural(len(v.MMs), "address space")}
+	for _, maps := range order {
+		out = append(out, strings.Join(users[maps], ", ")+": "+maps)
+	}
+	return strings.Join(out, "; ")
+}
+
+// sharedMemory renders the memory several address spaces hold: each
+// private page frame mapped in more than one (copy on write after fork),
+// by its first bytes, its address and the pids that map it; and each
+// segment of shared memory, by its size, its first bytes and the pids
+// whose mappings share it. Frames and segments are told apart by identity,
+// not by kernel ids, so a restored world that kept the sharing reads the
+// same.
+func sharedMemory(v *kernel.View) string {
+	type held struct {
+		what string
+		mms  int // the address spaces that map it
+		pids []int
+	}
+	var order []uint64
+	frames, segments := map[uint64]*held{}, map[uint64]*held{}
+	var segOrder []uint64
+	eachMM(v, func(m kernel.MMView, pids []int) {
+		for _, p := range m.Pages {
+			h := frames[p.Frame]
+			if h == nil {
+				h = &held{what: fmt.Sprintf("%s at %#x", firstBytes(p.Data), p.Addr)}
+				frames[p.Frame] = h
+				order = append(order, p.Frame)
+			}
+			h.mms++
+			h.pids = append(h.pids, pids...)
+		}
+		for _, a := range m.VMAs {
+			if a.Segment == 0 {
+				continue
+			}
+			h := segments[a.Segment]
+			if h == nil {
+				sv := v.Segments[a.Segment]
+				var data []byte
+				for _, f := range sv.Frames {
+					data = append(data, f.Data...)
+				}
+				h = &held{what: "segment of " + plural(int(sv.Pages), "page") + " " + firstBytes(data)}
+				segments[a.Segment] = h
+				segOrder = append(segOrder, a.Segment)
+			}
+			h.pids = append(h.pids, pids...)
+		}
+	})
+	var out []string
+	for _, id := range order {
+		if h := frames[id]; h.mms > 1 {
+			out = append(out, fmt.Sprintf("%s in %s (copy on write)", h.what, pidList(distinct(h.pids))))
+		}
+	}
+	for _, id := range segOrder {
+		h := segments[id]
+		out = append(out, fmt.Sprintf("%s in %s", h.what, pidList(distinct(h.pids))))
+	}
+	return orNone(out)
+}
+
+// distinct returns pids sorted, each once.
+func distinct(pids []int) []int { return slices.Compact(slices.Sorted(slices.Values(pids))) }
+
+// firstBytes quotes the bytes of memory up to the zeros that end them, at
+// most 16.
+func firstBytes(b []byte) string {
+	b = bytes.TrimRight(b, "\x00")
+	if len(b) > 16 {
+		return strconv.Quote(string(b[:16])) + "..."
+	}
+	return strconv.Quote(string(b))
 }
 
 // registers renders a few registers of each live task.

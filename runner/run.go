@@ -131,13 +131,26 @@ func newPrinter(w io.Writer, s *scenario.Script) *printer {
 	const maxWidth = 48 // a long write's string should not push every result off screen
 	p := &printer{w: w}
 	for _, l := range s.Lines {
-		p.width = max(p.width, min(len(scenario.Short(statement(l))), maxWidth))
+		p.width = max(p.width, min(len(shown(l)), maxWidth))
 	}
 	return p
+}
+
+// maxStatement is the longest statement a transcript prints whole: a call
+// with its flags (an mmap of anonymous memory takes 69 bytes). A longer
+// one, a megabyte-long write, is cut as scenario.Short cuts it.
+const maxStatement = 96
+
+// shown is a line's statement as a transcript prints it.
+func shown(l *scenario.Line) string {
+	if s := statement(l); len(s) <= maxStatement {
+		return s
+	}
+	return scenario.Short(statement(l))
 }
 
 // line prints a line as "NUM  STATEMENT = RESULT NOTE", a long statement
 // or result (a megabyte-long write or read) cut as scenario.Short cuts it.
 func (p *printer) line(l *scenario.Line, o scenario.Outcome, note string) {
-	fmt.Fprintf(p.w, "%4d  %-*s = %s%s\n", l.Num, p.width, scenario.Short(statement(l)), scenario.Short(o.String()), note)
+	fmt.Fprintf(p.w, "%4d  %-*s = %s%s\n", l.Num, p.width, shown(l), scenario.Short(o.String()), note)
 }
