@@ -79,6 +79,9 @@ type Meaning struct {
 	After bool
 	// Hex shows the number in hexadecimal.
 	Hex bool
+	// Octal shows the number in octal with a leading 0, as C writes file
+	// modes and open flags (0100644, 02).
+	Octal bool
 }
 
 // TailSpec describes a record's variable part: its length bounds and how it
@@ -146,12 +149,14 @@ func (f *Field) Symbol(v uint64) string {
 	return ""
 }
 
-// Number renders a value of the field as a number, in hex when its meaning
-// says so, and signed for a signed field.
+// Number renders a value of the field as a number, in hex or octal when
+// its meaning says so, and signed for a signed field.
 func (f *Field) Number(v uint64) string {
 	switch {
 	case f.Meaning.Hex:
 		return "0x" + strconv.FormatUint(v, 16)
+	case f.Meaning.Octal && v != 0:
+		return "0" + strconv.FormatUint(v, 8)
 	case f.Signed:
 		return strconv.FormatInt(int64(v), 10)
 	}
@@ -320,6 +325,9 @@ func (s *Spec) prepare() error {
 		s.fields[i].Meaning.Hex = s.fields[i].Meaning.Hex || s.Hex
 		if m := s.fields[i].Meaning; m.Ref != 0 && (s.fields[i].Size != 4 || !s.fields[i].Signed) {
 			return fmt.Errorf("objref field %s is not an i32", s.fields[i].Name)
+		}
+		if m := s.fields[i].Meaning; m.Hex && m.Octal {
+			return fmt.Errorf("field %s is both hexadecimal and octal", s.fields[i].Name)
 		}
 		if s.fields[i].Meaning.Ref != 0 {
 			s.refs = append(s.refs, s.fields[i])
