@@ -124,8 +124,8 @@ var FileKind = image.Define[FileRecord](image.Spec{
 	Place: "after the file's OBJREF (and its ghost's records, for an unlinked file), before the FD record that first refers to it.",
 	Meaning: map[string]image.Meaning{
 		"FileType": {Format: func(v uint64) string { return FileType(v).String() }},
-		"Flags":    {Format: func(v uint64) string { return FormatOpenFlags(int(v)) }},
-		"Mode":     {Format: func(v uint64) string { return FMode(v).String() }},
+		"Flags":    {Format: func(v uint64) string { return FormatOpenFlags(int(v)) }, Octal: true},
+		"Mode":     {Format: func(v uint64) string { return FMode(v).String() }, Hex: true},
 		"Pipe":     {Ref: ObjPipe, After: true},
 		"Ghost":    {Ref: ObjGhost},
 	},

@@ -28,7 +28,7 @@ type GhostRecord struct {
 var GhostKind = image.Define[GhostRecord](image.Spec{
 	Type: RecGhost, Name: "GHOST", Doc: "An unlinked file still open.", Object: ObjGhost,
 	Place:   "after the ghost's OBJREF, before the FILE record of the first file open on it.",
-	Meaning: map[string]image.Meaning{"Mode": {Format: func(v uint64) string { return FormatMode(uint32(v)) }}},
+	Meaning: map[string]image.Meaning{"Mode": {Format: func(v uint64) string { return FormatMode(uint32(v)) }, Octal: true}},
 	Tail: image.TailSpec{Doc: "its last path, then its contents", Min: 2, Max: image.MaxPath + image.MaxContents,
 		Parts: []image.TailPart{{Name: "path", LenField: "PathLen"}, {Name: "contents"}}},
 	Count: image.Count{Name: "unlinked files"},
