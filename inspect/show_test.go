@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/inspect"
 	"github.com/ckptsim/ckptsim/internal/testworld"
@@ -256,6 +257,24 @@ func TestWalkMemory(t *testing.T) {
 	assert.Equal(t, []string{"pid 1 MM=first", "pid 3 MM=ref"}, mm, "one address space, two tasks")
 	assert.Equal(t, int64(4096+4096), rep.Summary.Count("page bytes"), "the frame fork shares is saved once")
 	assert.Equal(t, int64(6), rep.Summary.Count("VMAs"))
+
+	// A task's REGS record written right after its address space's pages
+	// (a format that reordered them) is still the task's: the Order
+	// section places REGS, so it is no part of an object.
+	recs := records(t, imageOf(t, testworld.Memory))
+	i, j := indexOf(recs, ckpt.RecTaskMM, 0), indexOf(recs, ckpt.RecRegs, 0)
+	require.Equal(t, i+1, j)
+	recs[i], recs[j] = recs[j], recs[i]
+	rep, err = inspect.Inspect(bytes.NewReader(image.Encode(recs, true)))
+	require.NoError(t, err)
+	require.Empty(t, rep.Faults)
+	assert.Equal(t, "pid 1", rep.Records[i].Owner())
+	assert.Equal(t, "REGS", rep.Records[i].Type.String())
+	var state []string
+	for _, r := range rep.Objects[2].State {
+		state = append(state, r.Type.String())
+	}
+	assert.Equal(t, []string{"MM", "VMA", "PAGES", "VMA", "VMA"}, state, "the address space's state ends where it did")
 }
 
 // TestShowAll prints every field with TextOptions.All: the registers that

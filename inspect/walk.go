@@ -15,11 +15,12 @@ import (
 //     object type (image.Spec.Object) is part of the state of the
 //     innermost object of that type introduced and not complete yet; the
 //     objects introduced after that one are complete. A record whose spec
-//     names no object type and no objref field, met while an object's
-//     state is being read, continues that state: it is a part of its
-//     innermost object that more than one object type has (PAGES, the
-//     pages of an address space's VMA or of a segment). Any other record
-//     completes every object.
+//     names no object type and no objref field but places it (Spec.Place:
+//     it is none of the records FORMAT.md's Order section places, the
+//     stream's, the tree's and each task's own), met while an object's
+//     state is being read, continues that state: it is a part that more
+//     than one object type has (PAGES, the pages of an address space's VMA
+//     or of a segment). Any other record completes every object.
 //   - An objref field (image.Meaning.Ref) names an object: its first
 //     encounter when the object's OBJREF record came before it, or right
 //     after it for a field whose spec says After; a reference after that.
@@ -112,7 +113,7 @@ func (w *walker) record(r *Record) {
 	case r.Spec.Object != 0:
 		w.inTasks = true
 		w.state(r)
-	case len(w.open) > 0 && len(r.Spec.Refs()) == 0 && !stream(r.Type):
+	case len(w.open) > 0 && r.Spec.Place != "" && len(r.Spec.Refs()) == 0:
 		o := w.open[len(w.open)-1]
 		r.Object = o
 		o.State = append(o.State, r)
