@@ -158,7 +158,11 @@ func draw(m *model) *Graph {
 		if r.holds {
 			kind = EdgeHolds
 		}
-		g.edge(r.from, r.to, kind, strings.Join(r.labels, ", ")).Refs = len(r.labels)
+		sep := ", " // "fd 0, fd 1 cloexec"
+		if strings.Contains(strings.Join(r.labels, ""), "\n") {
+			sep = "\n\n" // labels of several lines, a blank line between
+		}
+		g.edge(r.from, r.to, kind, strings.Join(r.labels, sep)).Refs = len(r.labels)
 	}
 	return g
 }

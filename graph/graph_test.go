@@ -33,11 +33,12 @@ func nodes(g *graph.Graph) []string {
 	return out
 }
 
-// edges lists a graph's edges as "from -> to [kind] label".
+// edges lists a graph's edges as "from -> to [kind] label", a label's
+// lines separated by " / ".
 func edges(g *graph.Graph) []string {
 	var out []string
 	for _, e := range g.Edges {
-		out = append(out, fmt.Sprintf("%s -> %s [%s] %s", e.From, e.To, e.Kind, e.Label))
+		out = append(out, fmt.Sprintf("%s -> %s [%s] %s", e.From, e.To, e.Kind, strings.ReplaceAll(e.Label, "\n", " / ")))
 	}
 	return out
 }
@@ -129,10 +130,10 @@ func TestDemoFromView(t *testing.T) {
 // TestMemoryFromImage: an address space is a node, labelled by its VMAs,
 // its written pages and its break (mm.MMLabel); a VMA is a record of it,
 // not a node: a mapping of a segment or a file is an edge, labelled with
-// its range, protection and flags. The thread's address space is pid 1's:
-// one node, two edges; the segment both address spaces map is one node;
-// the closed file is drawn, reached from the mappings that hold it. The
-// world's own graph is the same.
+// its range, protection and flags on lines of their own, to stay narrow.
+// The thread's address space is pid 1's: one node, two edges; the segment
+// both address spaces map is one node; the closed file is drawn, reached
+// from the mappings that hold it. The world's own graph is the same.
 func TestMemoryFromImage(t *testing.T) {
 	k := testworld.Build(t, testworld.Memory)
 	g, err := graph.FromImage(bytes.NewReader(testworld.Image(t, k)))
@@ -159,11 +160,11 @@ func TestMemoryFromImage(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
-		"mm_3 -> segment_4 [ref] start 0x10010000 end 0x10011000 rw- shared|maywrite",
-		"mm_3 -> file_5 [ref] start 0x10020000 end 0x10021000 r-- maywrite",
+		"mm_3 -> segment_4 [ref] start 0x10010000 / end 0x10011000 / rw- shared|maywrite",
+		"mm_3 -> file_5 [ref] start 0x10020000 / end 0x10021000 / r-- maywrite",
 		"task_1 -> mm_3 [holds] mm",
-		"mm_8 -> segment_4 [ref] start 0x10010000 end 0x10011000 rw- shared|maywrite",
-		"mm_8 -> file_5 [ref] start 0x10020000 end 0x10021000 r-- maywrite",
+		"mm_8 -> segment_4 [ref] start 0x10010000 / end 0x10011000 / rw- shared|maywrite",
+		"mm_8 -> file_5 [ref] start 0x10020000 / end 0x10021000 / r-- maywrite",
 		"task_2 -> mm_8 [holds] mm",
 		"task_3 -> mm_3 [holds] mm",
 	}, memory)

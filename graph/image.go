@@ -118,11 +118,12 @@ func objectLabel(o *inspect.Object) []string {
 // refLabel says what an objref field's reference is: what the rest of its
 // record says, for a record that is one of its object's references (a
 // descriptor: "fd 1 cloexec", a socket's end: "end 0", a mapping: "start
-// 0x10000000 end 0x10002000 rw- shared"), else the field's name in words
-// ("file table", "pipe"). What the rest says is its fields' symbols, and
-// its number if it has one (a descriptor's), or, for a record of several,
-// those in hexadecimal (addresses) that are not zero: its counts and
-// numberings are bookkeeping, not what the reference is.
+// 0x10000000", "end 0x10002000", "rw- shared" on three lines), else the
+// field's name in words ("file table", "pipe"). What the rest says is its
+// fields' symbols, and its number if it has one (a descriptor's), or, for
+// a record of several, those in hexadecimal (addresses) that are not
+// zero: its counts and numberings are bookkeeping, not what the reference
+// is (refWords).
 func refLabel(r *inspect.Record, ref *inspect.Field) string {
 	if r.Object == nil || r == r.Object.State[0] {
 		return inspect.Words(ref.Name)

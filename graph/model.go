@@ -144,9 +144,11 @@ type labelItem struct {
 
 // refWords renders the fields of a record that makes a reference (FromImage
 // reads them from the record; FromView makes them from the same facts, in
-// the same order): each symbol that is not empty; the record's number when
-// it has only one ("fd 0"); of a record of several numbers, those in
-// hexadecimal that are not zero ("start 0x10000000 end 0x10002000").
+// the same order): each symbol that is not empty, and the record's number
+// when it has only one, on one line ("fd 0 cloexec"); of a record of
+// several numbers, those in hexadecimal that are not zero, a line each,
+// then its symbols ("start 0x10000000", "end 0x10002000", "rw- shared"),
+// so that a label stays narrow.
 func refWords(items []labelItem) string {
 	numbers := 0
 	for _, it := range items {
@@ -154,16 +156,21 @@ func refWords(items []labelItem) string {
 			numbers++
 		}
 	}
-	var what []string
+	var shown, symbols []string
 	for _, it := range items {
 		switch {
 		case it.name == "":
 			if it.symbol != "" {
-				what = append(what, it.symbol)
+				symbols = append(symbols, it.symbol)
 			}
-		case numbers == 1 || it.hex && !it.zero:
-			what = append(what, it.name+" "+it.number)
+		case numbers == 1:
+			symbols = append(symbols, it.name+" "+it.number)
+		case it.hex && !it.zero:
+			shown = append(shown, it.name+" "+it.number)
 		}
 	}
-	return strings.Join(what, " ")
+	if len(symbols) > 0 {
+		shown = append(shown, strings.Join(symbols, " "))
+	}
+	return strings.Join(shown, "\n")
 }
