@@ -151,7 +151,8 @@ var restartCmd = &command{
 Restarts IMAGE ("-" for standard input) in a fresh simulated kernel, runs the
 kernel's consistency check, and prints the image's summary and the restored
 world fact by fact (tasks and tree, fd numbers, shared tables and files, pipe
-bytes, unlinked files, registers, reference counts), as the demo does.
+bytes, unlinked files, address spaces and the memory they share, registers,
+reference counts), as the demo does.
 
 The restart needs the disk the image's regular files, directories and FIFOs
 are on; it gets a copy of one of these:
@@ -273,8 +274,9 @@ length, what it belongs to (the object whose state it is, "file table #1",
 or the task whose own record it is, "pid 2"), and its fields, each with its
 meaning in parentheses (open flags, modes, states) and objref fields marked
 first, ref or dangling. Then a summary: what the image holds (tasks, file
-tables, descriptors, files by type, pipe bytes, socket pairs...), its size
-by record type, and whether its checksum matches.
+tables, descriptors, files by type, pipe bytes, socket pairs, address
+spaces, VMAs, page bytes, segments...), its size by record type, and whether
+its checksum matches. A page's bytes are quoted up to the zeros that end it.
 
 A task's registers (REGS) are named fields: Regs.Rip, Regs.Rbx, FPU.Mxcsr,
 Debug[7]... Numbers are in hexadecimal. A record of more than 32 fields shows
@@ -455,20 +457,23 @@ var graphCmd = &command{
 	summary: "draw the object graph of a script's world or of an image (DOT, SVG or PNG)",
 	about: `
 Draws the object graph (tasks, the objects they hold: file tables, fs states,
-files, pipes, unlinked files, socket pairs, and every reference between them)
+files, pipes, unlinked files, socket pairs, address spaces, segments of shared
+memory, and every reference between them)
 of the world a scenario script builds, or of the container a checkpoint image
 holds, in Graphviz's DOT language. The
 input ("-" for standard input) is an image when it starts with the image
 magic, whatever its name, and a script otherwise.
 
 The task tree is drawn top-down (a zombie below its parent), and below it the
-objects in rows by how far they are from a task: file tables and fs states,
-then open files, then what files hold (pipes, unlinked files, socket pairs).
-An image's objects are drawn from its records' definitions, whatever their
-type: each object's box shows what its records mean, and each reference is
-labelled (a descriptor's number, a socket's end). Shared objects (more than one
-reference) have a red border; a pipe shows the bytes in flight, a socket pair
-what waits at each end; a legend explains the colours. Three or more alike
+objects in rows by how far they are from a task: file tables, fs states and
+address spaces, then open files and segments, then what files hold (pipes,
+unlinked files, socket pairs). An image's objects are drawn from its records'
+definitions, whatever their type: each object's box shows what its records
+mean, and each reference is labelled (a descriptor's number, a socket's end,
+a mapping's range: a VMA is a record of its address space, not a box).
+Shared objects (more than one reference) have a red border; a pipe shows the
+bytes in flight, a socket pair what waits at each end, an address space its
+VMAs and written pages; a legend explains the colours. Three or more alike
 childless tasks of one parent (threads sharing everything, or children forked
 alike) are drawn as one node, their private copies as one stacked node each;
 --ungrouped draws every task.
@@ -655,10 +660,12 @@ var demoCmd = &command{
 	about: `
 Builds a small built-in world (a file table shared through CLONE_FILES, a
 dup'd file, a pipe with bytes in flight between parent and child, an unlinked
-file still open, a zombie), checkpoints it, summarises the image, restarts it
-in a fresh kernel, checks with equiv.Equal that the copy is the same world,
-prints what matched, and runs the rest of the script on the copy. It needs no
-files. Exit status 0 when the worlds are equal.
+file still open, a zombie, a private page shared copy on write after fork, a
+segment of shared memory, a mapped file), checkpoints it, summarises the
+image, restarts it in a fresh kernel, checks with equiv.Equal that the copy is
+the same world, prints what matched (memory compared by the demo's own facts),
+and runs the rest of the script on the copy. It needs no files. Exit status 0
+when the worlds are equal.
 
 With --script it prints the world's scenario script instead, to run, verify
 or edit.`,
