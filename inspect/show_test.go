@@ -142,6 +142,29 @@ func TestInspectSummary(t *testing.T) {
 	}
 }
 
+// objectLines describes the objects the walker found: each with its task,
+// the object it is nested in, and the types of the records of its state.
+func objectLines(rep *inspect.Report) []string {
+	var objs []string
+	for _, o := range rep.Objects {
+		s := o.Name() + " of " + o.Task.Name()
+		if o.Parent != nil {
+			s += " in " + o.Parent.Name()
+		}
+		objs = append(objs, s+": "+typeNames(o.State))
+	}
+	return objs
+}
+
+// typeNames lists records' types: "MM VMA PAGES".
+func typeNames(recs []*inspect.Record) string {
+	var names []string
+	for _, r := range recs {
+		names = append(names, r.Type.String())
+	}
+	return strings.Join(names, " ")
+}
+
 // TestWalkDemo checks the structure the walker finds in the demo image:
 // each object with the records of its state, nested where it was met
 // first, and each task with its own records and the objects it met first.
@@ -149,18 +172,6 @@ func TestWalkDemo(t *testing.T) {
 	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Demo)))
 	require.NoError(t, err)
 	require.Empty(t, rep.Faults)
-	var objs []string
-	for _, o := range rep.Objects {
-		s := o.Name() + " of " + o.Task.Name()
-		if o.Parent != nil {
-			s += " in " + o.Parent.Name()
-		}
-		s += ":"
-		for _, r := range o.State {
-			s += " " + r.Type.String()
-		}
-		objs = append(objs, s)
-	}
 	assert.Equal(t, []string{
 		"file table #1 of pid 1: FILE_TABLE FD FD FD FD FD",
 		"file #2 of pid 1 in file table #1: FILE",
@@ -176,7 +187,7 @@ func TestWalkDemo(t *testing.T) {
 		"file table #12 of pid 3: FILE_TABLE FD FD FD",
 		"fs state #13 of pid 3: FS",
 		"mm #14 of pid 3: MM",
-	}, objs)
+	}, objectLines(rep))
 	var tasks []string
 	for _, tk := range rep.Tasks {
 		s := fmt.Sprintf("%s %s %s %d:", tk.Name(), tk.Comm, tk.State, tk.ExitCode)
@@ -217,18 +228,6 @@ func TestWalkMemory(t *testing.T) {
 	rep, err := inspect.Inspect(bytes.NewReader(imageOf(t, testworld.Memory)))
 	require.NoError(t, err)
 	require.Empty(t, rep.Faults)
-	var objs []string
-	for _, o := range rep.Objects {
-		s := o.Name() + " of " + o.Task.Name()
-		if o.Parent != nil {
-			s += " in " + o.Parent.Name()
-		}
-		s += ":"
-		for _, r := range o.State {
-			s += " " + r.Type.String()
-		}
-		objs = append(objs, s)
-	}
 	assert.Equal(t, []string{
 		"file table #1 of pid 1: FILE_TABLE",
 		"fs state #2 of pid 1: FS",
@@ -240,16 +239,10 @@ func TestWalkMemory(t *testing.T) {
 		"mm #8 of pid 2: MM VMA PAGES VMA VMA",
 		"file table #9 of pid 3: FILE_TABLE",
 		"fs state #10 of pid 3: FS",
-	}, objs)
-	var tasks []string
+	}, objectLines(rep))
 	for _, tk := range rep.Tasks {
-		s := tk.Name() + ":"
-		for _, r := range tk.Records {
-			s += " " + r.Type.String()
-		}
-		tasks = append(tasks, s)
+		assert.Equal(t, "TASK_OBJS TASK_MM REGS", typeNames(tk.Records), tk.Name())
 	}
-	assert.Equal(t, []string{"pid 1: TASK_OBJS TASK_MM REGS", "pid 2: TASK_OBJS TASK_MM REGS", "pid 3: TASK_OBJS TASK_MM REGS"}, tasks)
 	var mm []string
 	for _, ref := range rep.Objects[2].Refs {
 		mm = append(mm, ref.Record.Owner()+" "+ref.Field.Name+"="+ref.Field.Mark)
@@ -270,11 +263,7 @@ func TestWalkMemory(t *testing.T) {
 	require.Empty(t, rep.Faults)
 	assert.Equal(t, "pid 1", rep.Records[i].Owner())
 	assert.Equal(t, "REGS", rep.Records[i].Type.String())
-	var state []string
-	for _, r := range rep.Objects[2].State {
-		state = append(state, r.Type.String())
-	}
-	assert.Equal(t, []string{"MM", "VMA", "PAGES", "VMA", "VMA"}, state, "the address space's state ends where it did")
+	assert.Equal(t, "MM VMA PAGES VMA VMA", typeNames(rep.Objects[2].State), "the address space's state ends where it did")
 }
 
 // TestShowAll prints every field with TextOptions.All: the registers that
