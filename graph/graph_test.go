@@ -174,6 +174,30 @@ func TestMemoryFromImage(t *testing.T) {
 	sameShape(t, graph.FromView(k.View()), g)
 }
 
+// TestPageTailLabel: what a store through a shared mapping left past a
+// file's end, which only memory holds and the image carries in the file's
+// FILE record, is in the file's box, from the world and from its image:
+// its bytes that are not zero, and how many are.
+func TestPageTailLabel(t *testing.T) {
+	i := slices.IndexFunc(worlds, func(w struct{ name, script string }) bool {
+		return strings.Contains(w.name, "past a mapped file's end")
+	})
+	require.GreaterOrEqual(t, i, 0)
+	k := testworld.Build(t, worlds[i].script)
+	img, err := graph.FromImage(bytes.NewReader(testworld.Image(t, k)))
+	require.NoError(t, err)
+	for name, g := range map[string]*graph.Graph{"view": graph.FromView(k.View()), "image": img} {
+		found := false
+		for _, n := range g.Nodes {
+			if n.Kind == "file" {
+				found = true
+				assert.Contains(t, n.Label, `page tail "past the end" (4091 bytes, 4079 of them zero)`, name)
+			}
+		}
+		assert.True(t, found, name)
+	}
+}
+
 // TestSharedObjectsOnce: every object is one node, whatever refers to it;
 // the shared ones have an edge per reference.
 func TestSharedObjectsOnce(t *testing.T) {
@@ -291,6 +315,13 @@ var worlds = []struct{ name, script string }{
 		fork 1 4
 		fork 1 5
 		brk 5 0x1002000 = 0x1002000`},
+	{"memory: a store past a mapped file's end, in its last page", `
+		spawn 1 init
+		open 1 /t O_RDWR|O_CREAT 0644 = 0
+		write 1 0 "short" = 5
+		mmap 1 0x10000000 4096 PROT_READ|PROT_WRITE MAP_SHARED 0 0 = 0x10000000
+		memwrite 1 0x10000100 "past the end" = 12
+		fork 1 2`},
 	{"CLONE_FS and a tree of three generations", `
 		spawn 1
 		mkdir 1 /d
@@ -334,10 +365,10 @@ func TestImageAndViewSameShapeProperty(t *testing.T) {
 // of every kind (private and shared anonymous mappings written here and
 // there, file mappings shared and private, of files later closed or
 // unlinked, fork, CLONE_VM, a moved break, munmap, zombies) give the same
-// graph from the world and from its image, grouped or not. Files hold
-// whole pages, so that no store leaves bytes past a file's end in memory:
-// the FILE record keeps those (its page tail), which kernel.View does not
-// show, so a picture of the world could not.
+// graph from the world and from its image, grouped or not. The files end
+// inside a page, so that a store through a shared mapping past a file's
+// end leaves bytes only memory holds: the page tail, which the first FILE
+// record of the inode carries and both pictures show.
 func TestMemorySameInImageAndViewProperty(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		k := memoryWorld(t)
@@ -358,12 +389,12 @@ func memoryWorld(t *rapid.T) *kernel.Kernel {
 	_, err := k.Spawn(1, "init")
 	require.NoError(t, err)
 	for _, f := range []struct {
-		path  string
-		pages int
-	}{{"/a", 1}, {"/b", 2}} {
+		path string
+		size int
+	}{{"/a", 100}, {"/b", mm.PageSize + 10}} {
 		fd, err := k.Open(1, f.path, vfs.O_RDWR|vfs.O_CREAT, 0o644)
 		require.NoError(t, err)
-		_, err = k.Write(1, fd, bytes.Repeat([]byte(f.path[1:]), f.pages*mm.PageSize))
+		_, err = k.Write(1, fd, bytes.Repeat([]byte(f.path[1:]), f.size))
 		require.NoError(t, err)
 	}
 	live, next := []int{1}, 2
@@ -383,7 +414,8 @@ func memoryWorld(t *rapid.T) *kernel.Kernel {
 			}
 			_, _ = k.Mmap(pid, slot("addr"), length, prot, flags, fd, 0)
 		case 2, 3:
-			_, _ = k.ProcessVMWritev(pid, slot("addr"), []byte(rapid.StringN(1, 8, 8).Draw(t, "data")))
+			at := slot("addr") + uint64(rapid.SampledFrom([]int{0, 96, 200, 4090}).Draw(t, "offset in the page"))
+			_, _ = k.ProcessVMWritev(pid, at, []byte(rapid.StringN(1, 8, 8).Draw(t, "data")))
 		case 4:
 			_ = k.Munmap(pid, slot("addr"), uint64(rapid.IntRange(1, 2).Draw(t, "pages"))*mm.PageSize)
 		case 5:

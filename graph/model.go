@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -112,9 +113,14 @@ type named struct{ name, text string }
 
 // partText is how a label shows a tail's part: as it is when it is one
 // printable word (a path), quoted Go-style otherwise, cut after maxPart
-// bytes with the length said.
+// bytes with the length said. A long part of zeros mostly (memory: a page
+// tail) shows its bytes that are not zero, and says how many are.
 func partText(s string) string {
 	const maxPart = 32
+	if zeros := strings.Count(s, "\x00"); len(s) > maxPart && zeros > len(s)/2 {
+		rest := strings.ReplaceAll(s, "\x00", "")
+		return strconv.QuoteToGraphic(rest[:min(len(rest), maxPart)]) + fmt.Sprintf(" (%d bytes, %d of them zero)", len(s), zeros)
+	}
 	cut := len(s)
 	if cut > maxPart {
 		cut = maxPart

@@ -320,15 +320,17 @@ func TestRestored(t *testing.T) {
 
 // pairedKinds reports which kinds of node a picture of a world beside its
 // restored copy can tag: tasks, and the kinds of object equiv pairs in the
-// two worlds. (equiv does not compare address spaces yet, so mm and
-// segment nodes go untagged until it does.)
+// two worlds (by its names for them: a ghost is an unlinked inode, an mm
+// an address space).
 func pairedKinds(before, after *kernel.View) func(graph.Kind) bool {
 	pairs := equiv.Pair(before, after, 0)
+	names := map[graph.Kind]string{"ghost": equiv.PairGhost, "mm": equiv.PairMM}
 	return func(k graph.Kind) bool {
-		if k == "ghost" {
-			return len(pairs[equiv.PairGhost]) > 0
+		name, ok := names[k]
+		if !ok {
+			name = string(k)
 		}
-		return k == graph.KindTask || len(pairs[string(k)]) > 0
+		return k == graph.KindTask || len(pairs[name]) > 0
 	}
 }
 
@@ -371,4 +373,23 @@ func TestRestoredSocketPairs(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 3, socketPairs)
+}
+
+// TestRestoredMemory: address spaces and segments pair with their restored
+// copies too (equiv's "address space" and "segment"), each tagged.
+func TestRestoredMemory(t *testing.T) {
+	k := testworld.Build(t, testworld.Memory)
+	m, err := (&ckpt.Engine{Kernel: k, Clock: testworld.Clock}).Migrate(1, 0, 0)
+	require.NoError(t, err)
+	g := graph.Restored(k.View(), m.Kernel.View(), 1)
+	assert.Equal(t, "equiv: the same world", g.Title)
+	tagged := map[graph.Kind]int{}
+	for _, n := range g.Nodes {
+		if n.Cluster == "before" && n.Kind != graph.KindTask {
+			assert.NotEmpty(t, n.Tag, "%s is tagged", n.Name)
+			tagged[n.Kind]++
+		}
+	}
+	assert.Equal(t, 2, tagged["mm"], "pid 1's (the thread's too) and pid 2's")
+	assert.Equal(t, 1, tagged["segment"])
 }

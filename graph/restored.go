@@ -56,10 +56,13 @@ func (g *Graph) merge(o *Graph, prefix, cluster string) {
 
 // pairKind is the kind equiv's pairing names a view's object by: its
 // object type's name, but for a ghost, which equiv pairs as the unlinked
-// inode it is, by inode number.
+// inode it is, by inode number, and an mm, which it calls an address space.
 func pairKind(k Kind) string {
-	if k == kindGhost {
+	switch k {
+	case kindGhost:
 		return equiv.PairGhost
+	case kindMM:
+		return equiv.PairMM
 	}
 	return string(k)
 }

@@ -46,7 +46,7 @@ func objKind(t image.ObjType) Kind { return Kind(image.ObjTypeName(t)) }
 // viewModel reads a view into the model. Kernel ids name nodes (they are
 // unique) but never appear in labels.
 func viewModel(v *kernel.View) *model {
-	b := &viewBuilder{v: v, m: &model{}, seen: map[string]bool{}}
+	b := &viewBuilder{v: v, m: &model{}, seen: map[string]bool{}, tails: map[uint64]bool{}}
 	done := map[int]bool{}
 	var order []*kernel.TaskView
 	var walk func(pid int)
@@ -80,6 +80,10 @@ type viewBuilder struct {
 	v    *kernel.View
 	m    *model
 	seen map[string]bool // the nodes met already
+	// tails are the inodes whose page-cache tail a file's label showed:
+	// an image's FILE record carries it with the first file met on the
+	// inode.
+	tails map[uint64]bool
 }
 
 // first reports whether the node is met for the first time.
@@ -190,6 +194,10 @@ func (b *viewBuilder) file(id uint64) string {
 		numbers = append(numbers, named{"size", strconv.FormatInt(fv.Inode.Size, 10)}, named{"changes", strconv.FormatUint(fv.Inode.Changes, 10)})
 	}
 	var parts []named
+	if fv.Type == vfs.TypeRegular && fv.Inode != nil && !b.tails[fv.Inode.Ino] {
+		b.tails[fv.Inode.Ino] = true
+		parts = append(parts, named{"page tail", string(fv.Inode.Tail)})
+	}
 	if !fv.Unlinked {
 		parts = append(parts, named{"path", fv.Path})
 	}
