@@ -663,9 +663,8 @@ dup'd file, a pipe with bytes in flight between parent and child, an unlinked
 file still open, a zombie, a private page shared copy on write after fork, a
 segment of shared memory, a mapped file), checkpoints it, summarises the
 image, restarts it in a fresh kernel, checks with equiv.Equal that the copy is
-the same world, prints what matched (memory compared by the demo's own facts),
-and runs the rest of the script on the copy. It needs no files. Exit status 0
-when the worlds are equal.
+the same world, prints what matched, and runs the rest of the script on the
+copy. It needs no files. Exit status 0 when the worlds are equal.
 
 With --script it prints the world's scenario script instead, to run, verify
 or edit.`,
