@@ -26,7 +26,7 @@ const (
 var (
 	protections = []string{"PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ|PROT_WRITE", "PROT_READ", "PROT_NONE", "PROT_READ|PROT_EXEC", "PROT_WRITE"}
 	anonMaps    = []string{"MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED", "MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED", "MAP_PRIVATE|MAP_ANONYMOUS", "MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE", "MAP_SHARED|MAP_ANONYMOUS|MAP_FIXED_NOREPLACE"}
-	fileMaps    = []string{"MAP_PRIVATE|MAP_FIXED", "MAP_SHARED|MAP_FIXED", "MAP_SHARED_VALIDATE|MAP_FIXED", "MAP_PRIVATE", "MAP_SHARED|MAP_FIXED_NOREPLACE"}
+	fileMaps    = []string{"MAP_SHARED|MAP_FIXED", "MAP_PRIVATE|MAP_FIXED", "MAP_SHARED|MAP_FIXED", "MAP_SHARED_VALIDATE|MAP_FIXED", "MAP_PRIVATE", "MAP_SHARED|MAP_FIXED_NOREPLACE"}
 	mremaps     = []string{"0", "MREMAP_MAYMOVE", "MREMAP_MAYMOVE|MREMAP_FIXED"}
 	advice      = []string{"MADV_DONTNEED", "MADV_DONTNEED", "MADV_NORMAL", "MADV_WILLNEED", "MADV_RANDOM", "MADV_SEQUENTIAL"}
 	msyncs      = []string{"MS_SYNC", "MS_ASYNC", "MS_INVALIDATE", "MS_SYNC|MS_INVALIDATE"}
@@ -84,14 +84,22 @@ func (b *Builder) memory(pid int) {
 	}
 	switch call {
 	case 0, 4:
-		x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, b.addr(pid, "addr"), b.length("len"),
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, b.addr(pid, "addr"), b.length("len"),
 			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(anonMaps).Draw(t, "anon flags")))
-	case 1, 3, 6, 9:
+		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store in it") == 0 {
+			x(fmt.Sprintf("memwrite %d %#x %q", pid, uint64(o.Int)+uint64(rapid.IntRange(0, mm.PageSize-1).Draw(t, "offset")), b.memData()))
+		}
+	case 1, 3, 6:
 		x(fmt.Sprintf("memwrite %d %#x %q", pid, b.storeAddr(pid), b.memData()))
+	case 9:
+		x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
 	case 2:
-		x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
 			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(fileMaps).Draw(t, "file flags"),
-			b.regularFd(pid), rapid.IntRange(0, 2).Draw(t, "file page")*mm.PageSize))
+			b.regularFd(pid), b.fileOffset()))
+		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store past the end") == 0 {
+			x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
+		}
 	case 5:
 		x(fmt.Sprintf("munmap %d %#x %d", pid, b.addr(pid, "addr"), b.length("len")))
 	case 7:
@@ -125,7 +133,12 @@ func (b *Builder) memory(pid int) {
 func (b *Builder) storeAddr(pid int) uint64 {
 	if vmas := b.vmas(pid); len(vmas) > 0 && rapid.IntRange(0, 4).Draw(b.t, "in a vma") < 4 {
 		v := rapid.SampledFrom(vmas).Draw(b.t, "vma")
-		return v[0] + uint64(rapid.IntRange(0, int(v[1]-v[0])-1).Draw(b.t, "offset in it"))
+		page := uint64(rapid.IntRange(0, int((v[1]-v[0])/mm.PageSize)-1).Draw(b.t, "page in it"))
+		off := uint64(rapid.IntRange(0, mm.PageSize-1).Draw(b.t, "offset in the page"))
+		if rapid.IntRange(0, 2).Draw(b.t, "near the page's end") == 2 {
+			off = mm.PageSize - 1 - off // rapid draws small numbers more often
+		}
+		return v[0] + page*mm.PageSize + off
 	}
 	return window + uint64(rapid.IntRange(0, windowPages*mm.PageSize-1).Draw(b.t, "offset"))
 }
@@ -145,13 +158,62 @@ func (b *Builder) regularFd(pid int) int {
 	var fds []int
 	if tv := v.Task(pid); tv != nil && tv.FileTable != 0 {
 		for _, d := range v.FileTables[tv.FileTable].Fds {
-			if f := v.Files[d.File]; f.Type == vfs.TypeRegular {
+			// Mostly files open for writing too, so that shared
+			// writable mappings of them succeed,
+			// and files whose end is inside a page, whose last page
+			// has bytes past the end.
+			f := v.Files[d.File]
+			if f.Type == vfs.TypeRegular && (f.Mode&vfs.FMODE_WRITE != 0 && f.Inode.Size%mm.PageSize != 0 || rapid.IntRange(0, 3).Draw(b.t, "other file") == 3) {
 				fds = append(fds, d.Fd)
 			}
 		}
 	}
-	if len(fds) == 0 || rapid.IntRange(0, 4).Draw(b.t, "any fd to map") == 4 {
+	if rapid.IntRange(0, 4).Draw(b.t, "any fd to map") == 4 {
 		return b.fd(pid)
 	}
+	if len(fds) == 0 {
+		// Nothing to map: open a file with a few bytes, short of a
+		// page, so that stores past its end come up.
+		o := b.exec(fmt.Sprintf("open %d %s O_RDWR|O_CREAT 0644", pid, rapid.SampledFrom(paths[:3]).Draw(b.t, "path to map")))
+		if o.Err != nil {
+			return b.fd(pid)
+		}
+		b.exec(fmt.Sprintf("write %d %d %q", pid, o.Int, rapid.StringMatching(`[a-z]{1,40}`).Draw(b.t, "file bytes")))
+		return int(o.Int)
+	}
 	return rapid.SampledFrom(fds).Draw(b.t, "regular fd")
+}
+
+// fileOffset draws where a file mapping starts in its file: mostly at 0,
+// now and then a page or two in (past a short file's end).
+func (b *Builder) fileOffset() int {
+	if rapid.IntRange(0, 3).Draw(b.t, "file offset") < 3 {
+		return 0
+	}
+	return rapid.IntRange(1, 2).Draw(b.t, "file page") * mm.PageSize
+}
+
+// pastEOF draws an address in the last page of a file that pid maps
+// shared, past the file's end, where a store stays in memory only (the
+// page-cache tail a checkpoint must save); any address to store at when
+// pid maps no such page.
+func (b *Builder) pastEOF(pid int) uint64 {
+	v := b.k.View()
+	var addrs []uint64
+	if tv := v.Task(pid); tv != nil && tv.MM != 0 {
+		for _, vma := range v.MMs[tv.MM].VMAs {
+			f := v.Files[vma.File]
+			if vma.File == 0 || !vma.Shared || f.Inode == nil || f.Inode.Size%mm.PageSize == 0 {
+				continue
+			}
+			last := uint64(f.Inode.Size) / mm.PageSize // the page the end is in
+			if last >= vma.PgOff && last < vma.PgOff+(vma.End-vma.Start)/mm.PageSize {
+				addrs = append(addrs, vma.Start+(last-vma.PgOff)*mm.PageSize+uint64(f.Inode.Size)%mm.PageSize)
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return b.storeAddr(pid)
+	}
+	return rapid.SampledFrom(addrs).Draw(b.t, "end of a mapped file") + uint64(rapid.IntRange(0, 64).Draw(b.t, "past it"))
 }
