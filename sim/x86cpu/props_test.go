@@ -2,6 +2,8 @@ package x86cpu
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
@@ -83,12 +85,7 @@ func TestPropSetThenGet(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		s := genState().Draw(t, "s")
 		for _, name := range Names() {
-			var v uint64
-			if name == "mxcsr" {
-				v = uint64(rapid.Uint32().Draw(t, name))
-			} else {
-				v = rapid.Uint64().Draw(t, name)
-			}
+			v := rapid.Uint64().Draw(t, name) >> (64 - Width(name))
 			before := s
 			require.NoError(t, s.Set(name, v))
 			got, err := s.Get(name)
@@ -129,9 +126,11 @@ func TestPropValidateOnlyEINVAL(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	n := Names()
-	assert.Len(t, n, 28)
+	// 27 general registers, mxcsr, 7 more FXSAVE scalars, 8 x87 and 16 XMM
+	// registers in halves, 24 padding words, 8 debug registers.
+	assert.Len(t, n, 27+1+7+2*8+2*16+24+8)
 	assert.Equal(t, "rax", n[0])
-	assert.Equal(t, "mxcsr", n[len(n)-1])
+	assert.Equal(t, "dr7", n[len(n)-1])
 	seen := map[string]bool{}
 	for _, name := range n {
 		assert.False(t, seen[name], "duplicate %s", name)
@@ -148,23 +147,33 @@ func TestNames(t *testing.T) {
 	assert.Equal(t, uint64(0x246), v)
 
 	// Every name reaches the field it says. Diff names fields from the
-	// layout table, independently of the switch behind Set, so the two
-	// tables check each other.
+	// layout table, independently of the table behind Set, so the two
+	// tables check each other; a half of a 128-bit register shows in
+	// Diff's rendering of the whole.
 	diffName := map[string]string{"rflags": "eflags", "mxcsr": "fpu.mxcsr"}
+	zero128 := "0x" + strings.Repeat("0", 32)
 	for _, name := range Names() {
 		var s State
 		require.NoError(t, s.Set(name, 1))
-		want := name
+		want := name + ": 0x0 != 0x1"
 		if d, ok := diffName[name]; ok {
-			want = d
+			want = d + ": 0x0 != 0x1"
 		}
-		assert.Equal(t, []string{want + ": 0x0 != 0x1"}, State{}.Diff(s), name)
+		if whole, half, ok := strings.Cut(name, "."); ok && strings.Contains(half, ".") {
+			reg, lohi, _ := strings.Cut(half, ".")
+			one := "0x" + strings.Repeat("0", 31) + "1"
+			if lohi == "hi" {
+				one = "0x" + strings.Repeat("0", 15) + "1" + strings.Repeat("0", 16)
+			}
+			want = whole + "." + reg + ": " + zero128 + " != " + one
+		}
+		assert.Equal(t, []string{want}, State{}.Diff(s), name)
 	}
 }
 
 func TestSetGetRefuse(t *testing.T) {
 	s := Default()
-	for _, name := range []string{"", "xmm0", "RAX", "eax", "dr7", "mxcsr_mask"} {
+	for _, name := range []string{"", "xmm0", "fpu.xmm0", "fpu.st8.lo", "RAX", "eax", "dr8", "mxcsr_mask"} {
 		err := s.Set(name, 1)
 		require.Error(t, err, name)
 		assert.True(t, errors.Is(err, errno.EINVAL))
@@ -178,5 +187,13 @@ func TestSetGetRefuse(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, errno.EINVAL))
 	assert.Contains(t, err.Error(), "mxcsr 0x100000000")
+	for name, bits := range map[string]int{"fpu.cwd": 16, "fpu.twd": 16, "fpu.mxcsr_mask": 32, "fpu.padding[23]": 32} {
+		err := s.Set(name, 1<<bits)
+		require.Error(t, err, name)
+		assert.True(t, errors.Is(err, errno.EINVAL))
+		assert.Contains(t, err.Error(), fmt.Sprintf("%s %#x: wider than the %d-bit register", name, uint64(1)<<bits, bits))
+		assert.Equal(t, bits, Width(name))
+	}
 	assert.Equal(t, Default(), s, "refused sets change nothing")
+	assert.Equal(t, 0, Width("xmm0"))
 }
