@@ -13,6 +13,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
@@ -22,6 +23,18 @@ import (
 type World struct {
 	K     *kernel.Kernel
 	Lines []string
+	// Limits are the kernel's RLIMIT_NOFILE and nr_open (DiskFrom unset):
+	// a restart of the world's image needs a kernel with the same ones.
+	// The zero value is Linux's defaults.
+	Limits kernel.Config
+}
+
+// NewKernel returns a fresh kernel with the world's limits on a copy of its
+// disk, for restarting its images.
+func (w *World) NewKernel() *kernel.Kernel {
+	cfg := w.Limits
+	cfg.DiskFrom = w.K
+	return kernel.New(cfg)
 }
 
 // Script returns the script that builds the world.
@@ -48,23 +61,44 @@ type Config struct {
 	// of descriptors at once.
 	Large bool
 	// Spread lets tasks leave the tree of pid 1 (a task that exits leaves
-	// its children to init) and lets separate trees open the same FIFOs
-	// and files, so that containers share objects with the outside.
+	// its children to init), spawns other top-level tasks, and lets
+	// separate trees open the same FIFOs and files (and unlink them), so
+	// that containers share objects with the outside.
 	Spread bool
+	// Limits draws small kernel limits (nr_open and RLIMIT_NOFILE of a few
+	// dozen, often equal) and fills file tables up to them, so that worlds
+	// sit exactly at the limits restart checks.
+	Limits bool
 }
 
 // Worlds returns a generator of worlds built through system calls from a
 // task with pid 1: task trees of random shape, clones that share or copy
 // file tables, fs states and address spaces, mappings, pages and stores
-// (gen_memory.go), files opened, dup'd, moved to high numbers and
+// (gen_memory.go), task names of every length up to 15 bytes (and longer
+// ones, cut), files opened, dup'd, moved to high numbers and
 // closed, pipes partly and completely full, FIFOs, unlinked open files,
-// positions, flags, close-on-exec, zombies and random registers. Unless
-// cfg.Spread, every task stays in the tree of pid 1, so the world is one
-// container. No call takes a lock or sets an owner: the refusal properties
-// add those.
+// positions, flags, close-on-exec, zombies, paths of exactly PATH_MAX-1
+// bytes, and registers: every field of the state a checkpoint saves
+// (general registers, selectors including a compat-mode cs, segment bases,
+// the whole FXSAVE area, the debug registers), each within what x86cpu's
+// validation accepts. With cfg.Limits the kernel's limits are small and
+// tables fill up to them. Unless cfg.Spread, every task stays in the tree
+// of pid 1, so the world is one container. No call takes a lock or sets an
+// owner: the refusal properties add those.
 func Worlds(cfg Config) *rapid.Generator[*World] {
 	return rapid.Custom(func(t *rapid.T) *World {
-		w := &World{K: kernel.New(kernel.Config{})}
+		w := &World{}
+		if cfg.Limits {
+			nrOpen := rapid.IntRange(4, 40).Draw(t, "nr_open")
+			noFile := nrOpen
+			if rapid.Bool().Draw(t, "RLIMIT_NOFILE below nr_open") {
+				noFile = rapid.IntRange(3, nrOpen).Draw(t, "RLIMIT_NOFILE")
+			}
+			w.Limits = kernel.Config{NoFile: noFile, NrOpen: nrOpen}
+			// A script cannot set limits: say them, for whoever replays it.
+			w.Lines = append(w.Lines, fmt.Sprintf("# a kernel with RLIMIT_NOFILE %d and nr_open %d (kernel.Config)", noFile, nrOpen))
+		}
+		w.K = kernel.New(w.Limits)
 		b := NewBuilder(t, cfg, w.K, w.Exec)
 		steps := rapid.IntRange(0, cfg.Steps).Draw(t, "steps")
 		for range steps {
@@ -90,7 +124,7 @@ type Builder struct {
 // and a FIFO /q.
 func NewBuilder(t *rapid.T, cfg Config, k *kernel.Kernel, exec func(string) scenario.Outcome) *Builder {
 	b := &Builder{k: k, exec: exec, t: t, cfg: cfg, nextPid: 2}
-	exec("spawn 1 init")
+	exec("spawn 1 " + b.comm())
 	exec("mkdir 1 /d")
 	exec("mkfifo 1 /q")
 	return b
@@ -102,7 +136,22 @@ var (
 	setflFlags = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK", "O_DIRECT", "O_NONBLOCK|O_DIRECT"}
 	pipeFlags  = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
 	cloneFlags = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
+	// comms are task names: short and long, exactly 15 bytes (the most a
+	// name keeps), 16 and more (cut to 15, one in the middle of a UTF-8
+	// character), with spaces, quotes and a NUL (the name ends there).
+	comms = []string{"init", "w", "worker", "fifteen-bytes15", "sixteen-bytes-16", "a name with spaces",
+		`quote"back\slash`, "ünïcødé-ñåmé", "nul\x00after", "0123456789abcdefghij"}
+	// fifoOpenFlags open a FIFO without waiting for a peer.
+	fifoOpenFlags = []string{"O_RDWR", "O_RDONLY|O_NONBLOCK", "O_RDWR|O_NONBLOCK", "O_RDWR|O_APPEND"}
 )
+
+// comm draws a task name, as a quoted script word.
+func (b *Builder) comm() string {
+	if rapid.IntRange(0, 3).Draw(b.t, "random comm") == 0 {
+		return fmt.Sprintf("%q", rapid.StringMatching(`[ -~]{1,20}`).Draw(b.t, "comm"))
+	}
+	return fmt.Sprintf("%q", rapid.SampledFrom(comms).Draw(b.t, "comm"))
+}
 
 // live returns the pids of the tasks that can make calls, in order.
 func (b *Builder) live() []int {
@@ -181,7 +230,7 @@ func (b *Builder) Step() {
 		b.memory(pid)
 		return
 	}
-	switch w := rapid.IntRange(0, 99).Draw(b.t, "call"); {
+	switch w := rapid.IntRange(0, 109).Draw(b.t, "call"); {
 	case w < 14:
 		x(fmt.Sprintf("open %d %s %s 0%o", pid, rapid.SampledFrom(paths).Draw(b.t, "path"),
 			rapid.SampledFrom(openFlags).Draw(b.t, "flags"), rapid.IntRange(0, 0777).Draw(b.t, "mode")))
@@ -194,8 +243,11 @@ func (b *Builder) Step() {
 	case w < 47:
 		x(fmt.Sprintf("read %d %d %d", pid, b.fd(pid), rapid.IntRange(0, 5000).Draw(b.t, "count")))
 	case w < 55:
-		flags := rapid.SampledFrom(cloneFlags).Draw(b.t, "clone flags")
-		x(fmt.Sprintf("clone %d %d %s", pid, b.newPid(), flags))
+		line := fmt.Sprintf("clone %d %d %s", pid, b.newPid(), rapid.SampledFrom(cloneFlags).Draw(b.t, "clone flags"))
+		if rapid.IntRange(0, 2).Draw(b.t, "named") == 0 {
+			line += " " + b.comm()
+		}
+		x(line)
 	case w < 59:
 		x(fmt.Sprintf("dup %d %d", pid, b.fd(pid)))
 	case w < 62:
@@ -219,10 +271,31 @@ func (b *Builder) Step() {
 		b.exitOrWait(pid)
 	case w < 92:
 		x(fmt.Sprintf("chdir %d %s", pid, rapid.SampledFrom([]string{"/", "/d", "/f1", ".."}).Draw(b.t, "dir")))
-	case w < 94:
+	case w < 96:
 		x(fmt.Sprintf("regs %d %s", pid, b.regs()))
-	case w < 97:
+	case w < 99:
 		b.fillPipe(pid)
+	case w < 102:
+		// FIFOs, opened without waiting for a peer: with Spread, by
+		// several trees, each with a file of its own on the one pipe.
+		x(fmt.Sprintf("open %d /q %s", pid, rapid.SampledFrom(fifoOpenFlags).Draw(b.t, "fifo flags")))
+	case w < 103:
+		n := rapid.SampledFrom([]int{PathMax, PathMax, PathMax - 1, rapid.IntRange(300, PathMax).Draw(b.t, "path length")}).Draw(b.t, "deep path")
+		DeepPath(x, pid, n, rapid.Bool().Draw(b.t, "leaf is a directory"))
+	case w < 106:
+		switch {
+		case b.cfg.Spread:
+			// Another tree, which may open what the first one has open.
+			x(fmt.Sprintf("spawn %d %s", b.newPid(), b.comm()))
+		case b.cfg.Limits:
+			b.fillTable(pid)
+		default:
+			x(fmt.Sprintf("open %d /q %s", pid, rapid.SampledFrom(fifoOpenFlags).Draw(b.t, "fifo flags")))
+		}
+	case w < 107:
+		if b.cfg.Limits {
+			b.fillTable(pid)
+		}
 	default:
 		if b.cfg.Large {
 			b.bulk(pid)
@@ -241,6 +314,50 @@ func (b *Builder) socket(pid int) {
 	typ := rapid.SampledFrom([]string{"SOCK_STREAM", "SOCK_DGRAM", "SOCK_SEQPACKET"}).Draw(b.t, "socket type")
 	flags := rapid.SampledFrom([]string{"", " SOCK_NONBLOCK", " SOCK_CLOEXEC", " SOCK_NONBLOCK|SOCK_CLOEXEC"}).Draw(b.t, "socket flags")
 	b.exec(fmt.Sprintf("socketpair %d %s%s", pid, typ, flags))
+}
+
+// PathMax is the longest path a checkpoint saves: PATH_MAX less its NUL.
+const PathMax = vfs.PATH_MAX - 1
+
+// DeepPath makes, below /d, a chain of directories (each name at most
+// NAME_MAX bytes) whose last entry's absolute path is exactly n bytes long,
+// through relative paths from pid's working directory, and leaves pid
+// working in the deepest directory: the last entry is a file opened there
+// or, when leafDir, a directory pid moves into. n of PathMax is the longest
+// path a checkpoint saves; one more, and checkpoint must refuse it.
+func DeepPath(exec func(string) scenario.Outcome, pid, n int, leafDir bool) {
+	if exec(fmt.Sprintf("chdir %d /d", pid)).Err != nil {
+		return
+	}
+	left := n - len("/d")
+	for depth := 0; left > 1+vfs.NAME_MAX; depth++ {
+		// Leave at least "/x" for the last entry.
+		name := strings.Repeat(string(rune('a'+depth%26)), min(vfs.NAME_MAX, left-3))
+		exec(fmt.Sprintf("mkdir %d %s", pid, name))
+		if exec(fmt.Sprintf("chdir %d %s", pid, name)).Err != nil {
+			return
+		}
+		left -= 1 + len(name)
+	}
+	leaf := strings.Repeat("z", left-1)
+	if leafDir {
+		exec(fmt.Sprintf("mkdir %d %s", pid, leaf))
+		exec(fmt.Sprintf("chdir %d %s", pid, leaf))
+		return
+	}
+	exec(fmt.Sprintf("open %d %s O_RDWR|O_CREAT 0644", pid, leaf))
+}
+
+// fillTable opens descriptors in pid's table, dups of one it has, until the
+// kernel refuses one (EMFILE at RLIMIT_NOFILE): with small limits the table
+// then sits exactly at them.
+func (b *Builder) fillTable(pid int) {
+	fd := b.fd(pid)
+	for range b.k.NoFile() + 1 {
+		if b.exec(fmt.Sprintf("dup %d %d", pid, fd)).Err != nil {
+			return
+		}
+	}
 }
 
 // fillPipe writes pages into one of pid's descriptors until the write
@@ -265,9 +382,14 @@ func (b *Builder) newPid() int {
 	return b.nextPid - 1
 }
 
+// highFd draws a target descriptor for dup2 and dup3: a low one, a high
+// one, or the last one RLIMIT_NOFILE allows and the first it refuses.
 func (b *Builder) highFd() int {
-	if rapid.IntRange(0, 5).Draw(b.t, "high") == 0 {
+	switch rapid.IntRange(0, 7).Draw(b.t, "high") {
+	case 0:
 		return rapid.IntRange(100, 9999).Draw(b.t, "high fd")
+	case 1:
+		return b.k.NoFile() - rapid.IntRange(0, 1).Draw(b.t, "at RLIMIT_NOFILE")
 	}
 	return rapid.IntRange(-1, 20).Draw(b.t, "newfd")
 }
@@ -287,23 +409,99 @@ func (b *Builder) exitOrWait(pid int) {
 	}
 }
 
-// regs draws a register state that x86cpu's validation accepts.
+// regs draws a register state that x86cpu's validation accepts, as
+// NAME=VALUE words for a regs line. It sets one or more groups of fields,
+// and between them every field a checkpoint saves comes up: the general
+// registers and flags, the selectors (a compat-mode cs, LDT and TLS data
+// selectors) and segment bases, the x87 state, the SSE state, the FXSAVE
+// area's padding, and the debug registers.
 func (b *Builder) regs() string {
 	var parts []string
-	for _, name := range []string{"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r15"} {
-		if rapid.Bool().Draw(b.t, "set "+name) {
-			parts = append(parts, fmt.Sprintf("%s=%#x", name, rapid.Uint64().Draw(b.t, name)))
+	set := func(name string, v uint64) { parts = append(parts, fmt.Sprintf("%s=%#x", name, v)) }
+	anyValue := func(name string) { set(name, rapid.Uint64().Draw(b.t, name)>>(64-x86cpu.Width(name))) }
+	userAddr := func(name string) { set(name, rapid.Uint64Range(0, x86cpu.TaskSizeMax-1).Draw(b.t, name)) }
+	groups := rapid.IntRange(1, 1<<6-1).Draw(b.t, "register groups")
+	if groups&1 != 0 {
+		for _, name := range []string{"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+			"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15", "orig_rax"} {
+			if rapid.Bool().Draw(b.t, "set "+name) {
+				anyValue(name)
+			}
+		}
+		userAddr("rip")
+		set("rflags", x86cpu.RequiredFlags|rapid.Uint64Range(0, x86cpu.UserFlags).Draw(b.t, "rflags")&x86cpu.UserFlags)
+	}
+	if groups&2 != 0 {
+		set("cs", rapid.SampledFrom([]uint64{x86cpu.UserCS, x86cpu.User32CS}).Draw(b.t, "cs"))
+		for _, name := range []string{"ds", "es", "fs", "gs"} {
+			set(name, b.dataSelector(name))
+		}
+		userAddr("fs_base")
+		userAddr("gs_base")
+	}
+	if groups&4 != 0 {
+		for _, name := range []string{"fpu.cwd", "fpu.swd", "fpu.twd", "fpu.fop", "fpu.rip", "fpu.rdp"} {
+			anyValue(name)
+		}
+		for i := range 8 {
+			anyValue(fmt.Sprintf("fpu.st%d.lo", i))
+			anyValue(fmt.Sprintf("fpu.st%d.hi", i))
 		}
 	}
-	userAddr := func(label string) string {
-		return fmt.Sprintf("%#x", rapid.Uint64Range(0, x86cpu.TaskSizeMax-1).Draw(b.t, label))
+	if groups&8 != 0 {
+		set("mxcsr", uint64(rapid.Uint32Range(0, x86cpu.MXCSRFeatureMask).Draw(b.t, "mxcsr")))
+		for i := range 16 {
+			anyValue(fmt.Sprintf("fpu.xmm%d.lo", i))
+			anyValue(fmt.Sprintf("fpu.xmm%d.hi", i))
+		}
 	}
-	parts = append(parts, "rip="+userAddr("rip"), "rsp="+userAddr("rsp"), "fs_base="+userAddr("fs_base"))
-	flags := x86cpu.RequiredFlags | rapid.Uint64Range(0, x86cpu.UserFlags).Draw(b.t, "rflags")&x86cpu.UserFlags
-	parts = append(parts, fmt.Sprintf("rflags=%#x", flags))
-	parts = append(parts, fmt.Sprintf("mxcsr=%#x", rapid.Uint32Range(0, 0xffff).Draw(b.t, "mxcsr")))
-	parts = append(parts, "gs="+rapid.SampledFrom([]string{"0", "0x2b", "0x63", "0x6b", "0x73"}).Draw(b.t, "gs"))
+	if groups&16 != 0 {
+		for i := range 24 {
+			anyValue(fmt.Sprintf("fpu.padding[%d]", i))
+		}
+	}
+	if groups&32 != 0 {
+		parts = append(parts, b.debugRegs()...)
+	}
 	return strings.Join(parts, " ")
+}
+
+// dataSelector draws what ds, es, fs or gs may hold: null, the user data
+// selector, a TLS selector, or an LDT selector with RPL 3.
+func (b *Builder) dataSelector(name string) uint64 {
+	switch rapid.IntRange(0, 3).Draw(b.t, name+" kind") {
+	case 0:
+		return 0
+	case 1:
+		return x86cpu.UserDS
+	case 2:
+		return uint64(rapid.IntRange(x86cpu.GDTEntryTLSMin, x86cpu.GDTEntryTLSMax).Draw(b.t, name+" TLS entry"))<<3 | 3
+	}
+	return uint64(rapid.IntRange(0, 8191).Draw(b.t, name+" LDT entry"))<<3 | 4 | 3
+}
+
+// debugRegs draws the debug registers as a debugger sets them: four
+// breakpoints, each enabled or not, of kind execute (one byte), write or
+// read/write (1, 2, 4 or 8 bytes), at a user address aligned to its length;
+// DR6 any 32-bit status; DR4 and DR5 zero.
+func (b *Builder) debugRegs() []string {
+	lengths := [4]uint64{1, 2, 8, 4} // by DR7 LEN code
+	var dr7 uint64
+	var parts []string
+	for i := range 4 {
+		rw := rapid.SampledFrom([]uint64{0, 1, 3}).Draw(b.t, "breakpoint kind")
+		lenCode := uint64(0)
+		if rw != 0 {
+			lenCode = rapid.Uint64Range(0, 3).Draw(b.t, "breakpoint length")
+		}
+		enable := rapid.Uint64Range(0, 3).Draw(b.t, "breakpoint enable")
+		dr7 |= enable<<(2*i) | (rw|lenCode<<2)<<(16+4*i)
+		addr := rapid.Uint64Range(0, x86cpu.TaskSizeMax-1).Draw(b.t, "breakpoint address") &^ (lengths[lenCode] - 1)
+		parts = append(parts, fmt.Sprintf("dr%d=%#x", i, addr))
+	}
+	dr7 |= rapid.Uint64Range(0, 3).Draw(b.t, "LE GE") << 8
+	return append(parts, "dr4=0", "dr5=0",
+		fmt.Sprintf("dr6=%#x", rapid.Uint32().Draw(b.t, "dr6")), fmt.Sprintf("dr7=%#x", dr7))
 }
 
 // bulk makes many objects at once: a long line of tasks, a wide family,
