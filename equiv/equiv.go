@@ -3,7 +3,11 @@
 // isomorphism (the same task tree and fd numbers, the same sharing of
 // tables, files, pipes, socket pairs, address spaces, segments and page
 // frames, the same bytes in flight and in memory, registers and reference
-// counts), and lists every difference when it is not.
+// counts), and lists every difference when it is not. Equal compares every
+// field a checkpoint saves (every register of the whole x86cpu state
+// included) and every reference count, those of dentries and inodes too;
+// EqualImages compares two images as the worlds they describe, objects
+// named by a walk rather than by objref.
 //
 // It is a plain package, with no test library in it, so that the ckptsim
 // command (verify, the demo) can use it; the generators of random worlds
@@ -43,6 +47,7 @@ func (e *DiffError) Error() string {
 // nil or a *DiffError.
 func Equal(a, b *kernel.View) error {
 	c := newComparer(a, b)
+	c.whole = true
 	var pa, pb []int
 	for _, t := range a.Tasks {
 		pa = append(pa, t.Pid)
@@ -57,7 +62,7 @@ func Equal(a, b *kernel.View) error {
 			c.tree(pid, true)
 		}
 	}
-	for _, k := range []kref.Kind{kref.File, kref.FileTable, kref.FSState, kref.Pipe, kref.SocketPair, kref.Task, kref.MM, kref.Segment, kref.Frame} {
+	for _, k := range kref.Kinds() {
 		c.same("live "+k.String()+" objects", a.Live.Count(k), b.Live.Count(k))
 	}
 	return c.result()
@@ -81,7 +86,11 @@ func EqualSubtree(a, b *kernel.View, pid int) error {
 // object of b at the same path; meeting either again, elsewhere, the pairing
 // must hold both ways, or sharing differs.
 type comparer struct {
-	a, b  *kernel.View
+	a, b *kernel.View
+	// whole says the views are whole worlds (Equal), not a container in a
+	// larger one: then every reference count is the world's own, those of
+	// linked dentries too.
+	whole bool
 	lines []string
 	pairs map[string]map[uint64]uint64 // kind -> a id -> b id
 	back  map[string]map[uint64]uint64 // kind -> b id -> a id
@@ -210,6 +219,9 @@ func (c *comparer) file(p string, fa, fb kernel.FileView) {
 		c.same(p+" inode size", ia.Size, ib.Size)
 		c.same(p+" inode change counter", ia.Changes, ib.Changes)
 		c.same(p+" inode references", ia.Refs, ib.Refs)
+		if c.whole || fa.Unlinked {
+			c.same(p+" dentry references", ia.DentryRefs, ib.DentryRefs)
+		}
 		if !bytes.Equal(ia.Contents, ib.Contents) {
 			c.diff(p+" contents", short(ia.Contents), short(ib.Contents))
 		}
