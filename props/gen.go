@@ -230,7 +230,7 @@ func (b *Builder) Step() {
 		b.memory(pid)
 		return
 	}
-	switch w := rapid.IntRange(0, 109).Draw(b.t, "call"); {
+	switch w := rapid.IntRange(0, 110).Draw(b.t, "call"); {
 	case w < 14:
 		x(fmt.Sprintf("open %d %s %s 0%o", pid, rapid.SampledFrom(paths).Draw(b.t, "path"),
 			rapid.SampledFrom(openFlags).Draw(b.t, "flags"), rapid.IntRange(0, 0777).Draw(b.t, "mode")))
@@ -284,17 +284,22 @@ func (b *Builder) Step() {
 		DeepPath(x, pid, n, rapid.Bool().Draw(b.t, "leaf is a directory"))
 	case w < 106:
 		switch {
-		case b.cfg.Spread:
+		case b.cfg.Spread && rapid.Bool().Draw(b.t, "spawn"):
 			// Another tree, which may open what the first one has open.
 			x(fmt.Sprintf("spawn %d %s", b.newPid(), b.comm()))
+		case b.cfg.Spread:
+			b.openInTwoTrees()
 		case b.cfg.Limits:
 			b.fillTable(pid)
 		default:
 			x(fmt.Sprintf("open %d /q %s", pid, rapid.SampledFrom(fifoOpenFlags).Draw(b.t, "fifo flags")))
 		}
-	case w < 107:
-		if b.cfg.Limits {
+	case w < 108:
+		switch {
+		case b.cfg.Limits:
 			b.fillTable(pid)
+		case b.cfg.Spread:
+			b.openInTwoTrees()
 		}
 	default:
 		if b.cfg.Large {
@@ -346,6 +351,42 @@ func DeepPath(exec func(string) scenario.Outcome, pid, n int, leafDir bool) {
 		return
 	}
 	exec(fmt.Sprintf("open %d %s O_RDWR|O_CREAT 0644", pid, leaf))
+}
+
+// openInTwoTrees has tasks of two different trees open the same file or
+// FIFO, each a file of its own, and now and then unlinks it: an inode, an
+// unlinked file or a FIFO's pipe that two containers share.
+func (b *Builder) openInTwoTrees() {
+	v := b.k.View()
+	byTree := map[int][]int{}
+	for _, pid := range b.live() {
+		top := pid
+		for v.Task(top).PPid != 0 {
+			top = v.Task(top).PPid
+		}
+		byTree[top] = append(byTree[top], pid)
+	}
+	if len(byTree) < 2 {
+		return
+	}
+	tops := make([]int, 0, len(byTree))
+	for top := range byTree {
+		tops = append(tops, top)
+	}
+	sort.Ints(tops)
+	path := rapid.SampledFrom([]string{"/f1", "/f2", "/d/f3", "/q"}).Draw(b.t, "shared path")
+	flags := "O_RDWR|O_CREAT"
+	if path == "/q" {
+		flags = rapid.SampledFrom(fifoOpenFlags).Draw(b.t, "fifo flags")
+	}
+	var opener int
+	for _, i := range rapid.SliceOfNDistinct(rapid.IntRange(0, len(tops)-1), 2, 2, rapid.ID[int]).Draw(b.t, "trees") {
+		opener = rapid.SampledFrom(byTree[tops[i]]).Draw(b.t, "opener")
+		b.exec(fmt.Sprintf("open %d %s %s 0644", opener, path, flags))
+	}
+	if rapid.Bool().Draw(b.t, "unlink the shared file") {
+		b.exec(fmt.Sprintf("unlink %d %s", opener, path))
+	}
 }
 
 // fillTable opens descriptors in pid's table, dups of one it has, until the

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/mm"
+	"github.com/ckptsim/ckptsim/sim/task"
 )
 
 // The properties of ckptsim. Each runs rapid's default 100 checks under
@@ -31,7 +34,7 @@ func engine(k *kernel.Kernel) *ckpt.Engine { return &ckpt.Engine{Kernel: k, Cloc
 // and then with bulk steps that make hundreds of tasks or thousands of
 // descriptors.
 func smallOrLarge(t *rapid.T) *World {
-	cfg := Config{Steps: 40}
+	cfg := Config{Steps: 40, Limits: rapid.IntRange(0, 3).Draw(t, "small limits") == 0}
 	if rapid.IntRange(0, 9).Draw(t, "large") == 0 {
 		cfg.Large = true
 	}
@@ -47,14 +50,17 @@ func save(k *kernel.Kernel, pid, flags int) ([]byte, error) {
 	return engine(k).Snapshot(pid, flags)
 }
 
-// load restarts an image in a fresh kernel on a copy of k's disk.
-func load(k *kernel.Kernel, img []byte) (*kernel.Kernel, error) {
-	k2, _, err := engine(nil).RestartCopy(k, img, 0)
+// load restarts an image of w in a fresh kernel with w's limits on a copy
+// of its disk.
+func load(w *World, img []byte, flags int) (*kernel.Kernel, error) {
+	k2 := w.NewKernel()
+	_, err := engine(k2).Restart(bytes.NewReader(img), flags)
 	return k2, err
 }
 
 // Property 1: restart(checkpoint(W)) is equivalent to W, and passes the
-// kernel's own consistency check.
+// kernel's own consistency check; with RESTART_FROZEN, every live task of
+// the copy is frozen, as W's were when it was saved.
 func TestRoundTripIsIdentity(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := smallOrLarge(t)
@@ -62,15 +68,21 @@ func TestRoundTripIsIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatalf("checkpoint refused a container: %v\n%s", err, w.Script())
 		}
-		k2, err := load(w.K, img)
+		flags := rapid.SampledFrom([]int{0, ckpt.RESTART_FROZEN}).Draw(t, "restart flags")
+		k2, err := load(w, img, flags)
 		if err != nil {
 			t.Fatalf("restart failed: %v\n%s", err, w.Script())
 		}
 		if err := k2.Check(); err != nil {
 			t.Fatalf("the restored kernel is inconsistent: %v\n%s", err, w.Script())
 		}
+		if flags&ckpt.RESTART_FROZEN != 0 {
+			if err := w.K.Freeze(1); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
-			t.Fatalf("%v\nworld:\n%s", err, w.Script())
+			t.Fatalf("%v\nrestart flags %#x, world:\n%s", err, flags, w.Script())
 		}
 	})
 }
@@ -115,7 +127,8 @@ func TestPagesAreSavedOnce(t *testing.T) {
 
 // Property 2: checkpoint changes nothing: the world, every reference count
 // and the registry of live objects are the same after it, whether it
-// succeeded or was refused.
+// succeeded or was refused (a task of the container left running
+// included).
 func TestCheckpointChangesNothing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := Worlds(Config{Steps: 40, Spread: true}).Draw(t, "world")
@@ -125,9 +138,7 @@ func TestCheckpointChangesNothing(t *testing.T) {
 			pids = append(pids, tv.Pid)
 		}
 		pid := rapid.SampledFrom(pids).Draw(t, "container")
-		if err := w.K.Freeze(pid); err != nil {
-			t.Fatal(err)
-		}
+		freeze(t, w, pid)
 		view, live := w.K.View(), w.K.Registry().Snapshot()
 		_, err := engine(w.K).Checkpoint(pid, &bytes.Buffer{}, rapid.SampledFrom([]int{0, ckpt.CHECKPOINT_SUBTREE}).Draw(t, "flags"))
 		if diff := live.Diff(w.K.Registry().Snapshot()); diff != "" {
@@ -142,18 +153,74 @@ func TestCheckpointChangesNothing(t *testing.T) {
 	})
 }
 
-// refuse sometimes makes a world that a checkpoint must refuse: a file that
-// holds a lock or has an owner.
-func refuse(t *rapid.T, w *World) {
-	pid := rapid.SampledFrom(liveOf(w.K)).Draw(t, "refusing pid")
-	switch rapid.IntRange(0, 3).Draw(t, "refusal") {
-	case 0:
-		w.Exec(fmt.Sprintf("flock %d %d LOCK_SH|LOCK_NB", pid, anyFd(t, w.K, pid)))
-	case 1:
-		w.Exec(fmt.Sprintf("fcntl %d %d F_SETOWN %d", pid, anyFd(t, w.K, pid), pid))
+// freeze freezes the container rooted at pid for a checkpoint, as the
+// freezer does, after perhaps freezing one of its tasks on its own first;
+// now and then it leaves one task of the container other than the root
+// running (thawed), which checkpoint must refuse with EBUSY.
+func freeze(t *rapid.T, w *World, pid int) {
+	var inside []int
+	var walk func(int)
+	walk = func(p int) {
+		tv := w.K.View().Task(p)
+		if tv == nil {
+			return
+		}
+		if p != pid && tv.FileTable != 0 {
+			inside = append(inside, p)
+		}
+		for _, c := range tv.Children {
+			walk(c)
+		}
+	}
+	walk(pid)
+	if len(inside) > 0 && rapid.IntRange(0, 3).Draw(t, "freeze a task first") == 0 {
+		if err := w.K.Freeze(rapid.SampledFrom(inside).Draw(t, "frozen first")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.K.Freeze(pid); err != nil {
+		t.Fatal(err)
+	}
+	if len(inside) > 0 && rapid.IntRange(0, 5).Draw(t, "leave a task running") == 0 {
+		if err := w.K.Thaw(rapid.SampledFrom(inside).Draw(t, "running")); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
+// refuse sometimes makes a world that a checkpoint must refuse, or one
+// that looks as if it might: a file that holds a lock; a file whose owner
+// is a live task, a zombie, a process group (F_SETOWN of a negative pid),
+// or a task that exited and was reaped (F_GETOWN then reads 0, and
+// checkpoint must judge the owner as the kernel reports it); a path one or
+// two bytes longer than PATH_MAX-1 (ENAMETOOLONG).
+func refuse(t *rapid.T, w *World) {
+	live := liveOf(w.K)
+	pid := rapid.SampledFrom(live).Draw(t, "refusing pid")
+	fd := func() int { return anyFd(t, w.K, pid) }
+	switch rapid.IntRange(0, 8).Draw(t, "refusal") {
+	case 0:
+		w.Exec(fmt.Sprintf("flock %d %d LOCK_SH|LOCK_NB", pid, fd()))
+	case 1:
+		w.Exec(fmt.Sprintf("fcntl %d %d F_SETOWN %d", pid, fd(), rapid.SampledFrom(live).Draw(t, "owner")))
+	case 2:
+		w.Exec(fmt.Sprintf("fcntl %d %d F_SETOWN -%d", pid, fd(), rapid.SampledFrom(live).Draw(t, "owner group")))
+	case 3:
+		// A child that owns the file, then exits: a zombie owner, or a
+		// reaped one.
+		child := 90000 + rapid.IntRange(0, 99).Draw(t, "owner child")
+		if w.Exec(fmt.Sprintf("fork %d %d", pid, child)).Err != nil {
+			return
+		}
+		w.Exec(fmt.Sprintf("fcntl %d %d F_SETOWN %d", pid, fd(), child))
+		w.Exec(fmt.Sprintf("exit %d 0", child))
+		if rapid.Bool().Draw(t, "reap the owner") {
+			w.Exec(fmt.Sprintf("wait %d %d", pid, child))
+		}
+	case 4:
+		DeepPath(w.Exec, pid, PathMax+rapid.IntRange(1, 2).Draw(t, "bytes over"), rapid.Bool().Draw(t, "leaf is a directory"))
+	}
+}
 func liveOf(k *kernel.Kernel) []int {
 	var out []int
 	for _, tv := range k.View().Tasks {
@@ -182,7 +249,7 @@ func TestCheckpointIsAFixpoint(t *testing.T) {
 		if err != nil {
 			t.Fatalf("checkpoint: %v\n%s", err, w.Script())
 		}
-		k2, err := load(w.K, img)
+		k2, err := load(w, img, 0)
 		if err != nil {
 			t.Fatalf("restart: %v\n%s", err, w.Script())
 		}
@@ -232,7 +299,7 @@ func TestMigrationIsInvisible(t *testing.T) {
 				if err != nil {
 					t.Fatalf("checkpoint: %v\nscript:\n%s", err, scriptText(script))
 				}
-				k2, err := load(mig.K, img)
+				k2, _, err := engine(nil).RestartCopy(mig.K, img, 0)
 				if err != nil {
 					t.Fatalf("restart: %v\nscript:\n%s", err, scriptText(script))
 				}
@@ -258,24 +325,22 @@ func scriptText(lines []string) string {
 }
 
 // Property 5: refusals are exact and clean. A container is refused with
-// EBUSY exactly when it shares a file table, fs state, file, pipe or
-// unlinked file with a task outside it (the model below says which, from
-// the view), with EBADF when one of its files holds a lock, with EBUSY when
-// one has an owner; otherwise it is saved. Either way nothing leaks.
+// EBUSY when one of its live tasks is not frozen; then with EBUSY exactly
+// when it shares a file table, fs state, file, pipe or unlinked file with
+// a task outside it (the model below says which, from the view); then, in
+// the order checkpoint meets them, with EBADF for a file that holds a
+// lock, EBUSY for one with an owner (as F_GETOWN reports it) and
+// ENAMETOOLONG for a path longer than PATH_MAX-1; otherwise it is saved.
+// Either way nothing leaks.
 func TestRefusalsAreExact(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := Worlds(Config{Steps: 40, Spread: true}).Draw(t, "world")
 		refuse(t, w)
+		pid := rapid.SampledFrom(liveOf(w.K)).Draw(t, "container")
+		freeze(t, w, pid)
 		v := w.K.View()
-		var pids []int
-		for _, tv := range v.Tasks {
-			if tv.FileTable != 0 {
-				pids = append(pids, tv.Pid)
-			}
-		}
-		pid := rapid.SampledFrom(pids).Draw(t, "container")
 		live := w.K.Registry().Snapshot()
-		_, err := save(w.K, pid, 0)
+		_, err := engine(w.K).Checkpoint(pid, &bytes.Buffer{}, 0)
 		want, why := expectedRefusal(v, pid)
 		switch {
 		case want == 0 && err != nil:
@@ -290,23 +355,87 @@ func TestRefusalsAreExact(t *testing.T) {
 }
 
 // expectedRefusal says, from a view, how a checkpoint of the container
-// rooted at pid must end: with a leak (EBUSY), a lock (EBADF), an owner
-// (EBUSY), or not refused (0); files reached through mappings count as
-// those reached through descriptors. Leaks come first, as the engine's collect
-// pass runs before anything is saved. It is a model of leak detection
-// written from the view, independent of the engine's object hash.
+// rooted at pid must end: refused because a task is running (EBUSY), with
+// a leak (EBUSY), a lock (EBADF), an owner (EBUSY) or a path too long
+// (ENAMETOOLONG), or not refused (0); files reached through mappings count
+// as those reached through descriptors. Running tasks come first, then
+// leaks, as the engine's collect pass runs before anything is saved; the
+// others in the order the image is written: tasks in preorder, each task's
+// file table (its descriptors in order) before its fs state, each object's
+// path at its first encounter, then the files only mappings reach. It is a
+// model written from the view, independent of the engine's object hash.
 func expectedRefusal(v *View, pid int) (errno.Errno, string) {
-	inside := map[int]bool{}
+	var order []int // the container's tasks, in preorder
 	var walk func(int)
 	walk = func(p int) {
-		inside[p] = true
+		order = append(order, p)
 		for _, c := range v.Task(p).Children {
 			walk(c)
 		}
 	}
 	walk(pid)
+	for _, p := range order {
+		if v.Task(p).State == task.Running {
+			return errno.EBUSY, fmt.Sprintf("pid %d is running", p)
+		}
+	}
+	if why := leaks(v, order); why != "" {
+		return errno.EBUSY, why
+	}
+	refused := func(f kernel.FileView, first bool) (errno.Errno, string) {
+		switch {
+		case f.Lock != 0:
+			return errno.EBADF, fmt.Sprintf("file %d holds a lock", f.ID)
+		case f.Owner != 0:
+			return errno.EBUSY, fmt.Sprintf("file %d has owner %d", f.ID, f.Owner)
+		case first && len(f.Path) > PathMax:
+			return errno.ENAMETOOLONG, fmt.Sprintf("file %d has a %d-byte path", f.ID, len(f.Path))
+		}
+		return 0, ""
+	}
+	tables, fss, files := map[uint64]bool{}, map[uint64]bool{}, map[uint64]bool{}
+	for _, p := range order {
+		tv := v.Task(p)
+		if tv.FileTable == 0 {
+			continue
+		}
+		if !tables[tv.FileTable] {
+			tables[tv.FileTable] = true
+			for _, d := range v.FileTables[tv.FileTable].Fds {
+				if e, why := refused(v.Files[d.File], !files[d.File]); e != 0 {
+					return e, fmt.Sprintf("pid %d fd %d: %s", p, d.Fd, why)
+				}
+				files[d.File] = true
+			}
+		}
+		if fs := v.FSStates[tv.FS]; !fss[tv.FS] {
+			fss[tv.FS] = true
+			if len(fs.Root) > PathMax || len(fs.Cwd) > PathMax {
+				return errno.ENAMETOOLONG, fmt.Sprintf("pid %d works in a %d-byte path", p, len(fs.Cwd))
+			}
+		}
+	}
+	for _, p := range order {
+		if tv := v.Task(p); tv.MM != 0 {
+			for _, vma := range v.MMs[tv.MM].VMAs {
+				if vma.File != 0 {
+					if e, why := refused(v.Files[vma.File], !files[vma.File]); e != 0 {
+						return e, fmt.Sprintf("pid %d, a mapping: %s", p, why)
+					}
+					files[vma.File] = true
+				}
+			}
+		}
+	}
+	return 0, ""
+}
+
+// leaks is leak detection's model: it counts the references the
+// container's tasks hold to each shared object, through descriptors and
+// mappings, and names those that have more references in all.
+func leaks(v *View, order []int) string {
 	tables, fss, mms := map[uint64]int64{}, map[uint64]int64{}, map[uint64]int64{}
-	for p := range inside {
+	for _, p := range order {
 		if tv := v.Task(p); tv.FileTable != 0 {
 			tables[tv.FileTable]++
 			fss[tv.FS]++
@@ -347,11 +476,11 @@ func expectedRefusal(v *View, pid int) (errno.Errno, string) {
 			ghostRefs[f.Inode.Ino] = f.Inode.DentryRefs
 		}
 	}
-	var leaks []string
+	var out []string
 	check := func(kind string, counted map[uint64]int64, refs func(uint64) int64) {
 		for id, n := range counted {
 			if refs(id) != n {
-				leaks = append(leaks, fmt.Sprintf("%s %d: %d refs, %d inside", kind, id, refs(id), n))
+				out = append(out, fmt.Sprintf("%s %d: %d refs, %d inside", kind, id, refs(id), n))
 			}
 		}
 	}
@@ -363,19 +492,8 @@ func expectedRefusal(v *View, pid int) (errno.Errno, string) {
 	check("mm", mms, func(id uint64) int64 { return v.MMs[id].Refs })
 	check("segment", segments, func(id uint64) int64 { return v.Segments[id].Refs })
 	check("ghost", ghosts, func(ino uint64) int64 { return ghostRefs[ino] })
-	if len(leaks) > 0 {
-		sort.Strings(leaks)
-		return errno.EBUSY, fmt.Sprint(leaks)
-	}
-	for id := range files {
-		if v.Files[id].Lock != 0 {
-			return errno.EBADF, fmt.Sprintf("file %d holds a lock", id)
-		}
-		if v.Files[id].Owner != 0 {
-			return errno.EBUSY, fmt.Sprintf("file %d has an owner", id)
-		}
-	}
-	return 0, ""
+	sort.Strings(out)
+	return strings.Join(out, "; ")
 }
 
 // View is the kernel's view, named here for the model's signature.
@@ -384,9 +502,12 @@ type View = kernel.View
 // Property 6: restart is all or nothing. Restart of a truncated image, or
 // of one with bytes changed (and the checksum recomputed, to get past it),
 // either fails, wrapping an errno, with the live-object registry as it was,
-// or yields a world that passes the kernel's own consistency check. It never
-// panics (a panic fails the check by itself).
+// or yields a world that passes the kernel's own consistency check and is
+// the world the image describes: checkpointed again with the image's clock
+// and flags, it gives the image back (SameImage). It never panics (a panic
+// fails the check by itself).
 func TestRestartIsAllOrNothing(t *testing.T) {
+	accepted := 0
 	rapid.Check(t, func(t *rapid.T) {
 		w := Worlds(Config{Steps: 25}).Draw(t, "world")
 		img, err := save(w.K, 1, 0)
@@ -431,9 +552,9 @@ func TestRestartIsAllOrNothing(t *testing.T) {
 				bad = image.Encode(recs, true)
 			}
 		}
-		k2 := kernel.New(kernel.Config{DiskFrom: w.K})
+		k2 := w.NewKernel()
 		before := k2.Registry().Snapshot()
-		_, err = engine(k2).Restart(bytes.NewReader(bad), 0)
+		root, err := engine(k2).Restart(bytes.NewReader(bad), rapid.SampledFrom([]int{0, ckpt.RESTART_FROZEN}).Draw(t, "restart flags"))
 		if err != nil {
 			if _, ok := errno.Of(err); !ok {
 				t.Fatalf("restart failed without an errno: %v", err)
@@ -449,5 +570,92 @@ func TestRestartIsAllOrNothing(t *testing.T) {
 		if err := k2.Check(); err != nil {
 			t.Fatalf("restart (%v) left the kernel inconsistent: %v\n%s", err, err, w.Script())
 		}
+		if err != nil {
+			return
+		}
+		accepted++
+		again, err := Reimage(k2, root, bad)
+		if err != nil {
+			t.Fatalf("restart accepted an altered image whose world checkpoint refuses: %v\n%s", err, w.Script())
+		}
+		if err := SameImage(bad, again); err != nil {
+			t.Fatalf("restart accepted an altered image and restored another world: %v\n%s", err, w.Script())
+		}
 	})
+	t.Logf("%d altered images accepted, and each checkpointed back to itself", accepted)
+}
+
+// Property 7: restart's limits are exact. An image restarts in a kernel
+// whose nr_open is at least the descriptors of each of its file tables and
+// whose RLIMIT_NOFILE is above each descriptor, and is refused with EMFILE
+// otherwise, naming the first limit the image's order meets (a table's
+// count before its descriptors). Worlds drawn with small limits sit at
+// them: tables full to RLIMIT_NOFILE, RLIMIT_NOFILE often nr_open.
+func TestRestartLimitsAreExact(t *testing.T) {
+	outcomes := map[string]int{}
+	rapid.Check(t, func(t *rapid.T) {
+		w := Worlds(Config{Steps: 30, Limits: true}).Draw(t, "world")
+		img, err := save(w.K, 1, 0)
+		if err != nil {
+			t.Fatalf("checkpoint: %v\n%s", err, w.Script())
+		}
+		// The largest table and the highest descriptor, and the
+		// tables in the order the image holds them.
+		v := w.K.View()
+		most, highest := 0, -1
+		var tables []uint64
+		seen := map[uint64]bool{}
+		var walk func(int)
+		walk = func(p int) {
+			tv := v.Task(p)
+			if tv.FileTable != 0 && !seen[tv.FileTable] {
+				seen[tv.FileTable] = true
+				tables = append(tables, tv.FileTable)
+				fds := v.FileTables[tv.FileTable].Fds
+				most = max(most, len(fds))
+				if len(fds) > 0 {
+					highest = max(highest, fds[len(fds)-1].Fd)
+				}
+			}
+			for _, c := range tv.Children {
+				walk(c)
+			}
+		}
+		walk(1)
+		nrOpen := rapid.IntRange(max(1, most-1), most+1).Draw(t, "target nr_open")
+		noFile := rapid.IntRange(max(1, highest), highest+2).Draw(t, "target RLIMIT_NOFILE")
+		k2 := kernel.New(kernel.Config{NrOpen: nrOpen, NoFile: noFile, DiskFrom: w.K})
+		noFile = k2.NoFile() // capped at nr_open
+		want := ""
+		for _, id := range tables {
+			fds := v.FileTables[id].Fds
+			if len(fds) > nrOpen {
+				want = fmt.Sprintf("%d descriptors, nr_open is %d", len(fds), nrOpen)
+				break
+			}
+			if i := slices.IndexFunc(fds, func(d kernel.FdView) bool { return d.Fd >= noFile }); i >= 0 {
+				want = fmt.Sprintf("fd %d is beyond RLIMIT_NOFILE %d", fds[i].Fd, noFile)
+				break
+			}
+		}
+		_, err = engine(k2).Restart(bytes.NewReader(img), 0)
+		switch {
+		case want == "":
+			outcomes["accepted"]++
+		case strings.Contains(want, "nr_open"):
+			outcomes["refused at nr_open"]++
+		default:
+			outcomes["refused at RLIMIT_NOFILE"]++
+		}
+		switch {
+		case want == "" && err != nil:
+			t.Fatalf("restart with nr_open %d and RLIMIT_NOFILE %d refused: %v\n%s", nrOpen, noFile, err, w.Script())
+		case want != "" && (!errors.Is(err, errno.EMFILE) || !strings.Contains(err.Error(), want)):
+			t.Fatalf("restart with nr_open %d and RLIMIT_NOFILE %d: got %v, want EMFILE: %s\n%s", nrOpen, noFile, err, want, w.Script())
+		}
+		if err := k2.Check(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("outcomes: %v", outcomes)
 }
