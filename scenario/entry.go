@@ -316,7 +316,7 @@ func (p param) check(a Arg) error {
 			return fmt.Errorf("expected %s, found %s", p.name, echo(a.Text, true))
 		}
 		if _, err := (&x86cpu.State{}).Get(name); err != nil {
-			return fmt.Errorf("unknown register %s (expected one of %s)", echo(name, true), strings.Join(x86cpu.Names(), ", "))
+			return fmt.Errorf("unknown register %s (expected one of %s)", echo(name, true), x86cpu.NameSummary())
 		}
 		_, err := parseReg(value)
 		return wrapArg(param{name: name}, err)

@@ -48,6 +48,14 @@ func Names() []string {
 	return append([]string(nil), names...)
 }
 
+// NameSummary lists the names Set and Get accept in short, numbered
+// families as ranges ("dr0-dr7") and the fpu. prefix said once, for
+// messages about a name that is none of them.
+func NameSummary() string {
+	return "rax rbx rcx rdx rsi rdi rbp rsp r8-r15 rip rflags orig_rax cs ss ds es fs gs fs_base gs_base mxcsr " +
+		"fpu.cwd .swd .twd .fop .rip .rdp .mxcsr_mask .st0.lo-.st7.hi .xmm0.lo-.xmm15.hi .padding[0-23] dr0-dr7"
+}
+
 // field is one named field of a State: its width in bits and how to read and
 // write it.
 type field struct {

@@ -136,6 +136,9 @@ func TestNames(t *testing.T) {
 		assert.False(t, seen[name], "duplicate %s", name)
 		seen[name] = true
 	}
+	for _, name := range []string{"rax", "r8-r15", "gs_base", "mxcsr", "fpu.cwd", ".mxcsr_mask", ".st7.hi", ".xmm15.hi", "[0-23]", "dr0-dr7"} {
+		assert.Contains(t, NameSummary(), name)
+	}
 	n[0] = "clobbered"
 	assert.Equal(t, "rax", Names()[0], "Names returns a copy")
 
