@@ -15,6 +15,7 @@ import (
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/equiv"
+	"github.com/ckptsim/ckptsim/internal/imgedit"
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
@@ -529,10 +530,10 @@ func TestRestartIsAllOrNothing(t *testing.T) {
 		case 3:
 			// Give a shared object the objref of one met before it: an image
 			// no checkpoint writes, which restart must refuse.
-			recs, _ := image.ReadAll(bytes.NewReader(bad))
+			recs, _ := imgedit.Read(bad)
 			var objrefs []*image.Record
 			for _, r := range recs {
-				if r.Type == image.TypeObjref {
+				if imgedit.Is(r, "OBJREF") {
 					objrefs = append(objrefs, r)
 				}
 			}
@@ -540,15 +541,11 @@ func TestRestartIsAllOrNothing(t *testing.T) {
 				return
 			}
 			i := rapid.IntRange(1, len(objrefs)-1).Draw(t, "objref record")
-			var first, dup image.Objref
-			objrefs[rapid.IntRange(0, i-1).Draw(t, "earlier")].Decode(&first)
-			objrefs[i].Decode(&dup)
-			dup.Objref = first.Objref
-			objrefs[i].SetFixed(&dup)
+			imgedit.Set(objrefs[i], "Objref", imgedit.Get(objrefs[rapid.IntRange(0, i-1).Draw(t, "earlier")], "Objref"))
 			bad, mustFail = image.Encode(recs, false), true
 		}
 		if fixCRC {
-			if recs, err := image.ReadAll(bytes.NewReader(bad)); err == nil {
+			if recs, err := imgedit.Read(bad); err == nil {
 				bad = image.Encode(recs, true)
 			}
 		}

@@ -2,14 +2,13 @@ package props
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/equiv"
+	"github.com/ckptsim/ckptsim/internal/imgedit"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
@@ -29,12 +28,9 @@ func Reimage(k *kernel.Kernel, root int, img []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h image.Header
-	if err := recs[0].Decode(&h); err != nil {
-		return nil, err
-	}
-	e := &ckpt.Engine{Kernel: k, Clock: func() time.Time { return time.Unix(0, h.Time) }}
-	return e.Snapshot(root, int(h.Flags))
+	at := time.Unix(0, imgedit.Get(recs[0], "Time"))
+	e := &ckpt.Engine{Kernel: k, Clock: func() time.Time { return at }}
+	return e.Snapshot(root, int(imgedit.Get(recs[0], "Flags")))
 }
 
 // SameImage says whether again, a checkpoint of the world restart built
@@ -79,25 +75,14 @@ func SameImage(img, again []byte) error {
 	return fmt.Errorf("the same world, not the same bytes: %d records, checkpointed as %d", len(a), len(b))
 }
 
-// toTail reads an image's records up to and including its tail record, and
-// not beyond.
+// toTail reads an image's records up to and including its tail record.
 func toTail(img []byte) ([]*image.Record, error) {
-	r := image.NewReader(bytes.NewReader(img))
-	var out []*image.Record
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("the image has no tail")
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, rec)
-		if rec.Type == image.TypeTail {
-			if out[0].Type != image.TypeHeader {
-				return nil, fmt.Errorf("the image does not start with a header")
-			}
-			return out, nil
-		}
+	recs, err := imgedit.Read(img)
+	switch {
+	case len(recs) == 0 || !imgedit.Is(recs[len(recs)-1], "TAIL"):
+		return nil, fmt.Errorf("not a whole image: %v", err)
+	case !imgedit.Is(recs[0], "HEADER"):
+		return nil, fmt.Errorf("the image does not start with a header")
 	}
+	return recs, nil
 }
