@@ -13,6 +13,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/ckpt"
 	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/props"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/vfs"
@@ -255,10 +256,13 @@ func mutate(t *rapid.T, recs []*image.Record) []*image.Record {
 
 // restartFailsCleanly restarts img into k2: a failure must carry an errno
 // and leave k2's registry as it was; either way k2 must pass its own check.
-// It returns the restart's error.
+// A success must restore the world the image describes: checkpointed
+// again, with the image's clock and flags, it gives the image back
+// (props.SameImage), so that a restart that silently repairs or drops what
+// an altered image says fails here. It returns the restart's error.
 func restartFailsCleanly(t *rapid.T, k2 *kernel.Kernel, img []byte) error {
 	before := k2.Registry().Snapshot()
-	_, err := ckpt.New(k2).Restart(bytes.NewReader(img), ckpt.RESTART_FROZEN)
+	root, err := ckpt.New(k2).Restart(bytes.NewReader(img), ckpt.RESTART_FROZEN)
 	if err != nil {
 		_, ok := errno.Of(err)
 		require.True(t, ok, "the error carries no errno: %v", err)
@@ -267,6 +271,11 @@ func restartFailsCleanly(t *rapid.T, k2 *kernel.Kernel, img []byte) error {
 		require.Empty(t, before.Diff(k2.Registry().Snapshot()), "the failed restart changed the kernel: %v", err)
 	}
 	require.NoError(t, k2.Check(), "after restart (err %v)", err)
+	if err == nil {
+		again, err := props.Reimage(k2, root, img)
+		require.NoError(t, err, "the restored container cannot be checkpointed")
+		require.NoError(t, props.SameImage(img, again))
+	}
 	return err
 }
 

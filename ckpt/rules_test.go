@@ -641,3 +641,27 @@ func TestRestartFrozenFreezesEveryTask(t *testing.T) {
 		require.NoError(t, equiv.Equal(want, k2.View()), "restart flags %#x", flags)
 	}
 }
+
+// TestRestartReadsNothingPastTheTail restarts an image followed by more
+// bytes in the same stream (another image, or garbage): restart accepts it,
+// as the format decides, and leaves every byte after the tail unread for
+// whoever reads the stream next.
+func TestRestartReadsNothingPastTheTail(t *testing.T) {
+	k := ruleWorld(t, kernel.Config{}, filesWorld)
+	img, err := (&ckpt.Engine{Kernel: k, Clock: rulesClock}).Snapshot(1, 0)
+	require.NoError(t, err)
+	for name, after := range map[string][]byte{
+		"garbage":       []byte("\xff\x00 not a record"),
+		"another image": img,
+		"a lone header": img[:8],
+	} {
+		t.Run(name, func(t *testing.T) {
+			stream := bytes.NewReader(append(append([]byte(nil), img...), after...))
+			k2 := kernel.New(kernel.Config{DiskFrom: k})
+			_, err := ckpt.New(k2).Restart(stream, 0)
+			require.NoError(t, err)
+			require.Equal(t, len(after), stream.Len(), "restart read past the tail")
+			require.NoError(t, equiv.Equal(k.View(), k2.View()))
+		})
+	}
+}
