@@ -1,0 +1,102 @@
+package image_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	_ "github.com/ckptsim/ckptsim/ckpt" // the record types of every object
+	"github.com/ckptsim/ckptsim/ckpt/image"
+	"github.com/ckptsim/ckptsim/internal/allocs"
+	"github.com/ckptsim/ckptsim/sim/errno"
+)
+
+// readerAllocs bounds what reading an image's records may allocate for n
+// bytes of input: 256 KiB + 16*n. A record's payload is allocated as its
+// bytes arrive, at most 64 KiB ahead of them, so a record that claims 16
+// MiB in a cut image costs what is there (this bound caught a reader that
+// allocated a claimed length up front: 16.8 MB for a 2.7 KB image); each
+// record, 8 bytes at the least, costs its Record and slices besides.
+var readerAllocs = allocs.Bound{Base: 256 << 10, PerByte: 16}
+
+// FuzzReader reads arbitrary bytes as records with image.NewReader, as
+// restart, show, diff and graph do: it must never panic, must allocate
+// within readerAllocs, and each record it returns must fit the framing
+// (a known type, a length within the type's bounds, right after the
+// previous record); it must end with io.EOF exactly at a record boundary,
+// or with an *image.Error (EINVAL) at an offset inside the input.
+//
+//	go test -run XXX -fuzz FuzzReader -fuzztime 5m ./ckpt/image
+//
+// The seeds are the golden images (added at run time) and the inputs kept
+// in testdata/fuzz/FuzzReader.
+func FuzzReader(f *testing.F) {
+	paths, err := filepath.Glob(filepath.Join("..", "..", "golden", "testdata", "golden", "*.ckpt"))
+	require.NoError(f, err)
+	require.NotEmpty(f, paths)
+	for _, p := range paths {
+		img, err := os.ReadFile(p)
+		require.NoError(f, err)
+		f.Add(img)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var recs []*image.Record
+		var end error
+		readerAllocs.Within(t, "reading records", len(data), func() { recs, end = readAll(data) })
+		var off int64
+		for _, r := range recs {
+			s := image.SpecOf(r.Type)
+			payload := len(r.Fixed) + len(r.Tail)
+			switch {
+			case s == nil:
+				t.Fatalf("record at %d of unknown type %d returned", r.Offset, r.Type)
+			case r.Offset != off:
+				t.Fatalf("record at %d, the previous one ended at %d", r.Offset, off)
+			case len(r.Fixed) != s.FixedSize():
+				t.Fatalf("%v record at %d with a %d-byte fixed part, not %d", r.Type, r.Offset, len(r.Fixed), s.FixedSize())
+			case len(r.Tail) < s.Tail.Min || len(r.Tail) > s.Tail.Max:
+				t.Fatalf("%v record at %d with a %d-byte tail, allowed %d..%d", r.Type, r.Offset, len(r.Tail), s.Tail.Min, s.Tail.Max)
+			case r.End() != r.Offset+image.RecordSize(payload):
+				t.Fatalf("%v record at %d ends at %d", r.Type, r.Offset, r.End())
+			}
+			off = r.End()
+		}
+		if off > int64(len(data)) {
+			t.Fatalf("records end at %d, past the input's %d bytes", off, len(data))
+		}
+		if end == io.EOF {
+			if off != int64(len(data)) {
+				t.Fatalf("io.EOF at %d, inside the input's %d bytes", off, len(data))
+			}
+			return
+		}
+		var ie *image.Error
+		if !errors.As(end, &ie) || !errors.Is(end, errno.EINVAL) {
+			t.Fatalf("reading stopped with %v, not an image error", end)
+		}
+		if ie.Offset != off {
+			t.Fatalf("the error is at %d, the last record ended at %d: %v", ie.Offset, off, end)
+		}
+		if len(end.Error()) > 300 {
+			t.Fatalf("an error of %d bytes: %.300s", len(end.Error()), end)
+		}
+	})
+}
+
+// readAll reads every record of data, and the error that ended the reading.
+func readAll(data []byte) ([]*image.Record, error) {
+	r := image.NewReader(bytes.NewReader(data))
+	var out []*image.Record
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rec)
+	}
+}
