@@ -187,8 +187,8 @@ func TestEqualImages(t *testing.T) {
 	for _, tc := range []struct {
 		name, lines, want string
 	}{
-		{"comm", "clone 1 4 x", `task 3: Pid=4 PPid=1 State=0 ExitCode=0 Comm="x"`},
-		{"register", "regs 3 fpu.st2.hi=0x4000", "task 2 registers: fpu.st2"},
+		{"comm", "clone 1 4 x", `TREE 0: Tasks=3 Pad=0 != Tasks=4 Pad=0`},
+		{"register", "regs 3 fpu.st2.hi=0x4000", "REGS 2: fpu.st2"},
 		{"debug register", "regs 3 dr6=1", "dr6"},
 		{"close-on-exec", "fcntl 1 0 F_SETFD FD_CLOEXEC", "CloseOnExec=1"},
 		{"position", "lseek 1 0 1 SEEK_SET", "Pos=1"},
