@@ -1,7 +1,7 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props mutants golden compat format-change bench
+.PHONY: test race lint ci props fuzz mutants golden compat format-change bench
 
 test:
 	$(GO) test ./...
@@ -25,6 +25,22 @@ RAPID_PKGS = $(sort $(foreach f,$(shell grep -rl --include='*_test.go' 'pgregory
 # (go test ./... runs each 100 times).
 props:
 	$(GO) test $(RAPID_PKGS) -count=1 -rapid.checks=10000 -timeout 60m
+
+# The native fuzz targets, each for FUZZTIME (go test -fuzz runs one
+# target per invocation), then the complete sweep of every bit flip and
+# prefix of five golden images. A crash the fuzzer finds is written under
+# the package's testdata/fuzz/TARGET/, where go test replays it from then
+# on. Set CKPTSIM_ALLOC_LOG=FILE to collect each target's worst allocation
+# (bytes allocated per input byte).
+FUZZTIME ?= 1m
+FUZZ_TARGETS = ./ckpt:FuzzRestart ./ckpt/image:FuzzReader ./inspect:FuzzEncode ./scenario:FuzzParse
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
+	done
+	$(GO) test ./ckpt -run '^TestSweepGoldenImages$$' -count=1 -v -timeout 60m -sweep.full
 
 # Deliberate engine bugs, each in a scratch copy of the tree: the tests must
 # fail on every one. Prints how many were killed.

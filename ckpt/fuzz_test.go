@@ -35,8 +35,10 @@ import (
 //
 //	go test -run XXX -fuzz FuzzRestart -fuzztime 5m ./ckpt
 //
-// The seeds are every golden image on its own disk (added at run time, so
-// they follow the format) and the inputs kept in testdata/fuzz/FuzzRestart.
+// The seeds are every golden image, and every image kept of an older
+// format version (golden/testdata/compat), each on its own disk (added at
+// run time, so they follow the format), and the inputs kept in
+// testdata/fuzz/FuzzRestart.
 
 // goldenDisk is a golden image and the kernel it was taken in.
 type goldenDisk struct {
@@ -46,7 +48,33 @@ type goldenDisk struct {
 }
 
 var goldenDisks = sync.OnceValues(func() ([]goldenDisk, error) {
-	dir := filepath.Join("..", "examples", "scenarios")
+	golden, err := scriptDisks(filepath.Join("..", "examples", "scenarios"), "", nil)
+	if err != nil {
+		return nil, err
+	}
+	// The images kept of older format versions, each on the disk its
+	// script built, for the reader's conversions.
+	versions, err := filepath.Glob(filepath.Join("..", "golden", "testdata", "compat", "*"))
+	if err != nil {
+		return nil, err
+	}
+	for _, dir := range versions {
+		old, err := scriptDisks(dir, filepath.Base(dir)+"/", func(name string) ([]byte, error) {
+			return os.ReadFile(filepath.Join(dir, name))
+		})
+		if err != nil {
+			return nil, err
+		}
+		golden = append(golden, old...)
+	}
+	return golden, nil
+})
+
+// scriptDisks runs every script of dir and returns, for each checkpoint it
+// takes, the image and a copy of the disk at that moment, named prefix +
+// the image's name. stored, when not nil, gives the image kept under that
+// name instead of the one the running code makes.
+func scriptDisks(dir, prefix string, stored func(name string) ([]byte, error)) ([]goldenDisk, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.scn"))
 	if err != nil {
 		return nil, err
@@ -58,8 +86,15 @@ var goldenDisks = sync.OnceValues(func() ([]goldenDisk, error) {
 			return nil, err
 		}
 		err = golden.Run(s, strings.TrimSuffix(filepath.Base(p), ".scn"), func(c golden.Checkpoint) error {
+			img := c.Data
+			if stored != nil {
+				var err error
+				if img, err = stored(c.Name); err != nil {
+					return err
+				}
+			}
 			// The disk as the checkpoint saw it: the script goes on.
-			byName[c.Name] = goldenDisk{name: c.Name, img: c.Data, k: kernel.New(kernel.Config{DiskFrom: c.Kernel})}
+			byName[prefix+c.Name] = goldenDisk{name: prefix + c.Name, img: img, k: kernel.New(kernel.Config{DiskFrom: c.Kernel})}
 			return nil
 		})
 		if err != nil {
@@ -71,7 +106,7 @@ var goldenDisks = sync.OnceValues(func() ([]goldenDisk, error) {
 		out = append(out, byName[name])
 	}
 	return out, nil
-})
+}
 
 func disks(t testing.TB) []goldenDisk {
 	t.Helper()
@@ -162,17 +197,22 @@ func FuzzRestart(f *testing.F) {
 }
 
 // TestFuzzCorpusDisks makes sure the fuzz target starts where it should:
-// every golden image restarts on its own disk and checkpoints back to
-// itself, and each is one the golden directory holds.
+// every golden image, and every image kept of an older format version,
+// restarts on its own disk and checkpoints back to itself, and each golden
+// one is the image the golden directory holds.
 func TestFuzzCorpusDisks(t *testing.T) {
 	ds := disks(t)
 	stored, err := filepath.Glob(filepath.Join("..", "golden", "testdata", "golden", "*.ckpt"))
 	require.NoError(t, err)
-	require.Len(t, ds, len(stored), "one disk for each golden image")
+	kept, err := filepath.Glob(filepath.Join("..", "golden", "testdata", "compat", "*", "*.ckpt"))
+	require.NoError(t, err)
+	require.Len(t, ds, len(stored)+len(kept), "one disk for each golden and each kept image")
 	for _, d := range ds {
-		want, err := os.ReadFile(filepath.Join("..", "golden", "testdata", "golden", d.name))
-		require.NoError(t, err)
-		require.Equal(t, want, d.img, "%s is not its golden image", d.name)
+		if !strings.Contains(d.name, "/") {
+			want, err := os.ReadFile(filepath.Join("..", "golden", "testdata", "golden", d.name))
+			require.NoError(t, err)
+			require.Equal(t, want, d.img, "%s is not its golden image", d.name)
+		}
 		require.True(t, restartChecked(t, d.k, d.img), "%s does not restart on its disk", d.name)
 	}
 }

@@ -37,22 +37,24 @@ func Reimage(k *kernel.Kernel, root int, img []byte) ([]byte, error) {
 // from img (Reimage), is img. It compares two ways:
 //
 //   - As worlds (equiv.EqualImages): every field of every task and object,
-//     objects named by a walk of the tree rather than by objref. This holds
-//     for any image restart accepts that describes its world faithfully,
-//     canonical or not.
+//     objects named by a walk rather than by objref. This holds for any
+//     image restart accepts that describes its world faithfully, canonical
+//     or not, and it says what differs when the bytes do.
 //   - As bytes, up to img's tail: restart refuses an image that is not
 //     canonical (objrefs out of first-encounter order, an object nothing
 //     refers to), and the checkpoint of a world is canonical, so the two
-//     must be the same bytes. The header is the one exception: it holds the
-//     checkpointing kernel's uts strings, which restart does not read, so
-//     again's header is replaced by img's before comparing. Bytes after
-//     img's tail are not part of the image: restart never reads past it.
+//     must be the same bytes.
+//
+// Where the bytes cannot be the same, again is first made what img's
+// writer would have written: its header is replaced by img's (the header
+// holds the checkpointing kernel's uts strings, which restart does not
+// read, and img's format version), and, when img is of an older minor
+// version, again loses the stream records of types img has none of (the
+// PIDNS record of 1.1, which a 1.0 image lacks). Bytes after img's tail
+// are not part of the image: restart never reads past it.
 //
 // It returns nil, or an error saying where the two differ.
 func SameImage(img, again []byte) error {
-	if err := equiv.EqualImages(img, again); err != nil {
-		return fmt.Errorf("the restored world checkpoints as another world: %w", err)
-	}
 	a, err := toTail(img)
 	if err != nil {
 		return err
@@ -61,8 +63,14 @@ func SameImage(img, again []byte) error {
 	if err != nil {
 		return fmt.Errorf("the second checkpoint: %w", err)
 	}
+	if imgedit.Get(a[0], "Major") == imgedit.Get(b[0], "Major") && imgedit.Get(a[0], "Minor") < imgedit.Get(b[0], "Minor") {
+		b = olderMinor(b, a)
+	}
 	b[0] = a[0]
 	want, got := image.Encode(a, false), image.Encode(b, true)
+	if err := equiv.EqualImages(want, got); err != nil {
+		return fmt.Errorf("the restored world checkpoints as another world: %w", err)
+	}
 	if bytes.Equal(want, got) {
 		return nil
 	}
@@ -73,6 +81,23 @@ func SameImage(img, again []byte) error {
 		}
 	}
 	return fmt.Errorf("the same world, not the same bytes: %d records, checkpointed as %d", len(a), len(b))
+}
+
+// olderMinor drops from recs the records of the stream itself (not of an
+// object's state) whose type old has none of: what a newer minor version
+// added to the stream.
+func olderMinor(recs, old []*image.Record) []*image.Record {
+	has := map[image.Type]bool{}
+	for _, r := range old {
+		has[r.Type] = true
+	}
+	var out []*image.Record
+	for _, r := range recs {
+		if has[r.Type] || image.SpecOf(r.Type).Object != 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // toTail reads an image's records up to and including its tail record.
