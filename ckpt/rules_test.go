@@ -167,8 +167,11 @@ type restartCase struct {
 	root   int            // the container's root; 0 for pid 1
 	target *kernel.Config // the restarting kernel's limits, when not cfg's
 	edit   func(t *testing.T, recs []*image.Record) []*image.Record
-	errno  errno.Errno
-	msg    string
+	// raw edits the encoded image, checksum recomputed, for what records
+	// cannot say (their padding); it returns the bytes to restart.
+	raw   func(t *testing.T, img []byte) []byte
+	errno errno.Errno
+	msg   string
 }
 
 func (c restartCase) run(t *testing.T) {
@@ -185,7 +188,11 @@ func (c restartCase) run(t *testing.T) {
 	if c.target != nil {
 		target = *c.target
 	}
-	err := restartRule(t, k, target, image.Encode(recs, true))
+	img := image.Encode(recs, true)
+	if c.raw != nil {
+		img = c.raw(t, img)
+	}
+	err := restartRule(t, k, target, img)
 	if c.errno == 0 {
 		require.NoError(t, err, "the image at the rule's boundary is refused")
 		return
@@ -441,16 +448,36 @@ func restartRules(t *testing.T) []restartCase {
 			edit: ruleSet("HEADER", 0, nil, map[string]int64{"Flags": ckpt.CHECKPOINT_SUBTREE})},
 		{rule: "header: known checkpoint flags", what: "the lowest unknown flag", script: "spawn 1\n",
 			edit: ruleSet("HEADER", 0, nil, map[string]int64{"Flags": 2}), errno: errno.EINVAL, msg: "unknown checkpoint flags 0x2"},
-		{rule: "record: zero padding", what: "a padding byte not zero", script: "spawn 1 ab\n",
+		{rule: "record: zero padding", what: "a padding byte not zero", script: "spawn 1\n",
+			raw: func(t *testing.T, img []byte) []byte {
+				// The FS record of "/" and "/" is 8+2 bytes, padded with 6.
+				recs, err := imgedit.Read(img)
+				require.NoError(t, err)
+				fs := ruleRec(t, recs, "FS", 0, nil)
+				img[fs.End()-1] = 1
+				recs, err = image.ReadAll(bytes.NewReader(img[:fs.End()]))
+				require.Error(t, err, "the reader takes the altered padding")
+				return img
+			},
+			errno: errno.EINVAL, msg: "FS record: padding is not zero"},
+		{rule: "pid namespace: the last pid below pid_max", what: "pid_max-1", script: "spawn 0\n", target: &kernel.Config{PidMax: 2}},
+		{rule: "pid namespace: the last pid below pid_max", what: "pid_max", script: "spawn 0\n", target: &kernel.Config{PidMax: 2},
+			edit: ruleSet("PIDNS", 0, nil, map[string]int64{"LastPid": 2}), errno: errno.EINVAL, msg: "last pid 2, pid_max is 2"},
+		{rule: "directory: still a directory", what: "a regular file in its place", script: filesWorld,
 			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
-				// An FS tail of "/" and "/" is padded with six zeros;
-				// its last byte, seen as padding, is the first not zero.
-				r := ruleRec(t, recs, "FS", 0, nil)
-				r.Tail = append(r.Tail, 0)
-				imgedit.Set(r, "CwdLen", 1)
+				ruleRec(t, recs, "FILE", 0, map[string]int64{"FileType": ftDir}).Tail = []byte("/d/f")
 				return recs
 			},
-			errno: errno.EINVAL, msg: "paths of 1 and 1 bytes in a 3-byte tail"},
+			errno: errno.ESTALE, msg: "/d/f: no longer a directory"},
+		{rule: "ghost: a name of at most NAME_MAX bytes", what: "256 bytes",
+			script: "spawn 1\nopen 1 " + strings.Repeat("n", 255) + " O_RDWR|O_CREAT 0600\nunlink 1 " + strings.Repeat("n", 255) + "\n",
+			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
+				g := ruleRec(t, recs, "GHOST", 0, nil)
+				g.Tail = append([]byte("/n"), g.Tail[1:]...)
+				imgedit.Set(g, "PathLen", 257)
+				return recs
+			},
+			errno: errno.EINVAL, msg: "ghost name"},
 	}
 }
 
