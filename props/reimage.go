@@ -21,16 +21,18 @@ import (
 // of worlds made by the same restart would both pass.
 
 // Reimage checkpoints the container rooted at root in k, which restart
-// built from img, with img's clock (its header's time) and checkpoint
-// flags, freezing it for the checkpoint and thawing it afterwards.
+// built from img, with img's clock (its header's time), checkpoint flags
+// and compression, freezing it for the checkpoint and thawing it
+// afterwards.
 func Reimage(k *kernel.Kernel, root int, img []byte) ([]byte, error) {
 	recs, err := toTail(img)
 	if err != nil {
 		return nil, err
 	}
 	at := time.Unix(0, imgedit.Get(recs[0], "Time"))
-	e := &ckpt.Engine{Kernel: k, Clock: func() time.Time { return at }}
-	return e.Snapshot(root, int(imgedit.Get(recs[0], "Flags")))
+	flags := imgedit.Get(recs[0], "Flags")
+	e := &ckpt.Engine{Kernel: k, Clock: func() time.Time { return at }, Compress: flags&image.FlagZstd != 0}
+	return e.Snapshot(root, int(flags&^image.FlagZstd))
 }
 
 // SameImage says whether again, a checkpoint of the world restart built
@@ -45,8 +47,10 @@ func Reimage(k *kernel.Kernel, root int, img []byte) ([]byte, error) {
 //     refers to), and the checkpoint of a world is canonical, so the two
 //     must be the same bytes.
 //
-// Where the bytes cannot be the same, again is first made what img's
-// writer would have written: its header is replaced by img's (the header
+// Both are compared as plain records, through the decompressor of a
+// compressed image: the compressed bytes are the compressor's, not the
+// world's. Where the bytes cannot be the same, again is first made what
+// img's writer would have written: its header is replaced by img's (the header
 // holds the checkpointing kernel's uts strings, which restart does not
 // read, and img's format version), and, when img is of an older minor
 // version, again loses the stream records of types img has none of (the
@@ -67,7 +71,14 @@ func SameImage(img, again []byte) error {
 		b = olderMinor(b, a)
 	}
 	b[0] = a[0]
-	want, got := image.Encode(a, false), image.Encode(b, true)
+	// The records compared are the plain ones (a compressed image's are
+	// read through its decompressor), so the header says plain.
+	if flags := imgedit.Get(a[0], "Flags"); flags&image.FlagZstd != 0 {
+		b[0] = imgedit.Clone(a[:1])[0]
+		imgedit.Set(b[0], "Flags", flags&^image.FlagZstd)
+		a = append([]*image.Record{b[0]}, a[1:]...)
+	}
+	want, got := image.Encode(a, true), image.Encode(b, true)
 	if err := equiv.EqualImages(want, got); err != nil {
 		return fmt.Errorf("the restored world checkpoints as another world: %w", err)
 	}

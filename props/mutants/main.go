@@ -114,7 +114,7 @@ var mutants = []mutant{
 	// names start "rule:", so that go run ./props/mutants -only rule:
 	// runs them all.
 	{"rule: header flags, one unknown bit accepted", "ckpt/restart.go",
-		"case h.Flags&^CHECKPOINT_SUBTREE != 0:", "case h.Flags&^CHECKPOINT_SUBTREE > 2:"},
+		"case h.Flags&^(CHECKPOINT_SUBTREE|image.FlagZstd) != 0:", "case h.Flags&^(CHECKPOINT_SUBTREE|image.FlagZstd) > 2:"},
 	{"rule: a tree of pid_max tasks accepted", "ckpt/restart.go",
 		"int64(tree.Tasks) >= int64(c.core.PidMax())", "int64(tree.Tasks) > int64(c.core.PidMax())"},
 	{"rule: a zombie's exit code 256 accepted", "ckpt/restart.go",
