@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,19 +13,12 @@ import (
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/internal/imgedit"
-	"github.com/ckptsim/ckptsim/scenario"
+	"github.com/ckptsim/ckptsim/internal/testworld"
 	"github.com/ckptsim/ckptsim/sim/kernel"
 )
 
 // world runs a script on a fresh kernel.
-func world(t *testing.T, script string) *kernel.Kernel {
-	t.Helper()
-	s, err := scenario.ParseString("world", script)
-	require.NoError(t, err)
-	k := kernel.New(kernel.Config{})
-	require.NoError(t, scenario.Replay(k, s))
-	return k
-}
+func world(t *testing.T, script string) *kernel.Kernel { return testworld.Build(t, script) }
 
 // base is the world every case varies: a tree of three tasks, a regular
 // file, a pipe with bytes in flight, a FIFO, an unlinked file.
@@ -118,7 +110,7 @@ func TestEqualSeesEveryField(t *testing.T) {
 // dentries) is not the container's.
 func TestEqualSubtreeIgnoresOutside(t *testing.T) {
 	k := world(t, base+"spawn 30 other\nopen 30 /d/f O_RDONLY\nfork 30 31\n")
-	e := &ckpt.Engine{Kernel: k, Clock: func() time.Time { return time.Unix(0, 0) }}
+	e := &ckpt.Engine{Kernel: k, Clock: testworld.Clock}
 	m, err := e.Migrate(30, 0, 0)
 	require.NoError(t, err)
 	require.NoError(t, equiv.EqualSubtree(k.View(), m.Kernel.View(), 30))
@@ -130,10 +122,7 @@ func TestEqualSubtreeIgnoresOutside(t *testing.T) {
 // rooted at pid 1, with a fixed clock.
 func image1(t *testing.T, lines string) []byte {
 	t.Helper()
-	k := world(t, base+lines)
-	img, err := (&ckpt.Engine{Kernel: k, Clock: func() time.Time { return time.Unix(0, 0) }}).Snapshot(1, 0)
-	require.NoError(t, err)
-	return img
+	return testworld.Image(t, world(t, base+lines))
 }
 
 // renumber gives every objref n of an image the number 1000-n, everywhere:
