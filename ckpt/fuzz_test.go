@@ -2,7 +2,6 @@ package ckpt_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"maps"
 	"os"
 	"path/filepath"
@@ -151,7 +150,7 @@ func restartChecked(t testing.TB, disk *kernel.Kernel, img []byte) bool {
 	var root int
 	var err error
 	bound := restartAllocs
-	if isZstd(img) {
+	if imgedit.Compressed(img) {
 		bound = zstdRestartAllocs
 	}
 	bound.Within(t, "restart", plainLen(img), func() {
@@ -188,7 +187,7 @@ func restartChecked(t testing.TB, disk *kernel.Kernel, img []byte) bool {
 // unlinked file of 16 MiB of zeros, which restart must allocate (52 MB
 // measured, each byte of contents held about three times on the way).
 func plainLen(img []byte) int {
-	if !isZstd(img) {
+	if !imgedit.Compressed(img) {
 		return len(img)
 	}
 	recs, _ := imgedit.Read(img)
@@ -196,11 +195,6 @@ func plainLen(img []byte) int {
 		return len(img)
 	}
 	return max(len(img), int(recs[len(recs)-1].End()))
-}
-
-// isZstd reports whether img starts with a header that says compressed.
-func isZstd(img []byte) bool {
-	return len(img) >= 24 && binary.LittleEndian.Uint32(img[20:])&image.FlagZstd != 0
 }
 
 // withCRC returns img with its tail's checksum recomputed, or nil when its
@@ -211,8 +205,8 @@ func withCRC(img []byte) []byte {
 	if err != nil || len(recs) == 0 || !imgedit.Is(recs[len(recs)-1], "TAIL") {
 		return nil
 	}
-	out := encodeAs(recs, imgedit.Get(recs[0], "Flags")&image.FlagZstd != 0)
-	if imgedit.Get(recs[0], "Flags")&image.FlagZstd != 0 {
+	out := encodeAs(recs, imgedit.Compressed(img))
+	if imgedit.Compressed(img) {
 		return out // the decompressor read an unknown length of the rest
 	}
 	// Whatever followed the tail follows it still.

@@ -2,7 +2,6 @@ package image_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -35,11 +34,6 @@ var readerAllocs = allocs.Bound{Base: 256 << 10, PerByte: 16}
 // refused.
 var zstdReaderAllocs = allocs.Bound{Base: 10 << 20, PerByte: 16}
 
-// isZstd reports whether data starts with a header that says compressed.
-func isZstd(data []byte) bool {
-	return len(data) >= 24 && binary.LittleEndian.Uint32(data[20:])&image.FlagZstd != 0
-}
-
 // FuzzReader reads arbitrary bytes as records with image.NewReader, as
 // restart, show, diff and graph do: it must never panic, must allocate
 // within readerAllocs, and each record it returns must fit the framing
@@ -65,7 +59,7 @@ func FuzzReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var recs []*image.Record
 		var end error
-		if isZstd(data) {
+		if imgedit.Compressed(data) {
 			recs, _ = readAll(data)
 			n := len(data)
 			if len(recs) > 0 {

@@ -153,3 +153,12 @@ func Read(img []byte) ([]*image.Record, error) {
 		}
 	}
 }
+
+// Compressed reports whether img starts with a HEADER record whose flags
+// say that the records after it are compressed (image.FlagZstd), from the
+// bytes alone: the header is never compressed.
+func Compressed(img []byte) bool {
+	const flagsAt = 8 + 8 + 2 + 2 // record header, Magic, Major, Minor
+	return len(img) >= flagsAt+4 && image.Type(binary.LittleEndian.Uint32(img)) == image.TypeHeader &&
+		binary.LittleEndian.Uint32(img[flagsAt:])&image.FlagZstd != 0
+}

@@ -81,6 +81,21 @@ func TestFields(t *testing.T) {
 	}
 }
 
+func TestCompressed(t *testing.T) {
+	img := sample(t)
+	assert.False(t, imgedit.Compressed(img))
+	e := &ckpt.Engine{Kernel: kernel.New(kernel.Config{}), Compress: true}
+	_, err := e.Kernel.Spawn(1, "init")
+	require.NoError(t, err)
+	z, err := e.Snapshot(1, 0)
+	require.NoError(t, err)
+	assert.True(t, imgedit.Compressed(z))
+	assert.False(t, imgedit.Compressed(z[:20]), "too short to say")
+	recs, err := imgedit.Read(z)
+	require.NoError(t, err, "Read goes through the decompressor")
+	assert.True(t, imgedit.Is(recs[len(recs)-1], "TAIL"))
+}
+
 func TestReadStopsAtTheTail(t *testing.T) {
 	img := sample(t)
 	recs, err := imgedit.Read(append(append([]byte(nil), img...), "trailing bytes"...))
