@@ -293,14 +293,25 @@ func restartRules(t *testing.T) []restartCase {
 			errno: errno.EINVAL, msg: "is not a canonical path inside the container"},
 		{rule: "file: canonical path of at most PATH_MAX-1 bytes", what: "a path of 4095 bytes",
 			script: deepWorld(t, props.PathMax, false, "")},
-		{rule: "record: length within its type's bounds", what: "a FILE path of 4096 bytes",
+		{rule: "file: canonical path of at most PATH_MAX-1 bytes", what: "a path of 4096 bytes",
 			script: deepWorld(t, props.PathMax, false, ""),
 			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
 				r := ruleRec(t, recs, "FILE", 0, nil)
 				r.Tail = append(r.Tail, 'z')
 				return recs
 			},
-			errno: errno.EINVAL, msg: "FILE record: length 4152, allowed 56..4151"},
+			errno: errno.EINVAL, msg: "is not a canonical path inside the container"},
+		{rule: "record: length within its type's bounds", what: "a pipe buffer of a whole page",
+			script: "spawn 1\npipe 1\nwrite 1 1 \"" + strings.Repeat("p", 4096) + "\"\n"},
+		{rule: "record: length within its type's bounds", what: "a pipe buffer of a page and a byte",
+			script: "spawn 1\npipe 1\nwrite 1 1 \"" + strings.Repeat("p", 4096) + "\"\n",
+			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
+				r := ruleRec(t, recs, "PIPE_BUF", 0, nil)
+				r.Tail = append(r.Tail, 'p')
+				imgedit.Set(ruleRec(t, recs, "PIPE", 0, nil), "Bytes", 4097)
+				return recs
+			},
+			errno: errno.EINVAL, msg: "PIPE_BUF record: length 4105, allowed 9..4104"},
 		{rule: "ghost: a path of at most PATH_MAX-1 bytes", what: "4095 bytes",
 			script: deepWorld(t, props.PathMax, false, "write 1 0 \"contents\"\nunlink 1 "+strings.Repeat("z", props.PathMax-2-15*256-1)+"\n")},
 		{rule: "ghost: a path of at most PATH_MAX-1 bytes", what: "4096 bytes",
@@ -332,13 +343,13 @@ func restartRules(t *testing.T) []restartCase {
 			errno: errno.EINVAL, msg: "file type 0"},
 		{rule: "file: a size and change counter only on a regular file", what: "a directory with a size", script: filesWorld,
 			edit: ruleSet("FILE", 0, map[string]int64{"FileType": ftDir}, map[string]int64{"Size": 1}), errno: errno.EINVAL,
-			msg: "size or change counter for a directory file"},
+			msg: "for a directory file"},
 		{rule: "file: a size and change counter only on a regular file", what: "a pipe end with a change counter", script: filesWorld,
 			edit: ruleSet("FILE", 0, map[string]int64{"FileType": ftPipe}, map[string]int64{"Changes": 1}), errno: errno.EINVAL,
-			msg: "size or change counter for a pipe file"},
+			msg: "for a pipe file"},
 		{rule: "file: a size and change counter only on a regular file", what: "a FIFO with a size", script: filesWorld,
 			edit: ruleSet("FILE", 0, map[string]int64{"FileType": ftFIFO}, map[string]int64{"Size": 1}), errno: errno.EINVAL,
-			msg: "size or change counter for a fifo file"},
+			msg: "for a fifo file"},
 		{rule: "file: a ghost only for a regular file or FIFO", what: "a directory with a ghost", script: filesWorld,
 			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
 				r := ruleRec(t, recs, "FILE", 0, map[string]int64{"FileType": ftDir})

@@ -131,9 +131,15 @@ func renumber(t *testing.T, img []byte) []byte {
 	t.Helper()
 	recs, err := imgedit.Read(img)
 	require.NoError(t, err)
-	refs := map[string][]string{"OBJREF": {"Objref"}, "TASK_OBJS": {"FileTable", "FS"}, "FD": {"File"}, "FILE": {"Pipe", "Ghost"}}
 	for _, r := range recs {
-		for _, f := range refs[image.SpecOf(r.Type).Name] {
+		fields := []string{}
+		if imgedit.Is(r, "OBJREF") {
+			fields = append(fields, "Objref")
+		}
+		for _, f := range image.SpecOf(r.Type).Refs() {
+			fields = append(fields, f.Name)
+		}
+		for _, f := range fields {
 			if ref := imgedit.Get(r, f); ref > 0 {
 				imgedit.Set(r, f, 1000-ref)
 			}

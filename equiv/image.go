@@ -97,7 +97,9 @@ func describeImage(img []byte) ([]entry, error) {
 	// Sort the records between header and tail into the stream's own and
 	// the objects' states. An object's records follow its OBJREF, with
 	// the records of objects nested in it (a file's in a table's) among
-	// them: a record belongs to the innermost object open of its type.
+	// them: a record belongs to the innermost object open of its type, or
+	// of any type for a record that belongs to none (PAGES, in a VMA's or
+	// a segment's state).
 	objs := map[int64]*imgObject{}
 	var stream []*image.Record
 	var open []*imgObject
@@ -119,7 +121,14 @@ func describeImage(img []byte) ([]entry, error) {
 			}
 			o := open[len(open)-1]
 			o.recs = append(o.recs, r)
+		case len(open) > 0 && len(s.Refs()) == 0:
+			// A record of no object of its own (PAGES) inside an
+			// object's state is part of the innermost one open.
+			o := open[len(open)-1]
+			o.recs = append(o.recs, r)
 		default:
+			// The stream's own records (TASK_OBJS, REGS, ...) end
+			// every object open: those with objrefs use them.
 			open = nil
 			stream = append(stream, r)
 		}

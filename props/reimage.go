@@ -53,9 +53,9 @@ func Reimage(k *kernel.Kernel, root int, img []byte) ([]byte, error) {
 // img's writer would have written: its header is replaced by img's (the header
 // holds the checkpointing kernel's uts strings, which restart does not
 // read, and img's format version), and, when img is of an older minor
-// version, again loses the stream records of types img has none of (the
-// PIDNS record of 1.1, which a 1.0 image lacks). Bytes after img's tail
-// are not part of the image: restart never reads past it.
+// version, again loses what the newer minors added that img has none of
+// (olderMinor). Bytes after img's tail are not part of the image: restart
+// never reads past it.
 //
 // It returns nil, or an error saying where the two differ.
 func SameImage(img, again []byte) error {
@@ -94,21 +94,53 @@ func SameImage(img, again []byte) error {
 	return fmt.Errorf("the same world, not the same bytes: %d records, checkpointed as %d", len(a), len(b))
 }
 
-// olderMinor drops from recs the records of the stream itself (not of an
-// object's state) whose type old has none of: what a newer minor version
-// added to the stream.
+// olderMinor drops from recs what a newer minor version added, as far as
+// old, an image of the older minor, shows it: the stream records of types
+// old has none of (PIDNS from 1.1, TASK_MM from 1.2), and the objects of
+// types old introduces none of (address spaces from 1.2) with their
+// OBJREF records and their state.
 func olderMinor(recs, old []*image.Record) []*image.Record {
-	has := map[image.Type]bool{}
+	has, objects := map[image.Type]bool{}, map[image.ObjType]bool{}
 	for _, r := range old {
 		has[r.Type] = true
+		if imgedit.Is(r, "OBJREF") {
+			objects[image.ObjType(imgedit.Get(r, "ObjType"))] = true
+		}
 	}
 	var out []*image.Record
 	for _, r := range recs {
-		if has[r.Type] || image.SpecOf(r.Type).Object != 0 {
+		spec := image.SpecOf(r.Type)
+		switch {
+		case imgedit.Is(r, "OBJREF") && !objects[image.ObjType(imgedit.Get(r, "ObjType"))]:
+		case spec.Object != 0 && !objects[spec.Object]:
+		case spec.Object == 0 && !has[r.Type]:
+		default:
 			out = append(out, r)
 		}
 	}
-	return out
+	return renumber(out)
+}
+
+// renumber gives the objects of recs the objrefs a checkpoint would give
+// them, 1 up in order of their OBJREF records, and every objref field the
+// new number of the object it names: what dropping objects leaves behind.
+func renumber(recs []*image.Record) []*image.Record {
+	recs = imgedit.Clone(recs)
+	next := map[int64]int64{}
+	for _, r := range recs {
+		if imgedit.Is(r, "OBJREF") {
+			next[imgedit.Get(r, "Objref")] = int64(len(next) + 1)
+			imgedit.Set(r, "Objref", int64(len(next)))
+		}
+	}
+	for _, r := range recs {
+		for _, f := range image.SpecOf(r.Type).Refs() {
+			if n, ok := next[imgedit.Get(r, f.Name)]; ok {
+				imgedit.Set(r, f.Name, n)
+			}
+		}
+	}
+	return recs
 }
 
 // toTail reads an image's records up to and including its tail record.

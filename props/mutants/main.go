@@ -148,7 +148,7 @@ var mutants = []mutant{
 	{"rule: a ghost on a directory accepted", "sim/vfs/checkpoint.go",
 		"case rec.Ghost < 0 || rec.Ghost != 0 && !ops.Unlinkable:", "case rec.Ghost < 0:"},
 	{"rule: a size on a file that is not regular accepted", "sim/vfs/checkpoint.go",
-		"case !ops.Sized && (rec.Size != 0 || rec.Changes != 0):", "case !ops.Sized && rec.Size < 0:"},
+		"case !ops.Sized && (rec.Size != 0 || rec.Changes != 0 || rec.PageTail != 0):", "case !ops.Sized && rec.Size < 0:"},
 	{"rule: a restored file's mode not compared with the saved one", "sim/vfs/checkpoint.go",
 		"if f.mode != FMode(rec.Mode) {", "if false {"},
 	{"rule: status flags the file cannot take accepted", "sim/vfs/checkpoint.go",
