@@ -30,17 +30,21 @@ props:
 # target per invocation), then the complete sweep of every bit flip and
 # prefix of five golden images. A crash the fuzzer finds is written under
 # the package's testdata/fuzz/TARGET/, where go test replays it from then
-# on. Set CKPTSIM_ALLOC_LOG=FILE to collect each target's worst allocation
-# (bytes allocated per input byte).
+# on. Every target runs even when one fails; the failures are listed at
+# the end. Set CKPTSIM_ALLOC_LOG=FILE to collect each target's worst
+# allocation (bytes allocated per input byte).
 FUZZTIME ?= 1m
 FUZZ_TARGETS = ./ckpt:FuzzRestart ./ckpt/image:FuzzReader ./inspect:FuzzEncode ./scenario:FuzzParse
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
+	@failed=""; \
+	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$name in $$pkg for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
-	done
-	$(GO) test ./ckpt -run '^TestSweepGoldenImages$$' -count=1 -v -timeout 60m -sweep.full
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || failed="$$failed $$name"; \
+	done; \
+	echo "== the sweep"; \
+	$(GO) test ./ckpt -run '^TestSweepGoldenImages$$' -count=1 -v -timeout 60m -sweep.full || failed="$$failed sweep"; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 
 # Deliberate engine bugs, each in a scratch copy of the tree: the tests must
 # fail on every one. Prints how many were killed.
