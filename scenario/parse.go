@@ -107,7 +107,9 @@ type token struct {
 func (t token) is(w string) bool { return !t.quoted && t.text == w }
 
 // tokenize splits a line into tokens, dropping the comment. It returns the
-// statement text without the comment too.
+// statement text without the comment too, trimmed of the blanks that
+// separate tokens (spaces and tabs) only: any other byte is part of a word,
+// so the statement parses again to the same tokens.
 func tokenize(line string) ([]token, string, error) {
 	var toks []token
 	i := 0
@@ -116,7 +118,7 @@ func tokenize(line string) ([]token, string, error) {
 		case c == ' ' || c == '\t':
 			i++
 		case c == '#':
-			return toks, strings.TrimSpace(line[:i]), nil
+			return toks, strings.Trim(line[:i], " \t"), nil
 		case c == '"':
 			j := i + 1
 			for j < len(line) && line[j] != '"' {
@@ -143,7 +145,7 @@ func tokenize(line string) ([]token, string, error) {
 			i = j
 		}
 	}
-	return toks, strings.TrimSpace(line), nil
+	return toks, strings.Trim(line, " \t"), nil
 }
 
 func parseLine(text string, num int) (*Line, error) {
