@@ -19,6 +19,7 @@ import (
 	"github.com/ckptsim/ckptsim/scenario"
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 	"github.com/ckptsim/ckptsim/sim/x86cpu"
 )
 
@@ -448,6 +449,11 @@ func restartRules(t *testing.T) []restartCase {
 		{rule: "ghost: a regular file or FIFO, permission bits only", what: "two types at once",
 			script: "spawn 1\nopen 1 /g O_RDWR|O_CREAT 0600\nunlink 1 /g\n",
 			edit:   ruleSet("GHOST", 0, nil, map[string]int64{"Mode": sIFREG | sIFIFO | 0o600}), errno: errno.EINVAL, msg: "ghost with mode 0110600"},
+		{rule: "ghost: contents of at most a file's largest size", what: "16 MiB",
+			script: "spawn 1\nopen 1 /g O_RDWR|O_CREAT 0600\nunlink 1 /g\n", edit: ghostOfSize(vfs.MaxFileSize)},
+		{rule: "ghost: contents of at most a file's largest size", what: "16 MiB and a byte",
+			script: "spawn 1\nopen 1 /g O_RDWR|O_CREAT 0600\nunlink 1 /g\n", edit: ghostOfSize(vfs.MaxFileSize + 1),
+			errno: errno.EINVAL, msg: "ghost of 16777217 bytes, more than a file holds (16777216)"},
 		{rule: "ghost: a FIFO has no contents or changes", what: "a FIFO ghost",
 			script: "spawn 1\nmkfifo 1 /q\nopen 1 /q O_RDWR\nwrite 1 0 \"in the pipe\"\nunlink 1 /q\n"},
 		{rule: "ghost: a FIFO has no contents or changes", what: "with a change counter",
@@ -489,6 +495,17 @@ func restartRules(t *testing.T) []restartCase {
 				return recs
 			},
 			errno: errno.EINVAL, msg: "ghost name"},
+	}
+}
+
+// ghostOfSize returns an edit that gives the first ghost, and the file
+// open on it, n bytes of contents.
+func ghostOfSize(n int) func(*testing.T, []*image.Record) []*image.Record {
+	return func(t *testing.T, recs []*image.Record) []*image.Record {
+		g := ruleRec(t, recs, "GHOST", 0, nil)
+		g.Tail = append(g.Tail[:imgedit.Get(g, "PathLen")], bytes.Repeat([]byte("g"), n)...)
+		imgedit.Set(ruleRec(t, recs, "FILE", 0, nil), "Size", int64(n))
+		return recs
 	}
 }
 

@@ -73,13 +73,16 @@ func (t *Tree) Go(args ...string) (string, error) {
 	return string(out), err
 }
 
+// module is the module path, which go test puts before every package.
+const module = "github.com/ckptsim/ckptsim"
+
 // FailedPackages returns the packages that `go test` output reports as
-// failed, without the module prefix.
+// failed, as paths relative to the module ("./props").
 func FailedPackages(out string) []string {
 	var failed []string
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.HasPrefix(f[1], "ckptsim") {
-			failed = append(failed, strings.TrimPrefix(strings.TrimPrefix(f[1], "ckptsim"), "/"))
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "FAIL" && strings.HasPrefix(f[1], module) {
+			failed = append(failed, "./"+strings.TrimPrefix(strings.TrimPrefix(f[1], module), "/"))
 		}
 	}
 	return failed

@@ -84,6 +84,9 @@ func (fs *FS) NewGhost(parent *Dentry, name string, mode uint32, contents []byte
 	if mode&S_IFMT == S_IFIFO && (len(contents) > 0 || changes != 0) {
 		return nil, fmt.Errorf("ghost FIFO with contents: %w", errno.EINVAL)
 	}
+	if len(contents) > MaxFileSize {
+		return nil, fmt.Errorf("ghost of %d bytes, more than a file holds (%d): %w", len(contents), MaxFileSize, errno.EINVAL)
+	}
 	if !parent.inode.IsDir() || name == "" || len(name) > NAME_MAX {
 		return nil, fmt.Errorf("ghost name %q: %w", name, errno.EINVAL)
 	}
