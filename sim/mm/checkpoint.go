@@ -2,6 +2,7 @@ package mm
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
@@ -231,6 +232,12 @@ type frames struct {
 	gen   uint64
 	count uint32
 	runs  []run
+	// cuts remembers how each stretch of a page table was cut, by its
+	// first frame: fork copies page tables, so a hundred forked tasks
+	// hold a hundred stretches of the same frames at the same places, and
+	// comparing a stretch's entries with one cut before (a scan of
+	// pointers side by side) costs less than visiting each frame again.
+	cuts map[*Frame]cutOf
 	// Restart: frame n is list[n-1], with a reference.
 	list []*Frame
 }
@@ -328,11 +335,70 @@ func (fr *frames) cut(runs []run, first uint64, es []*Frame) []run {
 	return runs
 }
 
+// cutOf is how a stretch of page-table entries es was cut: its runs, with
+// addresses counted from the stretch's first page.
+type cutOf struct {
+	es   []*Frame
+	runs []run
+}
+
+// cutAgain appends the runs of es, as cut does, reusing the cut of an
+// earlier stretch with the same entries when there is one. Every frame of
+// such a stretch has been numbered, so cut would now make runs of frames
+// met before only, each as long as the numbers go on by one (and maxRun
+// allows): the earlier runs, in order, are those runs' pieces, so joining
+// each to the one before when the pages and the numbers follow on gives
+// them (TestCutAgainIsCut).
+func (fr *frames) cutAgain(runs []run, first uint64, es []*Frame) []run {
+	i := slices.IndexFunc(es, func(f *Frame) bool { return f != nil })
+	if i < 0 {
+		return runs
+	}
+	if c, ok := fr.cuts[es[i]]; ok && slices.Equal(c.es, es) {
+		base := len(runs)
+		for _, rn := range c.runs {
+			off := rn.addr / PageSize
+			rn.addr += first * PageSize
+			rn.fs = es[off : off+uint64(len(rn.fs))]
+			rn.data = false
+			for len(rn.fs) > 0 {
+				if n := len(runs); n > base {
+					p := &runs[n-1]
+					if p.addr+uint64(len(p.fs))*PageSize == rn.addr && p.first+uint32(len(p.fs)) == rn.first && len(p.fs) < maxRun {
+						k := min(maxRun-len(p.fs), len(rn.fs))
+						p.fs = p.fs[:len(p.fs)+k]
+						rn.addr += uint64(k) * PageSize
+						rn.first += uint32(k)
+						rn.fs = rn.fs[k:]
+						continue
+					}
+				}
+				runs = append(runs, rn)
+				break
+			}
+		}
+		return runs
+	}
+	n := len(runs)
+	runs = fr.cut(runs, first, es)
+	if _, ok := fr.cuts[es[i]]; !ok {
+		if fr.cuts == nil {
+			fr.cuts = map[*Frame]cutOf{}
+		}
+		own := slices.Clone(runs[n:])
+		for k := range own {
+			own[k].addr -= first * PageSize
+		}
+		fr.cuts[es[i]] = cutOf{es, own}
+	}
+	return runs
+}
+
 // runsOf returns the runs of the pages of t in [from, to), numbering new
 // frames; the slice is reused by the next call.
 func (fr *frames) runsOf(t *pageTable, from, to uint64) []run {
 	runs := fr.runs[:0]
-	t.blocks(from, to, func(first uint64, es []*Frame) { runs = fr.cut(runs, first, es) })
+	t.blocks(from, to, func(first uint64, es []*Frame) { runs = fr.cutAgain(runs, first, es) })
 	fr.runs = runs
 	return runs
 }
