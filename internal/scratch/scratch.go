@@ -6,12 +6,15 @@
 package scratch
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Tree is a scratch copy of the source tree.
@@ -71,6 +74,42 @@ func (t *Tree) Go(args ...string) (string, error) {
 	cmd.Dir = t.Dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// GoUntil runs the go tool with args in the tree as Go does, but stops it,
+// with every process it started, at the first line of output for which
+// stop is true; stopped says whether it did. A mutant is caught by the
+// first package that fails: the others need not finish.
+func (t *Tree) GoUntil(stop func(line string) bool, args ...string) (out string, stopped bool, err error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = t.Dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", false, err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return "", false, err
+	}
+	var b strings.Builder
+	sc := bufio.NewScanner(pipe)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		b.WriteString(sc.Text())
+		b.WriteByte('\n')
+		if stop(sc.Text()) {
+			stopped = true
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			break
+		}
+	}
+	io.Copy(io.Discard, pipe)
+	err = cmd.Wait()
+	if stopped {
+		err = nil
+	}
+	return b.String(), stopped, err
 }
 
 // module is the module path, which go test puts before every package.

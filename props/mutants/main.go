@@ -3,7 +3,7 @@
 // tests there, and counts the bugs the tests catch ("kill"). A mutant that
 // survives means a kind of bug the suite would let through.
 //
-//	go run ./props/mutants             # every mutant: its own package's tests, then the whole suite
+//	go run ./props/mutants             # every mutant: its own package's tests, then the whole suite to the first failure
 //	go run ./props/mutants -pkg ./props/  # only the property tests
 //	go run ./props/mutants -rev HEAD   # the committed tree, not the work tree
 //	go run ./props/mutants -list
@@ -269,11 +269,15 @@ func try(rev string, m *mutant, pkgs string) (verdict, detail string, err error)
 	return testIn(tree, pkgs)
 }
 
-// testIn runs the tests of pkgs in tree. -trimpath keeps the build cache's
-// keys free of the scratch directory, so every package the mutant leaves
-// alone is compiled once for the whole run, not once per mutant.
+// testIn runs the tests of pkgs in tree, until the first package fails.
+// -trimpath keeps the build cache's keys free of the scratch directory, so
+// every package the mutant leaves alone is compiled once for the whole
+// run, not once per mutant.
 func testIn(tree *scratch.Tree, pkgs string) (verdict, detail string, err error) {
-	out, err := tree.Go("test", "-trimpath", "-count=1", "-timeout", "600s", pkgs)
+	failed := func(line string) bool {
+		return len(scratch.FailedPackages(line)) > 0 && !scratch.BuildFailed(line)
+	}
+	out, _, err := tree.GoUntil(failed, "test", "-trimpath", "-count=1", "-timeout", "600s", pkgs)
 	switch {
 	case err == nil:
 		return "survived", "", nil
