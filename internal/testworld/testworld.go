@@ -6,6 +6,7 @@
 package testworld
 
 import (
+	"bytes"
 	"errors"
 	"time"
 
@@ -58,6 +59,21 @@ func Image(t T, k *kernel.Kernel) []byte {
 	img, err := Checkpoint(t, k, 1)
 	require.NoError(t, err)
 	return img
+}
+
+// RestartRefused restarts img in a fresh kernel on a copy of disk's disk
+// and requires that restart refuses it with want, in a message holding
+// msg, and leaves nothing behind: every object the kernel held before, and
+// no other, and its consistency check passing.
+func RestartRefused(t T, disk *kernel.Kernel, img []byte, want error, msg string) {
+	t.Helper()
+	k := kernel.New(kernel.Config{DiskFrom: disk})
+	before := k.Registry().Snapshot()
+	_, err := ckpt.New(k).Restart(bytes.NewReader(img), 0)
+	require.ErrorIs(t, err, want)
+	require.ErrorContains(t, err, msg)
+	require.Empty(t, before.Diff(k.Registry().Snapshot()), "the refused restart left objects behind")
+	require.NoError(t, k.Check())
 }
 
 // Demo is a world with every kind of object and sharing: a file table
