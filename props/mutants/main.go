@@ -277,8 +277,10 @@ func testIn(tree *scratch.Tree, pkgs string) (verdict, detail string, err error)
 	failed := func(line string) bool {
 		return len(scratch.FailedPackages(line)) > 0 && !scratch.BuildFailed(line)
 	}
-	out, _, err := tree.GoUntil(failed, "test", "-trimpath", "-count=1", "-timeout", "600s", pkgs)
+	out, stopped, err := tree.GoUntil(failed, "test", "-trimpath", "-count=1", "-timeout", "600s", pkgs)
 	switch {
+	case stopped:
+		return "killed", "by " + strings.Join(scratch.FailedPackages(out), ", "), nil
 	case err == nil:
 		return "survived", "", nil
 	case scratch.BuildFailed(out):
