@@ -27,7 +27,8 @@ props:
 	$(GO) test $(RAPID_PKGS) -count=1 -rapid.checks=10000 -timeout 60m
 
 # Every small world: each sharing shape of up to 3 tasks x 3 pipes and of
-# up to 3 tasks x 1 socket pair checkpointed, restarted, compared and run on
+# up to 3 tasks x 1 socket pair, and each file opened and F_SETFL'd with
+# every combination of flags, checkpointed, restarted, compared and run on
 # in lockstep, over GOMAXPROCS workers (go test ./... checks a sample).
 exhaustive:
 	$(GO) test ./props -run '^TestExhaustive' -count=1 -v -exhaustive -timeout 60m

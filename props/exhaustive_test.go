@@ -14,6 +14,7 @@ import (
 
 	"github.com/ckptsim/ckptsim/equiv"
 	"github.com/ckptsim/ckptsim/sim/kernel"
+	"github.com/ckptsim/ckptsim/sim/vfs"
 )
 
 // Exhaustive small worlds, beside the random ones: every sharing shape of
@@ -437,7 +438,7 @@ func (s *shape) check() error {
 		return fmt.Errorf("%v\n%s", err, w.Script())
 	}
 	restored := &World{K: k2}
-	lines := append(w.Lines, "checkpoint 1")
+	lines := append(append([]string{}, w.Lines...), "checkpoint 1")
 	for _, l := range s.continuation() {
 		a, b := w.Exec(l), restored.Exec(l)
 		lines = append(lines, w.Lines[len(w.Lines)-1])
@@ -535,4 +536,149 @@ func TestShapeCounts(t *testing.T) {
 		assert.Equal(t, tc.all, all, "%d tasks, %d objects: shapes", tc.tasks, tc.objs)
 		assert.Equal(t, tc.canonicals, canonicals, "%d tasks, %d objects: classes", tc.tasks, tc.objs)
 	}
+}
+
+// Flag worlds: one task and one open file of each kind (regular file,
+// directory, FIFO, pipe, socket pair), made with every combination of the
+// flags that stay in a file's status flags, then given every combination
+// of the flags F_SETFL changes (or none): every world open(2) and F_SETFL
+// can make must checkpoint, restart as the same world and behave the same
+// after (F_SETFL again, F_GETFL, a write and a read). This is what holds
+// checkpoint to saving only what restart accepts: a directory opened with
+// O_DIRECT, which restart refused, and a FIFO's O_ASYNC, which restart
+// made clearable or not by accident, were such worlds (issue 13).
+type flagWorld struct {
+	kind  string // "regular", "directory", "fifo", "pipe", "socket"
+	flags int    // open(2), pipe2(2) or socketpair(2) flags
+	setfl int    // the F_SETFL argument, or -1 for none
+}
+
+// Open flag bits the flag worlds combine (O_SYNC includes O_DSYNC; the
+// access mode is combined separately).
+var flagBits = []int{vfs.O_APPEND, vfs.O_NONBLOCK, vfs.O_ASYNC, vfs.O_DIRECT, vfs.O_NOATIME, vfs.O_SYNC, vfs.O_DIRECTORY, vfs.O_TRUNC}
+
+func subsets(bits []int) []int {
+	out := []int{0}
+	for _, b := range bits {
+		for _, s := range out {
+			out = append(out, s|b)
+		}
+	}
+	return out
+}
+
+// flagWorlds returns every flag world.
+func flagWorlds() []flagWorld {
+	setfls := append([]int{-1}, subsets([]int{vfs.O_APPEND, vfs.O_NONBLOCK, vfs.O_ASYNC, vfs.O_DIRECT, vfs.O_NOATIME})...)
+	var out []flagWorld
+	add := func(kind string, flags []int) {
+		for _, f := range flags {
+			for _, a := range setfls {
+				out = append(out, flagWorld{kind, f, a})
+			}
+		}
+	}
+	var open []int
+	for _, f := range subsets(flagBits) {
+		for acc := 0; acc < 4; acc++ {
+			open = append(open, f|acc)
+		}
+	}
+	add("regular", open)
+	add("directory", open)
+	add("fifo", open)
+	add("pipe", subsets([]int{vfs.O_NONBLOCK, vfs.O_DIRECT, vfs.O_CLOEXEC}))
+	add("socket", subsets([]int{vfs.O_NONBLOCK, vfs.O_CLOEXEC}))
+	return out
+}
+
+// check builds the world; a world whose open or F_SETFL fails is still
+// checked, as what the failure left.
+func (f flagWorld) check() error {
+	w := &World{K: kernel.New(kernel.Config{})}
+	w.Exec("spawn 1 init")
+	switch f.kind {
+	case "regular":
+		w.Exec("open 1 /f O_RDWR|O_CREAT 0644")
+		w.Exec(`write 1 0 "contents"`)
+		w.Exec(fmt.Sprintf("open 1 /f %#o", f.flags))
+	case "directory":
+		w.Exec("mkdir 1 /d 0755")
+		w.Exec("open 1 /d O_RDONLY")
+		w.Exec(fmt.Sprintf("open 1 /d %#o", f.flags))
+	case "fifo":
+		// A peer open for both, so that no open waits.
+		w.Exec("mkfifo 1 /p 0644")
+		w.Exec("open 1 /p O_RDWR")
+		w.Exec(fmt.Sprintf("open 1 /p %#o", f.flags))
+	case "pipe":
+		w.Exec(fmt.Sprintf("pipe 1 %#o", f.flags))
+	case "socket":
+		w.Exec(fmt.Sprintf("socketpair 1 SOCK_STREAM %#o", f.flags))
+	}
+	if f.setfl >= 0 {
+		w.Exec(fmt.Sprintf("fcntl 1 1 F_SETFL %#o", f.setfl))
+	}
+	img, err := save(w.K, 1, 0)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %v\n%s", err, w.Script())
+	}
+	k2, _, err := engine(nil).RestartCopy(w.K, img, 0)
+	if err != nil {
+		return fmt.Errorf("restart: %v\n%s", err, w.Script())
+	}
+	if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
+		return fmt.Errorf("%v\n%s", err, w.Script())
+	}
+	restored := &World{K: k2}
+	lines := append(append([]string{}, w.Lines...), "checkpoint 1")
+	for fd := 0; fd < 2; fd++ {
+		for _, l := range []string{
+			"fcntl 1 %d F_GETFL", "fcntl 1 %d F_SETFL 0", "fcntl 1 %d F_GETFL", "fcntl 1 %d F_SETFL 0o60000",
+			"fcntl 1 %d F_GETFL", "fcntl 1 %d F_SETFL 0o20000", "fcntl 1 %d F_SETFL 0", "fcntl 1 %d F_GETFL",
+			`write 1 %d "x"`, "read 1 %d 16",
+		} {
+			l = fmt.Sprintf(l, fd)
+			a, b := w.Exec(l), restored.Exec(l)
+			lines = append(lines, w.Lines[len(w.Lines)-1])
+			if !a.Equal(b) {
+				return fmt.Errorf("%s: %s on the original world, %s on the restored one\n%s", l, a, b, strings.Join(lines, "\n"))
+			}
+		}
+	}
+	return nil
+}
+
+// TestExhaustiveFlags: every flag world (a sample without -exhaustive).
+func TestExhaustiveFlags(t *testing.T) {
+	start := time.Now()
+	all := flagWorlds()
+	list := all
+	if !*exhaustive {
+		list = nil
+		for i := 0; i < len(all); i += len(all)/exhaustiveSample | 1 {
+			list = append(list, all[i])
+		}
+	}
+	var (
+		next, failed atomic.Int64
+		mu           sync.Mutex
+		wg           sync.WaitGroup
+	)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(list) && failed.Load() < 5; i = int(next.Add(1)) - 1 {
+				if err := list[i].check(); err != nil {
+					failed.Add(1)
+					mu.Lock()
+					t.Errorf("%+v: %v", list[i], err)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("flag worlds: %d in all; %d checked in %v", len(all), len(list), time.Since(start).Round(time.Millisecond))
 }
