@@ -1,7 +1,7 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props fuzz mutants golden compat format-change bench
+.PHONY: test race lint ci props exhaustive fuzz mutants golden compat format-change bench
 
 test:
 	$(GO) test ./...
@@ -25,6 +25,13 @@ RAPID_PKGS = $(sort $(foreach f,$(shell grep -rl --include='*_test.go' 'pgregory
 # (go test ./... runs each 100 times).
 props:
 	$(GO) test $(RAPID_PKGS) -count=1 -rapid.checks=10000 -timeout 60m
+
+# Every small world: each sharing shape of up to 3 tasks x 3 pipes and of
+# up to 3 tasks x 1 socket pair, and each file opened and F_SETFL'd with
+# every combination of flags, checkpointed, restarted, compared and run on
+# in lockstep, over GOMAXPROCS workers (go test ./... checks a sample).
+exhaustive:
+	$(GO) test ./props -run '^TestExhaustive' -count=1 -v -exhaustive -timeout 60m
 
 # The native fuzz targets, each for FUZZTIME (go test -fuzz runs one
 # target per invocation), then the complete sweep of every bit flip and

@@ -333,6 +333,22 @@ func restartRules(t *testing.T) []restartCase {
 		{rule: "file: status flags restored as saved", what: "O_DIRECT on a directory", script: filesWorld,
 			edit:  ruleSet("FILE", 0, map[string]int64{"FileType": ftDir}, map[string]int64{"Flags": 0o40000 | oLargefile}),
 			errno: errno.EINVAL, msg: "cannot be restored"},
+		{rule: "file: O_ASYNC from open only on a FIFO with O_ASYNC", what: "a FIFO opened with O_ASYNC (F_SETFL cannot clear it) and one given it by F_SETFL (it can)",
+			script: "spawn 1\nmkfifo 1 /q 0644\nopen 1 /q O_RDWR|0o20000\nopen 1 /q O_RDWR\nfcntl 1 1 F_SETFL 0o20000\npipe 1\nfcntl 1 3 F_SETFL 0o20000\n",
+			edit: func(t *testing.T, recs []*image.Record) []*image.Record {
+				require.Equal(t, int64(1), imgedit.Get(ruleRec(t, recs, "FILE", 0, map[string]int64{"FileType": ftFIFO}), "Async"))
+				require.Equal(t, int64(0), imgedit.Get(ruleRec(t, recs, "FILE", 1, map[string]int64{"FileType": ftFIFO}), "Async"))
+				return recs
+			}},
+		{rule: "file: O_ASYNC from open only on a FIFO with O_ASYNC", what: "a FIFO without O_ASYNC", script: filesWorld,
+			edit:  ruleSet("FILE", 0, map[string]int64{"FileType": ftFIFO}, map[string]int64{"Async": 1}),
+			errno: errno.EINVAL, msg: "O_ASYNC from open (1) on a fifo file with flags O_RDWR|O_LARGEFILE"},
+		{rule: "file: O_ASYNC from open only on a FIFO with O_ASYNC", what: "a pipe end with O_ASYNC", script: "spawn 1\npipe 1\nfcntl 1 0 F_SETFL 0o20000\n",
+			edit:  ruleSet("FILE", 0, map[string]int64{"FileType": ftPipe}, map[string]int64{"Async": 1}),
+			errno: errno.EINVAL, msg: "O_ASYNC from open (1) on a pipe file"},
+		{rule: "file: O_ASYNC from open only on a FIFO with O_ASYNC", what: "Async 2", script: "spawn 1\nmkfifo 1 /q 0644\nopen 1 /q O_RDWR|0o20000\n",
+			edit:  ruleSet("FILE", 0, map[string]int64{"FileType": ftFIFO}, map[string]int64{"Async": 2}),
+			errno: errno.EINVAL, msg: "O_ASYNC from open (2)"},
 		{rule: "file: mode the reopened file's", what: "a regular file's mode without pwrite", script: filesWorld,
 			edit:  ruleSet("FILE", 0, map[string]int64{"FileType": ftRegular, "Ghost": 0}, map[string]int64{"Mode": 0xf}),
 			errno: errno.EINVAL, msg: "saved mode"},

@@ -203,6 +203,7 @@ func (c *comparer) fileTable(p string, ta, tb kernel.FileTableView) {
 func (c *comparer) file(p string, fa, fb kernel.FileView) {
 	c.same(p+" type", fa.Type, fb.Type)
 	c.same(p+" flags", vfs.FormatOpenFlags(fa.Flags), vfs.FormatOpenFlags(fb.Flags))
+	c.same(p+" O_ASYNC from open", fa.AsyncFromOpen, fb.AsyncFromOpen)
 	c.same(p+" mode", fa.Mode, fb.Mode)
 	c.same(p+" position", fa.Pos, fb.Pos)
 	c.same(p+" version", fa.Version, fb.Version)

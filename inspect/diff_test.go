@@ -219,7 +219,7 @@ func TestDiffSharingChanged(t *testing.T) {
 	assert.Equal(t, "= objects renumbered, the same in both images: fs state #3 -> #4, mm #4 -> #5", got[0])
 	// In the new image's order: the new file's records, then the FD.
 	assert.Regexp(t, `^\+ OBJREF     of file table #1, record 10 at offset 608: ObjType=3\(file\) Objref=3\(first\)$`, got[1])
-	assert.Regexp(t, `^\+ FILE       of file #3, record 11 at offset 624: FileType=1\(regular\) Flags=0100000\(O_RDONLY\|O_LARGEFILE\)`, got[2])
+	assert.Regexp(t, `^\+ FILE       of file #3, record 11 at offset 624: FileType=1\(regular\) Async=0 Flags=0100000\(O_RDONLY\|O_LARGEFILE\)`, got[2])
 	assert.Equal(t, "~ FD         of file table #1, record 10 at offset 608 -> record 12 at offset 696\n      File: 2(ref) -> 3(first)", got[3])
 	assert.Regexp(t, `^~ TAIL`, got[4])
 }

@@ -155,7 +155,7 @@ func TestJSONShape(t *testing.T) {
 	for _, want := range []string{
 		`  {"index":3,"offset":408,"type":"TASK","length":32,"fields":{"Pid":1,"PPid":0,"State":0,"ExitCode":0,"Comm":"init"},"symbols":{"State":"live"}},`,
 		`  {"index":13,"offset":728,"type":"FD","length":16,"of":"file table #1","fields":{"Fd":1,"File":2,"CloseOnExec":1,"Pad":0},"marks":{"File":"ref"},"symbols":{"CloseOnExec":"cloexec"}},`,
-		`  {"index":15,"offset":768,"type":"FILE","length":56,"of":"file #3","fields":{"FileType":3,"Pad":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"PageTail":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
+		`  {"index":15,"offset":768,"type":"FILE","length":56,"of":"file #3","fields":{"FileType":3,"Async":0,"Flags":0,"Mode":1,"Pipe":4,"Ghost":0,"PageTail":0,"Pos":0,"Version":0,"Size":0,"Changes":0},"marks":{"Pipe":"first"},"symbols":{"FileType":"pipe","Flags":"O_RDONLY","Mode":"READ"}},`,
 		`  {"index":18,"offset":864,"type":"PIPE_BUF","length":17,"of":"pipe #4","fields":{"Offset":0,"Flags":0},"tail":"in flight"},`,
 		fmt.Sprintf(`  {"index":%d,"offset":%d,"type":"TAIL","length":16,"fields":{"Magic":"CKPTEND","CRC":%d,"Pad":0},"symbols":{"CRC":"matches"}}`,
 			len(recs)-1, recs[len(recs)-1].Offset, binary.LittleEndian.Uint32(img[len(img)-8:])),

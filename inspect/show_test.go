@@ -37,7 +37,7 @@ func TestShowDemo(t *testing.T) {
 	lines := strings.Split(out, "\n")
 	for _, want := range []string{
 		"  offset  record      length  of              fields",
-		`       0  HEADER         360                  Magic="CKPTSIM" Major=1 Minor=2 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
+		`       0  HEADER         360                  Magic="CKPTSIM" Major=1 Minor=3 Flags=0 Time=1700000000000000000(2023-11-14T22:13:20Z) SimVersion="0.1" Sysname="Linux" Nodename="ckptsim" Release="6.18.0-ckptsim" Version="#1 ckptsim 0.1" Machine="x86_64"`,
 		`     368  ARCH            16                  Arch=1(x86-64) RegsSize=216 FPUSize=512 DebugSize=64`,
 		`     408  TASK            32                  Pid=1 PPid=0 State=0(live) ExitCode=0 Comm="init"`,
 		`     448  TASK            32                  Pid=2 PPid=1 State=0(live) ExitCode=0 Comm="worker"`,
@@ -45,19 +45,19 @@ func TestShowDemo(t *testing.T) {
 		`     568  PIDNS            8                  LastPid=0`,
 		`     584  OBJREF           8  pid 1           ObjType=1(file table) Objref=1(first)`,
 		// An empty page tail is left out: PageTail=0 says so.
-		`     632  FILE            61  file #2         FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 PageTail=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
+		`     632  FILE            61  file #2         FileType=1(regular) Async=0 Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=0 PageTail=0 Pos=12 Version=0 Size=12 Changes=1 path="/data"`,
 		// The dup'd descriptor refers to the file its original met first.
 		`     704  FD              16  file table #1   Fd=0 File=2(first) CloseOnExec=0`,
 		`     728  FD              16  file table #1   Fd=1 File=2(ref) CloseOnExec=1(cloexec)`,
 		// The pipe's state follows the first file open on it: that
 		// file's Pipe field is the pipe's first encounter; the other
 		// end's is a reference.
-		`     768  FILE            56  file #3         FileType=3(pipe) Flags=0(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     768  FILE            56  file #3         FileType=3(pipe) Async=0 Flags=0(O_RDONLY) Mode=0x1(READ) Pipe=4(first) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
 		`     832  OBJREF           8  file #3         ObjType=4(pipe) Objref=4(first)`,
 		`     864  PIPE_BUF        17  pipe #4         Offset=0 Flags=0 data="in flight"`,
-		`     936  FILE            56  file #5         FileType=3(pipe) Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
+		`     936  FILE            56  file #5         FileType=3(pipe) Async=0 Flags=01(O_WRONLY) Mode=0x2(WRITE) Pipe=4(ref) Ghost=0 PageTail=0 Pos=0 Version=0 Size=0 Changes=0`,
 		`    1056  GHOST           38  ghost #7        Mode=0100600(regular 0600) PathLen=8 Changes=1 path="/scratch" contents="ghost contents"`,
-		`    1104  FILE            56  file #6         FileType=1(regular) Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) PageTail=0 Pos=14 Version=0 Size=14 Changes=1`,
+		`    1104  FILE            56  file #6         FileType=1(regular) Async=0 Flags=0100002(O_RDWR|O_LARGEFILE) Mode=0x1f(READ|WRITE|LSEEK|PREAD|PWRITE) Pipe=0 Ghost=7(first) PageTail=0 Pos=14 Version=0 Size=14 Changes=1`,
 		`    1208  FS              10  fs state #8     RootLen=1 CwdLen=1 root="/" cwd="/"`,
 		`    1232  TASK_OBJS        8  pid 1           FileTable=1(first) FS=8(first)`,
 		// From here on, without offsets. Each task's address space

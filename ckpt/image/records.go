@@ -62,7 +62,7 @@ const (
 // compatible changes. See FORMAT.md for the policy.
 const (
 	VersionMajor = 1
-	VersionMinor = 2
+	VersionMinor = 3
 )
 
 // Magic numbers at the start and at the end of an image.

@@ -77,15 +77,18 @@ type FSView struct {
 
 // FileView is one open file description.
 type FileView struct {
-	ID      uint64
-	Refs    int64
-	Type    vfs.FileType
-	Flags   int
-	Mode    vfs.FMode
-	Pos     int64
-	Version uint64
-	Owner   int // as F_GETOWN reports it
-	Lock    int // LOCK_SH, LOCK_EX or 0
+	ID    uint64
+	Refs  int64
+	Type  vfs.FileType
+	Flags int
+	// AsyncFromOpen says the file's O_ASYNC came from open(2) on a FIFO and
+	// F_SETFL cannot clear it (vfs.File.AsyncFromOpen).
+	AsyncFromOpen bool
+	Mode          vfs.FMode
+	Pos           int64
+	Version       uint64
+	Owner         int // as F_GETOWN reports it
+	Lock          int // LOCK_SH, LOCK_EX or 0
 	// Path is the absolute path the file was opened through ("" for a pipe
 	// end); Unlinked says the name has since been removed.
 	Path     string
@@ -254,7 +257,7 @@ func (v *View) addFile(k *Kernel, f *vfs.File) {
 		return
 	}
 	fv := FileView{
-		ID: f.ID(), Refs: f.Refs(), Type: f.Type(), Flags: f.Flags(), Mode: f.Mode(),
+		ID: f.ID(), Refs: f.Refs(), Type: f.Type(), Flags: f.Flags(), AsyncFromOpen: f.AsyncFromOpen(), Mode: f.Mode(),
 		Pos: f.Pos(), Version: f.Version(), Owner: k.getown(f), Lock: f.Lock(),
 	}
 	if d := f.Dentry(); d != nil {

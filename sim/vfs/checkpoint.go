@@ -93,12 +93,13 @@ func canonical(p string) error {
 // FileRecord is the FILE record's fixed part: the fields every open file
 // has, and, from format 1.0, those of the types that came first (a pipe's
 // objref, a ghost's, a regular file's size and change counter, and from
-// 1.2 its page-cache tail). A type added later leaves those zero and
+// 1.2 its page-cache tail; from 1.3 whether a FIFO's O_ASYNC came from
+// open(2)). A type added later leaves those zero and
 // writes a record of its own after this one. The tail is the page-cache
 // tail, if any, then the path the file was opened through.
 type FileRecord struct {
 	FileType FileType `doc:"file type (1 regular, 2 directory, 3 pipe, 4 FIFO, ...)"`
-	Pad      uint16   `doc:"zero"`
+	Async    uint16   `doc:"FIFO, from format 1.3: 1 when its O_ASYNC is the one open(2) gave it, on no fasync list, which F_SETFL cannot clear; else 0 (O_ASYNC, if set, was set by F_SETFL and F_SETFL clears it)"`
 	Flags    uint32   `doc:"status flags, as F_GETFL reports them"`
 	Mode     uint32   `doc:"mode bits: 1 read, 2 write, 4 lseek, 8 pread, 0x10 pwrite"`
 	Pipe     int32    `doc:"pipe end or FIFO: objref of its pipe; else 0"`
@@ -124,6 +125,7 @@ var FileKind = image.Define[FileRecord](image.Spec{
 	Place: "after the file's OBJREF (and its ghost's records, for an unlinked file), before the FD record that first refers to it.",
 	Meaning: map[string]image.Meaning{
 		"FileType": {Format: func(v uint64) string { return FileType(v).String() }},
+		"Async":    {Names: map[uint64]string{1: "from open"}},
 		"Flags":    {Format: func(v uint64) string { return FormatOpenFlags(int(v)) }, Octal: true},
 		"Mode":     {Format: func(v uint64) string { return FMode(v).String() }, Hex: true},
 		"Pipe":     {Ref: ObjPipe, After: true},
@@ -227,6 +229,9 @@ func checkpointFile(ctx object.Saver, obj any) error {
 		return fmt.Errorf("a %v file cannot be checkpointed: %w", f.Type(), errno.EBADF)
 	}
 	rec := &FileRecord{FileType: f.Type(), Flags: uint32(f.flags), Mode: uint32(f.mode), Pos: f.pos, Version: f.version}
+	if f.AsyncFromOpen() {
+		rec.Async = 1
+	}
 	var p string
 	if d := f.dentry; d != nil && d.unlinked {
 		ref, err := ctx.Save(d, ObjGhost)
@@ -325,6 +330,10 @@ func checkFileRecord(ops *FileTypeOps, rec *FileRecord, path string) error {
 		return fmt.Errorf("file type %d: %w", rec.FileType, errno.EINVAL)
 	case int(rec.Flags)&dangerousFlags != 0:
 		return fmt.Errorf("flags %s could create or truncate: %w", FormatOpenFlags(int(rec.Flags)), errno.EINVAL)
+	case rec.Async > 1 || rec.Async == 1 && (rec.FileType != TypeFIFO || rec.Flags&O_ASYNC == 0):
+		// Only open(2) of a FIFO leaves O_ASYNC off the fasync list.
+		return fmt.Errorf("O_ASYNC from open (%d) on a %v file with flags %s: %w",
+			rec.Async, rec.FileType, FormatOpenFlags(int(rec.Flags)), errno.EINVAL)
 	case FMode(rec.Mode)&^(FMODE_READ|FMODE_WRITE|FMODE_LSEEK|FMODE_PREAD|FMODE_PWRITE) != 0:
 		return fmt.Errorf("mode bits %v: %w", FMode(rec.Mode), errno.EINVAL)
 	case ops.Named && (path == "") == (rec.Ghost == 0):
@@ -342,7 +351,9 @@ func checkFileRecord(ops *FileTypeOps, rec *FileRecord, path string) error {
 }
 
 // restoreCommon gives a new file the saved status flags, position and
-// version, after checking that its mode is the saved one.
+// version, after checking that its mode is the saved one. A file of a type
+// with ->fasync goes on the fasync list when O_ASYNC was set by F_SETFL,
+// and stays off it when open(2) gave it (Async).
 func restoreCommon(f *File, rec *FileRecord) error {
 	if f.mode != FMode(rec.Mode) {
 		return fmt.Errorf("saved mode %v, the reopened file has %v: %w", FMode(rec.Mode), f.mode, errno.EINVAL)
@@ -351,6 +362,7 @@ func restoreCommon(f *File, rec *FileRecord) error {
 		return fmt.Errorf("status flags %s cannot be restored (got %s): %w",
 			FormatOpenFlags(int(rec.Flags)), FormatOpenFlags(f.flags), errno.EINVAL)
 	}
+	f.fasync = f.flags&O_ASYNC != 0 && rec.Async == 0 && f.ops.SetflMask()&O_ASYNC != 0
 	switch {
 	case f.mode&FMODE_LSEEK != 0:
 		if _, err := f.ops.Seek(f, rec.Pos, SEEK_SET); err != nil {

@@ -31,7 +31,9 @@ type FileOperations interface {
 	// Seek moves the position; files that cannot seek return ESPIPE.
 	Seek(f *File, offset int64, whence int) (int64, error)
 	// SetflMask returns the status flags F_SETFL may set on this type; it is
-	// a subset of SetflMask.
+	// a subset of SetflMask. O_ASYNC in it means the type has Linux's
+	// ->fasync (pipes, FIFOs, sockets), through which alone F_SETFL changes
+	// O_ASYNC (see SetFlags).
 	SetflMask() int
 	// Release runs when the last reference to the file is dropped.
 	Release(f *File)
@@ -47,8 +49,13 @@ type File struct {
 	// dentry is the name the file was opened through; nil for a pipe.
 	dentry *Dentry
 	// pipe is the pipe of a pipe end or FIFO.
-	pipe    *Pipe
-	flags   int
+	pipe  *Pipe
+	flags int
+	// fasync says the file is on its type's fasync list: O_ASYNC was set by
+	// F_SETFL, through ->fasync, and F_SETFL can clear it. O_ASYNC given to
+	// open(2) sets the flag without the list (Linux's do_dentry_open calls
+	// no ->fasync), and no F_SETFL clears it then.
+	fasync  bool
 	mode    FMode
 	pos     int64
 	version uint64
@@ -161,16 +168,42 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 }
 
 // SetFlags changes the status flags F_SETFL may change on this type, as
-// fcntl(F_SETFL); every other bit stays as it is. So O_ASYNC, which a
-// regular file keeps from open(2), can be neither set nor cleared on one, as
-// on ext4. O_DIRECT on a type that cannot do direct I/O is EINVAL.
+// Linux's setfl; every other bit stays as it is. O_DIRECT on a type that
+// cannot do direct I/O is EINVAL. O_ASYNC is not in Linux's SETFL_MASK:
+// only the type's ->fasync changes it, which setfl calls when the bit would
+// change. Setting it puts the file on the fasync list; clearing it takes the
+// file off and clears the bit only if the file was on the list. So:
+//
+//   - a regular file or directory (no ->fasync) keeps the O_ASYNC open(2)
+//     gave it, and F_SETFL can neither set nor clear it, as on ext4;
+//   - a pipe, FIFO or socket takes O_ASYNC from F_SETFL and loses it again;
+//   - a FIFO opened with O_ASYNC keeps it for good: it is on no list, so
+//     the F_SETFL that would clear it finds nothing to remove.
 func (f *File) SetFlags(flags int) error {
 	mask := f.ops.SetflMask()
 	if flags&O_DIRECT != 0 && mask&O_DIRECT == 0 {
 		return errno.EINVAL
 	}
+	if mask&O_ASYNC != 0 && (flags^f.flags)&O_ASYNC != 0 {
+		switch {
+		case flags&O_ASYNC != 0:
+			f.fasync = true
+			f.flags |= O_ASYNC
+		case f.fasync:
+			f.fasync = false
+			f.flags &^= O_ASYNC
+		}
+	}
+	mask &^= O_ASYNC
 	f.flags = f.flags&^mask | flags&mask
 	return nil
+}
+
+// AsyncFromOpen says whether the file's O_ASYNC is one open(2) gave a file
+// of a type with ->fasync (a FIFO): on no fasync list, so F_SETFL cannot
+// clear it. A checkpoint saves it; it is false for every other file.
+func (f *File) AsyncFromOpen() bool {
+	return f.flags&O_ASYNC != 0 && !f.fasync && f.ops.SetflMask()&O_ASYNC != 0
 }
 
 // RestoreState sets position and version as a checkpoint saved them; it is

@@ -264,8 +264,9 @@ func (pipeOps) Write(f *File, p []byte) (int, error) {
 // writer and a writer for a reader; O_RDWR never waits. With O_NONBLOCK a
 // reader does not wait, and a writer with no reader fails with ENXIO.
 // Where Linux would wait, the simulator returns BLOCKED and the open has no
-// effect. The first open of a FIFO creates its pipe; the pipe goes when the
-// last file open on it is closed, and with it any unread bytes.
+// effect. O_DIRECT is EINVAL, after the waiting and ENXIO. The first open
+// of a FIFO creates its pipe; the pipe goes when the last file open on it
+// is closed, and with it any unread bytes.
 func (fs *FS) OpenFIFO(d *Dentry, flags int) (*File, error) {
 	readers, writers := 0, 0
 	if p := d.inode.pipe; p != nil {
@@ -286,6 +287,12 @@ func (fs *FS) OpenFIFO(d *Dentry, flags int) (*File, error) {
 		}
 	case O_RDWR:
 	default:
+		return nil, errno.EINVAL
+	}
+	// Linux opens the FIFO (fifo_open, which waits or fails first) and only
+	// then refuses O_DIRECT, which no FIFO opened by open(2) can have; the
+	// open it undoes leaves nothing behind.
+	if flags&O_DIRECT != 0 {
 		return nil, errno.EINVAL
 	}
 	return fs.OpenFIFOEnd(d, flags)

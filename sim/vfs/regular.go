@@ -112,6 +112,11 @@ func (fs *FS) Open(root, cwd *Dentry, path string, flags int, perm uint32) (*Fil
 		return nil, errno.ENOTDIR
 	case in.IsDir() && (flags&O_ACCMODE != O_RDONLY || flags&O_TRUNC != 0):
 		return nil, errno.EISDIR
+	case in.IsDir() && flags&O_DIRECT != 0:
+		// Linux's do_dentry_open refuses O_DIRECT on a file its type did
+		// not mark FMODE_CAN_ODIRECT: an ext4 directory, a FIFO. (F_SETFL
+		// O_DIRECT on a FIFO is packet mode, which setfl allows.)
+		return nil, errno.EINVAL
 	case in.IsFIFO():
 		return fs.OpenFIFO(d, flags)
 	}

@@ -325,6 +325,16 @@ func TestFailedOpensHaveNoEffect(t *testing.T) {
 		{"/p", vfs.O_WRONLY | vfs.O_NONBLOCK, errno.ENXIO},
 		{"/p", vfs.O_ACCMODE, errno.EINVAL},
 		{"/missing", vfs.O_RDONLY, errno.ENOENT},
+		// O_DIRECT: a directory or FIFO cannot do direct I/O (EINVAL), but
+		// a directory opened for writing is EISDIR first, and a FIFO opens
+		// (waits, or fails with ENXIO) before O_DIRECT is looked at.
+		{"/d", vfs.O_RDONLY | vfs.O_DIRECT, errno.EINVAL},
+		{"/d", vfs.O_RDONLY | vfs.O_DIRECT | vfs.O_DIRECTORY, errno.EINVAL},
+		{"/d", vfs.O_WRONLY | vfs.O_DIRECT, errno.EISDIR},
+		{"/p", vfs.O_RDWR | vfs.O_DIRECT, errno.EINVAL},
+		{"/p", vfs.O_RDONLY | vfs.O_NONBLOCK | vfs.O_DIRECT, errno.EINVAL},
+		{"/p", vfs.O_WRONLY | vfs.O_NONBLOCK | vfs.O_DIRECT, errno.ENXIO},
+		{"/p", vfs.O_RDONLY | vfs.O_DIRECT, errno.BLOCKED},
 	} {
 		before := reg.Snapshot()
 		f, err := fs.Open(fs.Root(), fs.Root(), tc.path, tc.flags, 0644)
@@ -596,5 +606,46 @@ func TestFormatMode(t *testing.T) {
 		{0o140755, "type 0140000 0755"},
 	} {
 		assert.Equal(t, tc.want, vfs.FormatMode(tc.mode), "%#o", tc.mode)
+	}
+}
+
+// TestAsyncFlag: F_SETFL changes O_ASYNC only through a type's ->fasync, as
+// Linux's setfl does; so the flag sticks or goes by file type and by where
+// it came from (the values are what Linux 6.18 gives on ext4).
+func TestAsyncFlag(t *testing.T) {
+	fs, _ := newFS()
+	require.NoError(t, fs.WriteFile("/f", nil, 0644))
+	mkdirs(t, fs, "/d")
+	require.NoError(t, fs.Mkfifo(fs.Root(), fs.Root(), "/p", 0644))
+	const async, nb = vfs.O_ASYNC, vfs.O_NONBLOCK
+	for _, tc := range []struct {
+		name  string
+		open  func() *vfs.File
+		setfl []int // each F_SETFL in turn
+		want  []int // F_GETFL after each, without O_LARGEFILE
+	}{
+		{"FIFO opened with O_ASYNC keeps it", func() *vfs.File { return open(t, fs, "/p", vfs.O_RDWR|async) },
+			[]int{nb, 0, async, 0}, []int{vfs.O_RDWR | async | nb, vfs.O_RDWR | async, vfs.O_RDWR | async, vfs.O_RDWR | async}},
+		{"FIFO given O_ASYNC by F_SETFL loses it", func() *vfs.File { return open(t, fs, "/p", vfs.O_RDWR) },
+			[]int{async, async | nb, nb, 0}, []int{vfs.O_RDWR | async, vfs.O_RDWR | async | nb, vfs.O_RDWR | nb, vfs.O_RDWR}},
+		{"pipe end", func() *vfs.File {
+			r, w := vfs.NewPipeFiles(kref.NewRegistry(), 0)
+			r.Put()
+			return w
+		}, []int{async, 0, async}, []int{vfs.O_WRONLY | async, vfs.O_WRONLY, vfs.O_WRONLY | async}},
+		{"regular file: F_SETFL cannot set it", func() *vfs.File { return open(t, fs, "/f", vfs.O_RDWR) },
+			[]int{async, async | nb}, []int{vfs.O_RDWR, vfs.O_RDWR | nb}},
+		{"regular file: nor clear it", func() *vfs.File { return open(t, fs, "/f", vfs.O_RDWR|async) },
+			[]int{0, nb}, []int{vfs.O_RDWR | async, vfs.O_RDWR | async | nb}},
+		{"directory", func() *vfs.File { return open(t, fs, "/d", vfs.O_RDONLY|async) },
+			[]int{0, async}, []int{async, async}},
+	} {
+		f := tc.open()
+		for i, arg := range tc.setfl {
+			require.NoError(t, f.SetFlags(arg), "%s: F_SETFL %s", tc.name, vfs.FormatOpenFlags(arg))
+			assert.Equal(t, vfs.FormatOpenFlags(tc.want[i]), vfs.FormatOpenFlags(f.Flags()&^vfs.O_LARGEFILE),
+				"%s: after F_SETFL %s", tc.name, vfs.FormatOpenFlags(arg))
+		}
+		f.Put()
 	}
 }
