@@ -30,7 +30,30 @@ var (
 	mremaps     = []string{"0", "MREMAP_MAYMOVE", "MREMAP_MAYMOVE|MREMAP_FIXED"}
 	advice      = []string{"MADV_DONTNEED", "MADV_DONTNEED", "MADV_NORMAL", "MADV_WILLNEED", "MADV_RANDOM", "MADV_SEQUENTIAL"}
 	msyncs      = []string{"MS_SYNC", "MS_ASYNC", "MS_INVALIDATE", "MS_SYNC|MS_INVALIDATE"}
+	// hostMremaps leave out MREMAP_MAYMOVE alone, where the kernel may
+	// pick the new address (Config.Host).
+	hostMremaps = []string{"0", "MREMAP_MAYMOVE|MREMAP_FIXED"}
 )
+
+// mapFlags draws mmap flags from choices. With Config.Host a mapping
+// without MAP_FIXED or MAP_FIXED_NOREPLACE goes only where its hint is free
+// (the page-rounded range holds no VMA of pid's), since elsewhere Linux
+// picks a random address; where it is not free the mapping is made with
+// MAP_FIXED_NOREPLACE instead, which fails with EEXIST.
+func (b *Builder) mapFlags(pid int, addr, length uint64, choices []string, label string) string {
+	flags := rapid.SampledFrom(choices).Draw(b.t, label)
+	if !b.cfg.Host || strings.Contains(flags, "MAP_FIXED") {
+		return flags
+	}
+	start := addr &^ (mm.PageSize - 1)
+	end := (addr + length + mm.PageSize - 1) &^ (mm.PageSize - 1)
+	for _, v := range b.vmas(pid) {
+		if start < v[1] && v[0] < end {
+			return flags + "|MAP_FIXED_NOREPLACE"
+		}
+	}
+	return flags
+}
 
 // addr draws an address for a call on pid's mappings: mostly a page of
 // one of its VMAs (the first, or one inside), else any page of the window;
@@ -84,8 +107,9 @@ func (b *Builder) memory(pid int) {
 	}
 	switch call {
 	case 0, 4:
-		o := x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, b.addr(pid, "addr"), b.length("len"),
-			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(anonMaps).Draw(t, "anon flags")))
+		addr, length := b.addr(pid, "addr"), b.length("len")
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, addr, length,
+			rapid.SampledFrom(protections).Draw(t, "prot"), b.mapFlags(pid, addr, length, anonMaps, "anon flags")))
 		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store in it") == 0 {
 			x(fmt.Sprintf("memwrite %d %#x %q", pid, uint64(o.Int)+uint64(rapid.IntRange(0, mm.PageSize-1).Draw(t, "offset")), b.memData()))
 		}
@@ -94,8 +118,9 @@ func (b *Builder) memory(pid int) {
 	case 9:
 		x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
 	case 2:
-		o := x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
-			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(fileMaps).Draw(t, "file flags"),
+		addr, length := b.addr(pid, "addr"), b.length("len")
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, addr, length,
+			rapid.SampledFrom(protections).Draw(t, "prot"), b.mapFlags(pid, addr, length, fileMaps, "file flags"),
 			b.regularFd(pid), b.fileOffset()))
 		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store past the end") == 0 {
 			x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
@@ -105,7 +130,11 @@ func (b *Builder) memory(pid int) {
 	case 7:
 		x(fmt.Sprintf("mprotect %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(protections).Draw(t, "prot")))
 	case 8:
-		flags := rapid.SampledFrom(mremaps).Draw(t, "mremap flags")
+		choices := mremaps
+		if b.cfg.Host {
+			choices = hostMremaps
+		}
+		flags := rapid.SampledFrom(choices).Draw(t, "mremap flags")
 		line := fmt.Sprintf("mremap %d %#x %d %d %s", pid, b.addr(pid, "old"), b.length("old len"), b.length("new len"), flags)
 		if strings.HasSuffix(flags, "FIXED") {
 			line += fmt.Sprintf(" %#x", b.addr(pid, "new"))
@@ -114,10 +143,18 @@ func (b *Builder) memory(pid int) {
 	case 10:
 		x(fmt.Sprintf("madvise %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(advice).Draw(t, "advice")))
 	case 11:
+		if b.cfg.Host {
+			x(fmt.Sprintf("vma %d %#x", pid, b.storeAddr(pid)))
+			return
+		}
 		x(fmt.Sprintf("brk %d %#x", pid, mm.StartBrk+uint64(rapid.IntRange(0, 8*mm.PageSize).Draw(t, "break"))))
 	case 12:
 		x(fmt.Sprintf("memread %d %#x %d", pid, b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
 	case 13:
+		if b.cfg.Host {
+			x(fmt.Sprintf("vma %d %#x", pid, b.addr(pid, "vma")))
+			return
+		}
 		x(fmt.Sprintf("sameframe %d %d %#x", pid, b.pid(), b.storeAddr(pid)))
 	case 14:
 		x(fmt.Sprintf("msync %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(msyncs).Draw(t, "msync flags")))
