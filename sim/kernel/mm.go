@@ -214,11 +214,17 @@ func (k *Kernel) readMem(pid, fd int, addr uint64, count int) (int, error) {
 		return 0, errno.EBADF
 	case count < 0:
 		return 0, errno.EFAULT // a size_t that large is no user buffer
-	case count == 0:
-		return 0, nil
 	}
+	// The buffer is checked first, even for no byte (access_ok), and a
+	// directory refuses any read, even of no byte (generic_read_dir).
 	if err := userRange(addr, count); err != nil {
 		return 0, err
+	}
+	switch {
+	case f.Type() == vfs.TypeDirectory:
+		return 0, errno.EISDIR
+	case count == 0:
+		return 0, nil
 	}
 	m := t.MM()
 	count = min(count, maxRW, vfs.MaxFileSize)
@@ -360,11 +366,13 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 		return 0, errno.EBADF
 	case count < 0:
 		return 0, errno.EFAULT // a size_t that large is no user buffer
-	case count == 0:
-		return 0, nil
 	}
+	// The buffer is checked first, even for no byte (access_ok).
 	if err := userRange(addr, count); err != nil {
 		return 0, err
+	}
+	if count == 0 {
+		return 0, nil
 	}
 	m := t.MM()
 	count = min(count, maxRW)
