@@ -1,7 +1,7 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props fuzz mutants golden compat format-change bench
+.PHONY: test race lint ci props differential fuzz mutants golden compat format-change bench
 
 test:
 	$(GO) test ./...
@@ -25,6 +25,14 @@ RAPID_PKGS = $(sort $(foreach f,$(shell grep -rl --include='*_test.go' 'pgregory
 # (go test ./... runs each 100 times).
 props:
 	$(GO) test $(RAPID_PKGS) -count=1 -rapid.checks=10000 -timeout 60m
+
+# The differential test deep: 2,000 generated call sequences, each run on
+# the simulator and on this machine's Linux kernel in lockstep (needs Linux,
+# root and a C compiler; go test ./... runs a dozen). A disagreement is
+# shrunk and printed as a script with Linux's results.
+DIFFERENTIAL_CHECKS ?= 2000
+differential:
+	$(GO) test ./props -run '^TestDifferential$$' -count=1 -v -rapid.checks=$(DIFFERENTIAL_CHECKS) -timeout 60m
 
 # The native fuzz targets, each for FUZZTIME (go test -fuzz runs one
 # target per invocation), then the complete sweep of every bit flip and

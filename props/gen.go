@@ -78,9 +78,10 @@ type Config struct {
 	// without MAP_FIXED only at a hint the simulator sees free, mremap's
 	// MREMAP_MAYMOVE only with MREMAP_FIXED), and no sameframe (Linux's
 	// pagemap shows no frame for a shared page untouched since fork, and
-	// the zero page for a private one only read). It adds vma lines,
-	// which show the VMAs. Large and Limits are not for it (the host's
-	// limits are the system's).
+	// the zero page for a private one only read), and no O_DIRECT on a
+	// regular file (direct I/O's alignment rules are not modelled). It
+	// adds vma lines, which show the VMAs. Large and Limits are not for it
+	// (the host's limits are the system's).
 	Host bool
 }
 
@@ -147,8 +148,11 @@ var (
 	paths      = []string{"/f1", "/f2", "/d/f3", "/q", "d/f4", "/d"}
 	openFlags  = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR|O_CREAT", "O_WRONLY|O_CREAT|O_TRUNC", "O_RDWR|O_CREAT|O_APPEND", "O_RDONLY|O_NONBLOCK", "O_RDWR|O_CREAT|O_CLOEXEC", "O_RDONLY|O_DIRECTORY", "O_RDWR|O_CREAT|O_SYNC"}
 	setflFlags = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK", "O_DIRECT", "O_NONBLOCK|O_DIRECT"}
-	pipeFlags  = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
-	cloneFlags = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
+	// setflBuffered leave out O_DIRECT, for a regular file in Config.Host:
+	// the simulator does not model direct I/O's alignment rules.
+	setflBuffered = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK"}
+	pipeFlags     = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
+	cloneFlags    = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
 	// comms are task names: short and long, exactly 15 bytes (the most a
 	// name keeps), 16 and more (cut to 15, one in the middle of a UTF-8
 	// character), with spaces, quotes and a NUL (the name ends there).
@@ -199,6 +203,21 @@ func (b *Builder) fd(pid int) int {
 		return rapid.IntRange(-1, 70).Draw(b.t, "fd number")
 	}
 	return rapid.SampledFrom(fds).Draw(b.t, "fd")
+}
+
+// isRegular reports whether pid's descriptor fd is open on a regular file.
+func (b *Builder) isRegular(pid, fd int) bool {
+	v := b.k.View()
+	tv := v.Task(pid)
+	if tv == nil || tv.FileTable == 0 {
+		return false
+	}
+	for _, d := range v.FileTables[tv.FileTable].Fds {
+		if d.Fd == fd {
+			return v.Files[d.File].Type == vfs.TypeRegular
+		}
+	}
+	return false
 }
 
 // children returns pid's children that have exited, and those still alive
@@ -277,7 +296,12 @@ func (b *Builder) Step() {
 	case w < 78:
 		x(fmt.Sprintf("fcntl %d %d F_SETFD %d", pid, b.fd(pid), rapid.IntRange(0, 1).Draw(b.t, "cloexec")))
 	case w < 81:
-		x(fmt.Sprintf("fcntl %d %d F_SETFL %s", pid, b.fd(pid), rapid.SampledFrom(setflFlags).Draw(b.t, "setfl")))
+		fd := b.fd(pid)
+		choices := setflFlags
+		if b.cfg.Host && b.isRegular(pid, fd) {
+			choices = setflBuffered
+		}
+		x(fmt.Sprintf("fcntl %d %d F_SETFL %s", pid, fd, rapid.SampledFrom(choices).Draw(b.t, "setfl")))
 	case w < 85:
 		x(fmt.Sprintf("unlink %d %s", pid, rapid.SampledFrom(paths).Draw(b.t, "path")))
 	case w < 90:
