@@ -3,6 +3,7 @@ package props
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -85,8 +86,20 @@ func (d *differential) exec(line string) scenario.Outcome {
 	d.lines = append(d.lines, fmt.Sprintf("%s = %s", line, host.Outcome))
 	if !sim.Equal(host.Outcome) {
 		d.lines[len(d.lines)-1] += fmt.Sprintf("   # the simulator gives %s", scenario.Short(sim.String()))
-		d.rt.Fatalf("line %d: %s: the simulator gives %s, Linux %s\nthe script, with Linux's results (ckptsim linux agrees with it; ckptsim run shows the simulator's):\n%s",
-			len(d.lines), scenario.Short(line), scenario.Short(sim.String()), scenario.Short(host.Outcome.String()), strings.Join(d.lines, "\n"))
+		script := strings.Join(d.lines, "\n") + "\n"
+		where := "(not written)"
+		if f, err := os.CreateTemp("", "ckptsim-differential-*.scn"); err == nil {
+			f.WriteString(script)
+			f.Close()
+			where = f.Name()
+		}
+		short := make([]string, len(d.lines))
+		for i, l := range d.lines {
+			short[i] = scenario.Short(l)
+		}
+		d.rt.Fatalf("line %d: %s: the simulator gives %s, Linux %s\n"+
+			"the script, with Linux's results, is in %s (ckptsim linux agrees with it; ckptsim run shows where the simulator does not); long lines cut here:\n%s",
+			len(d.lines), scenario.Short(line), scenario.Short(sim.String()), scenario.Short(host.Outcome.String()), where, strings.Join(short, "\n"))
 	}
 	return sim
 }
