@@ -367,12 +367,14 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 	case count < 0:
 		return 0, errno.EFAULT // a size_t that large is no user buffer
 	}
-	// The buffer is checked first, even for no byte (access_ok).
+	// The buffer is checked first, even for no byte (access_ok); a write
+	// of no byte then goes to the file as the write of an empty string
+	// does (a socket whose peer is gone refuses it: EPIPE).
 	if err := userRange(addr, count); err != nil {
 		return 0, err
 	}
 	if count == 0 {
-		return 0, nil
+		return f.Write(nil)
 	}
 	m := t.MM()
 	count = min(count, maxRW)
