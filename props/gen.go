@@ -79,7 +79,8 @@ type Config struct {
 	// MREMAP_MAYMOVE only with MREMAP_FIXED), and no sameframe (Linux's
 	// pagemap shows no frame for a shared page untouched since fork, and
 	// the zero page for a private one only read), and no O_DIRECT on a
-	// regular file (direct I/O's alignment rules are not modelled). It
+	// regular file (direct I/O's alignment rules are not modelled), and
+	// no write from a mapping of its own file past the end. It
 	// adds vma lines, which show the VMAs. Large and Limits are not for it
 	// (the host's limits are the system's).
 	Host bool

@@ -6,6 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -161,8 +162,47 @@ func (b *Builder) memory(pid int) {
 	case 15:
 		x(fmt.Sprintf("read %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
 	default:
-		x(fmt.Sprintf("write %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
+		fd, addr, count := b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")
+		if b.cfg.Host && b.fromOwnMappingPastEOF(pid, fd, addr, uint64(count)) {
+			x(fmt.Sprintf("vma %d %#x", pid, addr))
+			return
+		}
+		x(fmt.Sprintf("write %d %d %#x %d", pid, fd, addr, count))
 	}
+}
+
+// fromOwnMappingPastEOF reports whether a write to pid's descriptor fd
+// from [addr, addr+count) would copy from a mapping of fd's own file past
+// that file's end. Linux (ext4) then lets the write read the pages up to
+// the end the write itself makes; the simulator does not model that, and
+// Config.Host leaves such writes out.
+func (b *Builder) fromOwnMappingPastEOF(pid, fd int, addr, count uint64) bool {
+	v := b.k.View()
+	tv := v.Task(pid)
+	if tv == nil || tv.FileTable == 0 || tv.MM == 0 {
+		return false
+	}
+	var ino *kernel.InodeView
+	for _, d := range v.FileTables[tv.FileTable].Fds {
+		if f := v.Files[d.File]; d.Fd == fd && f.Type == vfs.TypeRegular {
+			ino = f.Inode
+		}
+	}
+	if ino == nil {
+		return false
+	}
+	endPage := (uint64(ino.Size) + mm.PageSize - 1) / mm.PageSize // the first page wholly past the end
+	for _, vma := range v.MMs[tv.MM].VMAs {
+		f := v.Files[vma.File]
+		if vma.File == 0 || f.Inode == nil || f.Inode.Ino != ino.Ino || addr+count <= vma.Start || vma.End <= addr {
+			continue
+		}
+		last := min(addr+max(count, 1), vma.End) - 1 // the last byte in this VMA
+		if vma.PgOff+(last-vma.Start)/mm.PageSize >= endPage {
+			return true
+		}
+	}
+	return false
 }
 
 // storeAddr draws an address of pid's to load or store at: mostly in one
