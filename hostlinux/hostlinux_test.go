@@ -124,6 +124,19 @@ wait 100 7 = ECHILD
 exit 100 0
 spawn 100
 `, 0},
+		{"signals are not modelled: SIGIO and SIGPIPE kill no task", `
+spawn 1
+pipe 1 = 0 1
+fork 1 2
+fcntl 1 0 F_SETOWN 2
+fcntl 1 0 F_SETFL O_ASYNC
+write 1 1 "x" = 1
+read 2 0 1 = "x"
+close 1 0
+close 2 0
+write 2 1 "y" = EPIPE
+write 1 1 "y" = EPIPE
+`, 0},
 		{"skipped lines", `
 spawn 1
 regs 1 rax=1

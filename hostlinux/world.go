@@ -293,6 +293,8 @@ func (w *World) call(t *task, nr int64, args []int64, data []byte, bufArg int) R
 // result turns the agent's answer into an outcome.
 func result(r resp, out []byte) Result {
 	switch {
+	case r.Blocked == 2:
+		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: the task died or hung in the call (%v)", ErrAgent, syscall.Errno(-r.Ret))}}
 	case r.Blocked != 0:
 		return errOf(errno.BLOCKED)
 	case r.Ret < 0 && r.Ret >= -4095:

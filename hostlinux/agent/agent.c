@@ -63,7 +63,7 @@ struct req {
 
 struct resp {
 	int64_t ret;
-	uint32_t len, blocked;
+	uint32_t len, blocked; // blocked: 1 the call was interrupted, 2 the task died or hung
 };
 
 struct initinfo {
@@ -331,7 +331,11 @@ static long do_init(struct req *q)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_alarm; // no SA_RESTART: a blocked call returns EINTR
 	sigaction(SIGALRM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); // signals are not modelled: EPIPE, and the task goes on
+	// Signals are not modelled: a write without a reader is EPIPE and
+	// the task goes on, and a file with O_ASYNC and an owner (F_SETOWN)
+	// must not kill its owner with SIGIO.
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGIO, SIG_IGN);
 	return 0;
 }
 
@@ -450,7 +454,8 @@ int main(int argc, char **argv)
 				out = ret > 0 ? ret : 0;
 			if (w < 0 || out > BUF_SIZE)
 				out = 0;
-			reply(ret, buf, (uint32_t)out, w < 0 ? 0 : (uint32_t)s->blocked);
+			// blocked 2: the task died (a signal) or hung, no result.
+			reply(ret, buf, (uint32_t)out, w < 0 ? 2 : (uint32_t)s->blocked);
 			break;
 		}
 		case OP_EXIT: {
