@@ -71,7 +71,8 @@ type MmapArgs struct {
 //   - For a file, in order: EOVERFLOW (offset past the largest file
 //     offset), EOPNOTSUPP (MAP_SHARED_VALIDATE with an unknown flag),
 //     EACCES (shared and writable on a file not open for writing; any
-//     mapping of a file not open for reading), ENODEV (not a regular
+//     mapping of a file not open for reading), EPERM (PROT_EXEC of a
+//     pipe or socket, whose file system is noexec), ENODEV (not a regular
 //     file: a pipe, FIFO or directory), EINVAL (MAP_GROWSDOWN,
 //     MAP_HUGETLB), then ENODEV for a socket and EOPNOTSUPP for MAP_SYNC,
 //     which needs a DAX file: these two come from the file's own mmap
@@ -208,6 +209,12 @@ func (v *VMA) setFile(f *vfs.File, flags int, prot Prot, offset uint64) error {
 	}
 	if mode&vfs.FMODE_READ == 0 {
 		return errno.EACCES
+	}
+	// A pipe's or a socket's file lives in a noexec file system (pipefs,
+	// sockfs): executable mappings of it are refused before the file's
+	// lack of an mmap method is.
+	if t := f.Type(); t != vfs.TypeRegular && t != vfs.TypeDirectory && t != vfs.TypeFIFO && prot&ProtExec != 0 {
+		return errno.EPERM
 	}
 	switch f.Type() {
 	case vfs.TypeRegular:
