@@ -80,9 +80,10 @@ type Config struct {
 	// pagemap shows no frame for a shared page untouched since fork, and
 	// the zero page for a private one only read), and no O_DIRECT on a
 	// regular file (direct I/O's alignment rules are not modelled), and
-	// no write from a mapping of its own file past the end. It
-	// adds vma lines, which show the VMAs. Large and Limits are not for it
-	// (the host's limits are the system's).
+	// no write from a mapping of its own file past the end. It adds
+	// probes where regs would be (vma, F_GETFL, F_GETFD, F_GETOWN, lseek
+	// SEEK_CUR, flock, F_SETOWN, waits that block). Large and Limits are
+	// not for it (the host's limits are the system's).
 	Host bool
 }
 
@@ -206,6 +207,34 @@ func (b *Builder) fd(pid int) int {
 	return rapid.SampledFrom(fds).Draw(b.t, "fd")
 }
 
+// probe draws, in Config.Host, a call that shows state the other steps
+// change without reading it back (flags, positions, VMAs, owners), or
+// one that may block (a lock, a wait for a live child): where regs would
+// be, which the host cannot answer.
+func (b *Builder) probe(pid int) {
+	x := b.exec
+	switch rapid.IntRange(0, 6).Draw(b.t, "probe") {
+	case 0:
+		x(fmt.Sprintf("vma %d %#x", pid, b.storeAddr(pid)))
+	case 1:
+		x(fmt.Sprintf("fcntl %d %d %s", pid, b.fd(pid), rapid.SampledFrom([]string{"F_GETFL", "F_GETFD", "F_GETOWN"}).Draw(b.t, "get")))
+	case 2:
+		x(fmt.Sprintf("lseek %d %d 0 SEEK_CUR", pid, b.fd(pid)))
+	case 3:
+		op := rapid.SampledFrom([]string{"LOCK_SH", "LOCK_EX", "LOCK_UN", "LOCK_SH|LOCK_NB", "LOCK_EX|LOCK_NB"}).Draw(b.t, "lock")
+		x(fmt.Sprintf("flock %d %d %s", pid, b.fd(pid), op))
+	case 4:
+		x(fmt.Sprintf("fcntl %d %d F_SETOWN %d", pid, b.fd(pid), b.pid()))
+	case 5:
+		x(fmt.Sprintf("wait %d -1", pid))
+	default:
+		_, leaves := b.children(pid)
+		if len(leaves) > 0 {
+			x(fmt.Sprintf("wait %d %d", pid, rapid.SampledFrom(leaves).Draw(b.t, "live child")))
+		}
+	}
+}
+
 // isRegular reports whether pid's descriptor fd is open on a regular file.
 func (b *Builder) isRegular(pid, fd int) bool {
 	v := b.k.View()
@@ -310,7 +339,7 @@ func (b *Builder) Step() {
 	case w < 92:
 		x(fmt.Sprintf("chdir %d %s", pid, rapid.SampledFrom([]string{"/", "/d", "/f1", ".."}).Draw(b.t, "dir")))
 	case w < 96 && b.cfg.Host:
-		x(fmt.Sprintf("vma %d %#x", pid, b.storeAddr(pid)))
+		b.probe(pid)
 	case w < 96:
 		x(fmt.Sprintf("regs %d %s", pid, b.regs()))
 	case w < 99:

@@ -216,11 +216,19 @@ func (p *Pair) close(i int) {
 	me, peer := &p.ends[i], &p.ends[1-i]
 	if p.typ != SOCK_DGRAM && peer.open {
 		peer.shutdown = shutdownMask
-		if len(me.queue) > 0 {
+		if me.leftUnread() {
 			peer.err = errno.ECONNRESET
 		}
 	}
 	*me = end{}
+}
+
+// leftUnread reports whether what the end has not read makes its closing
+// an ECONNRESET for its peer: a byte, or more than one message. A lone
+// empty seqpacket message does not (Linux 6.18, measured: the peer then
+// reads end of file, and its write gets EPIPE).
+func (e *end) leftUnread() bool {
+	return len(e.queue) > 1 || len(e.queue) == 1 && len(e.queue[0].data) > e.queue[0].consumed
 }
 
 // takeErr returns and clears the end's pending error (Linux's sock_error).
