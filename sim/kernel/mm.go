@@ -383,8 +383,8 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 	if _, _, ok := socket.Of(f); ok && readable < count {
 		// A socket copies a write into one message (a stream, into one
 		// per chunk of about half its send buffer): a fault anywhere in
-		// it fails the write.
-		return 0, errno.EFAULT
+		// it fails the write, unless the write fails before the copy.
+		return 0, socket.FaultingWrite(f, count)
 	}
 	if p := f.Pipe(); p != nil {
 		var fault bool

@@ -372,6 +372,32 @@ func (o *endOps) writeStream(f *vfs.File, p []byte) (int, error) {
 	return sent, nil
 }
 
+// FaultingWrite is the result of a write to socket file f of count bytes
+// whose source cannot be read whole (a fault in the buffer): the error the
+// write meets before Linux copies anything (a send shutdown, a pending
+// error, a message too long, a full send buffer), as writeStream and
+// writeMessage meet it, else EFAULT.
+func FaultingWrite(f *vfs.File, count int) error {
+	o := f.Ops().(*endOps)
+	me := o.me()
+	if o.pair.typ == SOCK_STREAM {
+		if me.shutdown&sendShutdown != 0 {
+			return errno.EPIPE
+		}
+	} else {
+		if o.pair.typ == SOCK_SEQPACKET && me.err != 0 {
+			return me.takeErr()
+		}
+		if count > SndBuf-32 {
+			return errno.EMSGSIZE
+		}
+	}
+	if err := o.allocate(f); err != nil {
+		return err
+	}
+	return errno.EFAULT
+}
+
 // writeMessage is unix_seqpacket_sendmsg and unix_dgram_sendmsg: one
 // message, whole or not at all.
 func (o *endOps) writeMessage(f *vfs.File, p []byte) (int, error) {
