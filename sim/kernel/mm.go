@@ -220,6 +220,9 @@ func (k *Kernel) readMem(pid, fd int, addr uint64, count int) (int, error) {
 	if err := userRange(addr, count); err != nil {
 		return 0, err
 	}
+	if err := posOverflows(f, count); err != nil {
+		return 0, err
+	}
 	switch {
 	case f.Type() == vfs.TypeDirectory:
 		return 0, errno.EISDIR
