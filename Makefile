@@ -1,7 +1,7 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props exhaustive fuzz mutants golden compat format-change bench
+.PHONY: test race lint ci props exhaustive differential fuzz mutants golden compat format-change bench
 
 test:
 	$(GO) test ./...
@@ -32,6 +32,14 @@ props:
 # in lockstep, over GOMAXPROCS workers (go test ./... checks a sample).
 exhaustive:
 	$(GO) test ./props -run '^TestExhaustive' -count=1 -v -exhaustive -timeout 60m
+
+# The differential test deep: 2,000 generated call sequences, each run on
+# the simulator and on this machine's Linux kernel in lockstep (needs Linux,
+# root and a C compiler; go test ./... runs a dozen). A disagreement is
+# shrunk and printed as a script with Linux's results.
+DIFFERENTIAL_CHECKS ?= 2000
+differential:
+	$(GO) test ./props -run '^TestDifferential$$' -count=1 -v -rapid.checks=$(DIFFERENTIAL_CHECKS) -timeout 60m
 
 # The native fuzz targets, each for FUZZTIME (go test -fuzz runs one
 # target per invocation), then the complete sweep of every bit flip and

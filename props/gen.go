@@ -69,6 +69,22 @@ type Config struct {
 	// dozen, often equal) and fills file tables up to them, so that worlds
 	// sit exactly at the limits restart checks.
 	Limits bool
+	// Host draws only calls whose results the host's Linux kernel gives
+	// and the simulator claims to give too (the differential test's
+	// mode), leaving out by construction what README and SCENARIOS.md
+	// document as not modelled or not answerable on the host: no regs
+	// (a debugger's), no brk (a task's break is the host agent's heap),
+	// no address the kernel picks, which Linux randomises (a mapping
+	// without MAP_FIXED only at a hint the simulator sees free, mremap's
+	// MREMAP_MAYMOVE only with MREMAP_FIXED), and no sameframe (Linux's
+	// pagemap shows no frame for a shared page untouched since fork, and
+	// the zero page for a private one only read), and no O_DIRECT on a
+	// regular file (direct I/O's alignment rules are not modelled), and
+	// no write from a mapping of its own file past the end. It adds
+	// probes where regs would be (vma, F_GETFL, F_GETFD, F_GETOWN, lseek
+	// SEEK_CUR, flock, F_SETOWN, waits that block). Large and Limits are
+	// not for it (the host's limits are the system's).
+	Host bool
 }
 
 // Worlds returns a generator of worlds built through system calls from a
@@ -134,8 +150,11 @@ var (
 	paths      = []string{"/f1", "/f2", "/d/f3", "/q", "d/f4", "/d"}
 	openFlags  = []string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_RDWR|O_CREAT", "O_WRONLY|O_CREAT|O_TRUNC", "O_RDWR|O_CREAT|O_APPEND", "O_RDONLY|O_NONBLOCK", "O_RDWR|O_CREAT|O_CLOEXEC", "O_RDONLY|O_DIRECTORY", "O_RDWR|O_CREAT|O_SYNC"}
 	setflFlags = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK", "O_DIRECT", "O_NONBLOCK|O_DIRECT"}
-	pipeFlags  = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
-	cloneFlags = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
+	// setflBuffered leave out O_DIRECT, for a regular file in Config.Host:
+	// the simulator does not model direct I/O's alignment rules.
+	setflBuffered = []string{"0", "O_APPEND", "O_NONBLOCK", "O_APPEND|O_NONBLOCK"}
+	pipeFlags     = []string{"", "O_NONBLOCK", "O_CLOEXEC", "O_NONBLOCK|O_CLOEXEC", "O_DIRECT"}
+	cloneFlags    = []string{"", "", "CLONE_FILES", "CLONE_FS", "CLONE_FILES|CLONE_FS", "CLONE_VM", "CLONE_VM|CLONE_FILES|CLONE_FS"}
 	// comms are task names: short and long, exactly 15 bytes (the most a
 	// name keeps), 16 and more (cut to 15, one in the middle of a UTF-8
 	// character), with spaces, quotes and a NUL (the name ends there).
@@ -186,6 +205,49 @@ func (b *Builder) fd(pid int) int {
 		return rapid.IntRange(-1, 70).Draw(b.t, "fd number")
 	}
 	return rapid.SampledFrom(fds).Draw(b.t, "fd")
+}
+
+// probe draws, in Config.Host, a call that shows state the other steps
+// change without reading it back (flags, positions, VMAs, owners), or
+// one that may block (a lock, a wait for a live child): where regs would
+// be, which the host cannot answer.
+func (b *Builder) probe(pid int) {
+	x := b.exec
+	switch rapid.IntRange(0, 6).Draw(b.t, "probe") {
+	case 0:
+		x(fmt.Sprintf("vma %d %#x", pid, b.storeAddr(pid)))
+	case 1:
+		x(fmt.Sprintf("fcntl %d %d %s", pid, b.fd(pid), rapid.SampledFrom([]string{"F_GETFL", "F_GETFD", "F_GETOWN"}).Draw(b.t, "get")))
+	case 2:
+		x(fmt.Sprintf("lseek %d %d 0 SEEK_CUR", pid, b.fd(pid)))
+	case 3:
+		op := rapid.SampledFrom([]string{"LOCK_SH", "LOCK_EX", "LOCK_UN", "LOCK_SH|LOCK_NB", "LOCK_EX|LOCK_NB"}).Draw(b.t, "lock")
+		x(fmt.Sprintf("flock %d %d %s", pid, b.fd(pid), op))
+	case 4:
+		x(fmt.Sprintf("fcntl %d %d F_SETOWN %d", pid, b.fd(pid), b.pid()))
+	case 5:
+		x(fmt.Sprintf("wait %d -1", pid))
+	default:
+		_, leaves := b.children(pid)
+		if len(leaves) > 0 {
+			x(fmt.Sprintf("wait %d %d", pid, rapid.SampledFrom(leaves).Draw(b.t, "live child")))
+		}
+	}
+}
+
+// isRegular reports whether pid's descriptor fd is open on a regular file.
+func (b *Builder) isRegular(pid, fd int) bool {
+	v := b.k.View()
+	tv := v.Task(pid)
+	if tv == nil || tv.FileTable == 0 {
+		return false
+	}
+	for _, d := range v.FileTables[tv.FileTable].Fds {
+		if d.Fd == fd {
+			return v.Files[d.File].Type == vfs.TypeRegular
+		}
+	}
+	return false
 }
 
 // children returns pid's children that have exited, and those still alive
@@ -264,13 +326,20 @@ func (b *Builder) Step() {
 	case w < 78:
 		x(fmt.Sprintf("fcntl %d %d F_SETFD %d", pid, b.fd(pid), rapid.IntRange(0, 1).Draw(b.t, "cloexec")))
 	case w < 81:
-		x(fmt.Sprintf("fcntl %d %d F_SETFL %s", pid, b.fd(pid), rapid.SampledFrom(setflFlags).Draw(b.t, "setfl")))
+		fd := b.fd(pid)
+		choices := setflFlags
+		if b.cfg.Host && b.isRegular(pid, fd) {
+			choices = setflBuffered
+		}
+		x(fmt.Sprintf("fcntl %d %d F_SETFL %s", pid, fd, rapid.SampledFrom(choices).Draw(b.t, "setfl")))
 	case w < 85:
 		x(fmt.Sprintf("unlink %d %s", pid, rapid.SampledFrom(paths).Draw(b.t, "path")))
 	case w < 90:
 		b.exitOrWait(pid)
 	case w < 92:
 		x(fmt.Sprintf("chdir %d %s", pid, rapid.SampledFrom([]string{"/", "/d", "/f1", ".."}).Draw(b.t, "dir")))
+	case w < 96 && b.cfg.Host:
+		b.probe(pid)
 	case w < 96:
 		x(fmt.Sprintf("regs %d %s", pid, b.regs()))
 	case w < 99:

@@ -6,6 +6,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/ckptsim/ckptsim/sim/kernel"
 	"github.com/ckptsim/ckptsim/sim/mm"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -30,7 +31,30 @@ var (
 	mremaps     = []string{"0", "MREMAP_MAYMOVE", "MREMAP_MAYMOVE|MREMAP_FIXED"}
 	advice      = []string{"MADV_DONTNEED", "MADV_DONTNEED", "MADV_NORMAL", "MADV_WILLNEED", "MADV_RANDOM", "MADV_SEQUENTIAL"}
 	msyncs      = []string{"MS_SYNC", "MS_ASYNC", "MS_INVALIDATE", "MS_SYNC|MS_INVALIDATE"}
+	// hostMremaps leave out MREMAP_MAYMOVE alone, where the kernel may
+	// pick the new address (Config.Host).
+	hostMremaps = []string{"0", "MREMAP_MAYMOVE|MREMAP_FIXED"}
 )
+
+// mapFlags draws mmap flags from choices. With Config.Host a mapping
+// without MAP_FIXED or MAP_FIXED_NOREPLACE goes only where its hint is free
+// (the page-rounded range holds no VMA of pid's), since elsewhere Linux
+// picks a random address; where it is not free the mapping is made with
+// MAP_FIXED_NOREPLACE instead, which fails with EEXIST.
+func (b *Builder) mapFlags(pid int, addr, length uint64, choices []string, label string) string {
+	flags := rapid.SampledFrom(choices).Draw(b.t, label)
+	if !b.cfg.Host || strings.Contains(flags, "MAP_FIXED") {
+		return flags
+	}
+	start := addr &^ (mm.PageSize - 1)
+	end := (addr + length + mm.PageSize - 1) &^ (mm.PageSize - 1)
+	for _, v := range b.vmas(pid) {
+		if start < v[1] && v[0] < end {
+			return flags + "|MAP_FIXED_NOREPLACE"
+		}
+	}
+	return flags
+}
 
 // addr draws an address for a call on pid's mappings: mostly a page of
 // one of its VMAs (the first, or one inside), else any page of the window;
@@ -84,8 +108,9 @@ func (b *Builder) memory(pid int) {
 	}
 	switch call {
 	case 0, 4:
-		o := x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, b.addr(pid, "addr"), b.length("len"),
-			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(anonMaps).Draw(t, "anon flags")))
+		addr, length := b.addr(pid, "addr"), b.length("len")
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s", pid, addr, length,
+			rapid.SampledFrom(protections).Draw(t, "prot"), b.mapFlags(pid, addr, length, anonMaps, "anon flags")))
 		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store in it") == 0 {
 			x(fmt.Sprintf("memwrite %d %#x %q", pid, uint64(o.Int)+uint64(rapid.IntRange(0, mm.PageSize-1).Draw(t, "offset")), b.memData()))
 		}
@@ -94,8 +119,9 @@ func (b *Builder) memory(pid int) {
 	case 9:
 		x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
 	case 2:
-		o := x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, b.addr(pid, "addr"), b.length("len"),
-			rapid.SampledFrom(protections).Draw(t, "prot"), rapid.SampledFrom(fileMaps).Draw(t, "file flags"),
+		addr, length := b.addr(pid, "addr"), b.length("len")
+		o := x(fmt.Sprintf("mmap %d %#x %d %s %s %d %d", pid, addr, length,
+			rapid.SampledFrom(protections).Draw(t, "prot"), b.mapFlags(pid, addr, length, fileMaps, "file flags"),
 			b.regularFd(pid), b.fileOffset()))
 		if o.Err == nil && rapid.IntRange(0, 1).Draw(t, "store past the end") == 0 {
 			x(fmt.Sprintf("memwrite %d %#x %q", pid, b.pastEOF(pid), b.memData()))
@@ -105,7 +131,11 @@ func (b *Builder) memory(pid int) {
 	case 7:
 		x(fmt.Sprintf("mprotect %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(protections).Draw(t, "prot")))
 	case 8:
-		flags := rapid.SampledFrom(mremaps).Draw(t, "mremap flags")
+		choices := mremaps
+		if b.cfg.Host {
+			choices = hostMremaps
+		}
+		flags := rapid.SampledFrom(choices).Draw(t, "mremap flags")
 		line := fmt.Sprintf("mremap %d %#x %d %d %s", pid, b.addr(pid, "old"), b.length("old len"), b.length("new len"), flags)
 		if strings.HasSuffix(flags, "FIXED") {
 			line += fmt.Sprintf(" %#x", b.addr(pid, "new"))
@@ -114,18 +144,65 @@ func (b *Builder) memory(pid int) {
 	case 10:
 		x(fmt.Sprintf("madvise %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(advice).Draw(t, "advice")))
 	case 11:
+		if b.cfg.Host {
+			x(fmt.Sprintf("vma %d %#x", pid, b.storeAddr(pid)))
+			return
+		}
 		x(fmt.Sprintf("brk %d %#x", pid, mm.StartBrk+uint64(rapid.IntRange(0, 8*mm.PageSize).Draw(t, "break"))))
 	case 12:
 		x(fmt.Sprintf("memread %d %#x %d", pid, b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
 	case 13:
+		if b.cfg.Host {
+			x(fmt.Sprintf("vma %d %#x", pid, b.addr(pid, "vma")))
+			return
+		}
 		x(fmt.Sprintf("sameframe %d %d %#x", pid, b.pid(), b.storeAddr(pid)))
 	case 14:
 		x(fmt.Sprintf("msync %d %#x %d %s", pid, b.addr(pid, "addr"), b.length("len"), rapid.SampledFrom(msyncs).Draw(t, "msync flags")))
 	case 15:
 		x(fmt.Sprintf("read %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
 	default:
-		x(fmt.Sprintf("write %d %d %#x %d", pid, b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")))
+		fd, addr, count := b.fd(pid), b.storeAddr(pid), rapid.IntRange(0, 2*mm.PageSize).Draw(t, "count")
+		if b.cfg.Host && b.fromOwnMappingPastEOF(pid, fd, addr, uint64(count)) {
+			x(fmt.Sprintf("vma %d %#x", pid, addr))
+			return
+		}
+		x(fmt.Sprintf("write %d %d %#x %d", pid, fd, addr, count))
 	}
+}
+
+// fromOwnMappingPastEOF reports whether a write to pid's descriptor fd
+// from [addr, addr+count) would copy from a mapping of fd's own file past
+// that file's end. Linux (ext4) then lets the write read the pages up to
+// the end the write itself makes; the simulator does not model that, and
+// Config.Host leaves such writes out.
+func (b *Builder) fromOwnMappingPastEOF(pid, fd int, addr, count uint64) bool {
+	v := b.k.View()
+	tv := v.Task(pid)
+	if tv == nil || tv.FileTable == 0 || tv.MM == 0 {
+		return false
+	}
+	var ino *kernel.InodeView
+	for _, d := range v.FileTables[tv.FileTable].Fds {
+		if f := v.Files[d.File]; d.Fd == fd && f.Type == vfs.TypeRegular {
+			ino = f.Inode
+		}
+	}
+	if ino == nil {
+		return false
+	}
+	endPage := (uint64(ino.Size) + mm.PageSize - 1) / mm.PageSize // the first page wholly past the end
+	for _, vma := range v.MMs[tv.MM].VMAs {
+		f := v.Files[vma.File]
+		if vma.File == 0 || f.Inode == nil || f.Inode.Ino != ino.Ino || addr+count <= vma.Start || vma.End <= addr {
+			continue
+		}
+		last := min(addr+max(count, 1), vma.End) - 1 // the last byte in this VMA
+		if vma.PgOff+(last-vma.Start)/mm.PageSize >= endPage {
+			return true
+		}
+	}
+	return false
 }
 
 // storeAddr draws an address of pid's to load or store at: mostly in one

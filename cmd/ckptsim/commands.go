@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	commands = []*command{runCmd, verifyCmd, restartCmd, showCmd, psCmd, fdsCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
+	commands = []*command{runCmd, verifyCmd, linuxCmd, restartCmd, showCmd, psCmd, fdsCmd, encodeCmd, diffCmd, graphCmd, demoCmd}
 }
 
 var runCmd = &command{

@@ -90,6 +90,9 @@ func (k *Kernel) read(pid, fd, count int) ([]byte, error) {
 	if count < 0 {
 		return nil, errno.EINVAL
 	}
+	if err := posOverflows(f, count); err != nil {
+		return nil, err
+	}
 	// No file type returns more than a regular file can hold, so a larger
 	// buffer would only cost memory.
 	buf := make([]byte, min(count, vfs.MaxFileSize))
@@ -393,5 +396,17 @@ func (k *Kernel) chdir(t *task.Task, path string) error {
 		return errno.ENOTDIR
 	}
 	fs.Chdir(d)
+	return nil
+}
+
+// posOverflows is rw_verify_area's check of the position: a read or
+// write of count bytes from a position so high that the end passes the
+// largest offset is EINVAL, before the file's own refusal. Only a
+// directory gets there (an ext4 directory's end is the largest offset; a
+// regular file stops far below): a read of it is then EINVAL, not EISDIR.
+func posOverflows(f *vfs.File, count int) error {
+	if f.Mode()&vfs.FMODE_READ != 0 && f.Type() == vfs.TypeDirectory && f.Pos() > math.MaxInt64-int64(count) {
+		return errno.EINVAL
+	}
 	return nil
 }

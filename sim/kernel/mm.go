@@ -214,11 +214,20 @@ func (k *Kernel) readMem(pid, fd int, addr uint64, count int) (int, error) {
 		return 0, errno.EBADF
 	case count < 0:
 		return 0, errno.EFAULT // a size_t that large is no user buffer
-	case count == 0:
-		return 0, nil
 	}
+	// The buffer is checked first, even for no byte (access_ok), and a
+	// directory refuses any read, even of no byte (generic_read_dir).
 	if err := userRange(addr, count); err != nil {
 		return 0, err
+	}
+	if err := posOverflows(f, count); err != nil {
+		return 0, err
+	}
+	switch {
+	case f.Type() == vfs.TypeDirectory:
+		return 0, errno.EISDIR
+	case count == 0:
+		return 0, nil
 	}
 	m := t.MM()
 	count = min(count, maxRW, vfs.MaxFileSize)
@@ -360,11 +369,15 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 		return 0, errno.EBADF
 	case count < 0:
 		return 0, errno.EFAULT // a size_t that large is no user buffer
-	case count == 0:
-		return 0, nil
 	}
+	// The buffer is checked first, even for no byte (access_ok); a write
+	// of no byte then goes to the file as the write of an empty string
+	// does (a socket whose peer is gone refuses it: EPIPE).
 	if err := userRange(addr, count); err != nil {
 		return 0, err
+	}
+	if count == 0 {
+		return f.Write(nil)
 	}
 	m := t.MM()
 	count = min(count, maxRW)
@@ -373,8 +386,8 @@ func (k *Kernel) writeMem(pid, fd int, addr uint64, count int) (int, error) {
 	if _, _, ok := socket.Of(f); ok && readable < count {
 		// A socket copies a write into one message (a stream, into one
 		// per chunk of about half its send buffer): a fault anywhere in
-		// it fails the write.
-		return 0, errno.EFAULT
+		// it fails the write, unless the write fails before the copy.
+		return 0, socket.FaultingWrite(f, count)
 	}
 	if p := f.Pipe(); p != nil {
 		var fault bool

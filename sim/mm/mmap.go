@@ -1,6 +1,8 @@
 package mm
 
 import (
+	"errors"
+
 	"github.com/ckptsim/ckptsim/sim/errno"
 	"github.com/ckptsim/ckptsim/sim/vfs"
 )
@@ -69,9 +71,13 @@ type MmapArgs struct {
 //   - For a file, in order: EOVERFLOW (offset past the largest file
 //     offset), EOPNOTSUPP (MAP_SHARED_VALIDATE with an unknown flag),
 //     EACCES (shared and writable on a file not open for writing; any
-//     mapping of a file not open for reading), ENODEV (not a regular
+//     mapping of a file not open for reading), EPERM (PROT_EXEC of a
+//     pipe or socket, whose file system is noexec), ENODEV (not a regular
 //     file: a pipe, FIFO or directory), EINVAL (MAP_GROWSDOWN,
-//     MAP_HUGETLB), then EOPNOTSUPP for MAP_SYNC, which needs a DAX file.
+//     MAP_HUGETLB), then ENODEV for a socket and EOPNOTSUPP for MAP_SYNC,
+//     which needs a DAX file: these two come from the file's own mmap
+//     method, which Linux calls after unmapping a MAP_FIXED range, so
+//     the range is left unmapped.
 //
 // Unknown flag bits and protection bits are ignored, as Linux ignores
 // them. MAP_POPULATE is accepted and prefaults nothing; MAP_NORESERVE and
@@ -117,6 +123,10 @@ func (m *MM) Mmap(a MmapArgs) (uint64, error) {
 	} else {
 		err = v.setAnon(flags)
 	}
+	if errors.Is(err, errHookRefuses) {
+		m.drop(v)
+		return 0, m.hookRefuses(addr, length, fixed, errno.ENODEV)
+	}
 	if err != nil {
 		m.drop(v)
 		return 0, err
@@ -137,13 +147,34 @@ func (m *MM) Mmap(a MmapArgs) (uint64, error) {
 	if v.file != nil && flags&MAP_SYNC != 0 {
 		// The file's own mmap refuses: MAP_SYNC needs a DAX file.
 		m.drop(v)
-		return 0, errno.EOPNOTSUPP
+		return 0, m.hookRefuses(addr, length, fixed, errno.EOPNOTSUPP)
 	}
 	if fixed {
 		m.unmap(addr, addr+length)
 	}
 	m.place(v)
 	return addr, nil
+}
+
+// errHookRefuses is setFile's error for a file whose own mmap method
+// refuses every mapping (a socket's, sock_no_mmap: ENODEV), which Linux
+// calls only once the old mappings of a MAP_FIXED range are gone.
+var errHookRefuses = errors.New("the file's mmap method refuses")
+
+// hookRefuses is the end of a mapping that the file's own mmap method
+// refuses (a socket; MAP_SYNC on a file without DAX): Linux calls that
+// method after it has unmapped what a MAP_FIXED range held, and cannot
+// put it back, so the range is left a hole (vms_abort_munmap_vmas, once
+// the page tables are cleared). It returns err.
+func (m *MM) hookRefuses(addr, length uint64, fixed bool, err error) error {
+	if !fixed {
+		return err
+	}
+	if e := m.canUnmap(addr, addr+length); e != nil {
+		return e
+	}
+	m.unmap(addr, addr+length)
+	return err
 }
 
 // setFile checks a file mapping as do_mmap does and makes v map the file.
@@ -153,9 +184,16 @@ func (v *VMA) setFile(f *vfs.File, flags int, prot Prot, offset uint64) error {
 		return errno.EOVERFLOW
 	}
 	mode := f.Mode()
+	// MAP_SHARED_VALIDATE accepts the legacy flags and those the file
+	// system supports: MAP_SYNC on a regular file (ext4's
+	// mmap_supported_flags), whose mmap method then refuses it without DAX.
+	supported := legacyFlags
+	if f.Type() == vfs.TypeRegular {
+		supported |= MAP_SYNC
+	}
 	switch flags & MAP_TYPE {
 	case MAP_SHARED, MAP_SHARED_VALIDATE:
-		if flags&MAP_TYPE == MAP_SHARED_VALIDATE && flags&^legacyFlags != 0 {
+		if flags&MAP_TYPE == MAP_SHARED_VALIDATE && flags&^supported != 0 {
 			return errno.EOPNOTSUPP
 		}
 		if prot&ProtWrite != 0 && mode&vfs.FMODE_WRITE == 0 {
@@ -171,6 +209,22 @@ func (v *VMA) setFile(f *vfs.File, flags int, prot Prot, offset uint64) error {
 	}
 	if mode&vfs.FMODE_READ == 0 {
 		return errno.EACCES
+	}
+	// A pipe's or a socket's file lives in a noexec file system (pipefs,
+	// sockfs): executable mappings of it are refused before the file's
+	// lack of an mmap method is.
+	if t := f.Type(); t != vfs.TypeRegular && t != vfs.TypeDirectory && t != vfs.TypeFIFO && prot&ProtExec != 0 {
+		return errno.EPERM
+	}
+	switch f.Type() {
+	case vfs.TypeRegular:
+	case vfs.TypeDirectory, vfs.TypePipe, vfs.TypeFIFO:
+		return errno.ENODEV // no mmap method: refused before anything is unmapped
+	default: // a socket, whose mmap method refuses
+		if flags&MAP_GROWSDOWN != 0 {
+			return errno.EINVAL
+		}
+		return errHookRefuses
 	}
 	if f.Dentry() == nil || !f.Dentry().Inode().IsRegular() {
 		return errno.ENODEV

@@ -216,11 +216,19 @@ func (p *Pair) close(i int) {
 	me, peer := &p.ends[i], &p.ends[1-i]
 	if p.typ != SOCK_DGRAM && peer.open {
 		peer.shutdown = shutdownMask
-		if len(me.queue) > 0 {
+		if me.leftUnread() {
 			peer.err = errno.ECONNRESET
 		}
 	}
 	*me = end{}
+}
+
+// leftUnread reports whether what the end has not read makes its closing
+// an ECONNRESET for its peer: a byte, or more than one message. A lone
+// empty seqpacket message does not (Linux 6.18, measured: the peer then
+// reads end of file, and its write gets EPIPE).
+func (e *end) leftUnread() bool {
+	return len(e.queue) > 1 || len(e.queue) == 1 && len(e.queue[0].data) > e.queue[0].consumed
 }
 
 // takeErr returns and clears the end's pending error (Linux's sock_error).
@@ -362,6 +370,32 @@ func (o *endOps) writeStream(f *vfs.File, p []byte) (int, error) {
 		sent += k
 	}
 	return sent, nil
+}
+
+// FaultingWrite is the result of a write to socket file f of count bytes
+// whose source cannot be read whole (a fault in the buffer): the error the
+// write meets before Linux copies anything (a send shutdown, a pending
+// error, a message too long, a full send buffer), as writeStream and
+// writeMessage meet it, else EFAULT.
+func FaultingWrite(f *vfs.File, count int) error {
+	o := f.Ops().(*endOps)
+	me := o.me()
+	if o.pair.typ == SOCK_STREAM {
+		if me.shutdown&sendShutdown != 0 {
+			return errno.EPIPE
+		}
+	} else {
+		if o.pair.typ == SOCK_SEQPACKET && me.err != 0 {
+			return me.takeErr()
+		}
+		if count > SndBuf-32 {
+			return errno.EMSGSIZE
+		}
+	}
+	if err := o.allocate(f); err != nil {
+		return err
+	}
+	return errno.EFAULT
 }
 
 // writeMessage is unix_seqpacket_sendmsg and unix_dgram_sendmsg: one
