@@ -2,7 +2,8 @@ package objhash
 
 import (
 	"testing"
-	"time"
+
+	"github.com/ckptsim/ckptsim/internal/cputime"
 )
 
 // The benchmarks set LookupAdd beside a bare map[any]int32 doing the same
@@ -121,19 +122,62 @@ func BenchmarkLookupAddPresent(b *testing.B) { run(b, tablePresent) }
 func BenchmarkMapNew(b *testing.B)           { run(b, mapNew) }
 func BenchmarkMapPresent(b *testing.B)       { run(b, mapPresent) }
 
+// tableFind is the restart side's hot path: Find of objrefs restored
+// before, beside mapFind, a bare map from objref to object.
+func tableFind(n int) func() {
+	tab := NewRestart(benchRegistry())
+	for ref := int32(1); ref <= presentSet; ref++ {
+		if err := tab.Insert(&bobj{}, ref, benchThing); err != nil {
+			panic(err)
+		}
+	}
+	return func() {
+		for i := range n {
+			obj, _, err := tab.Find(int32(i%presentSet)+1, benchThing)
+			if err != nil {
+				panic(err)
+			}
+			sinkObj = obj
+		}
+	}
+}
+
+func mapFind(n int) func() {
+	m := make(map[int32]any)
+	for ref := int32(1); ref <= presentSet; ref++ {
+		m[ref] = &bobj{}
+	}
+	return func() {
+		for i := range n {
+			sinkObj = m[int32(i%presentSet)+1]
+		}
+	}
+}
+
+var sinkObj any
+
+func BenchmarkFind(b *testing.B)    { run(b, tableFind) }
+func BenchmarkMapFind(b *testing.B) { run(b, mapFind) }
+
 // BenchmarkLookupAddRatio times each table case against its map case, b.N
-// operations each, and reports how many times slower the table is as x-new
-// and x-present. Its own ns/op is the four runs together and means little.
+// operations each, and reports how many times slower the table is as x-new,
+// x-present and x-find (restart's Find). Each ratio is the median of five
+// rounds, the table and the map alternating, each timed in CPU time: the
+// machine is shared, and alternating puts both under the same load. Its
+// own ns/op is all the rounds together and means little.
 func BenchmarkLookupAddRatio(b *testing.B) {
-	timed := func(c benchCase) time.Duration {
+	timed := func(c benchCase) float64 {
 		loop := c(b.N)
-		start := time.Now()
-		loop()
-		return time.Since(start)
+		return float64(cputime.Of(1, loop))
 	}
 	ratio := func(table, bare benchCase) float64 {
-		return float64(timed(table)) / float64(timed(bare))
+		var rs []float64
+		for range 5 {
+			rs = append(rs, timed(table)/timed(bare))
+		}
+		return cputime.Median(rs)
 	}
 	b.ReportMetric(ratio(tableNew, mapNew), "x-new")
 	b.ReportMetric(ratio(tablePresent, mapPresent), "x-present")
+	b.ReportMetric(ratio(tableFind, mapFind), "x-find")
 }

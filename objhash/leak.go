@@ -31,11 +31,10 @@ func (t *Table[C]) Collect(ctx C, obj any, typ Type) (objref int32, first bool, 
 	if ops.Users == nil {
 		return 0, false, fail("collect "+ops.Name, errno.EINVAL, "the type has no Users op")
 	}
-	i, err := t.findOrAdd("collect", obj, ops)
+	e, err := t.findOrAdd("collect", obj, ops)
 	if err != nil {
 		return 0, false, err
 	}
-	e := t.entries.at(i)
 	e.counted++
 	objref, first = e.objref, e.counted == 1
 	if first && ops.Collect != nil {
