@@ -180,6 +180,20 @@ type Record struct {
 	Tail   []byte // the variable tail
 	// CRC is, for a tail record, the CRC32C of every byte before it.
 	CRC uint32
+	// shared is set when the record's bytes are carved from a block the
+	// reader shares between small records (OwnTail).
+	shared bool
+}
+
+// OwnTail returns the record's tail for an object to keep: the tail itself
+// when the record's bytes are its own, a copy when they are part of a
+// block the reader shares between small records, which one kept tail
+// would otherwise hold in memory whole.
+func (r *Record) OwnTail() []byte {
+	if r.shared && len(r.Tail) > 0 {
+		return append([]byte(nil), r.Tail...)
+	}
+	return r.Tail
 }
 
 // Wrap adds the record's offset and type to an error about it, unless the
@@ -203,6 +217,14 @@ type Reader struct {
 	off  int64
 	crc  hash.Hash32
 	peek *Record
+
+	// Records and the bytes of small ones are carved from blocks, so that
+	// reading a record costs no allocation of its own: what a restart
+	// keeps of a small record it copies (OwnTail), and a block goes when
+	// its records do.
+	hdr   [headerSize]byte
+	recs  []Record
+	bytes []byte
 	// OnRecord, when set, is called after each record is read.
 	OnRecord func(rec *Record)
 }
@@ -262,15 +284,16 @@ func (r *Reader) Expect(t Type) (*Record, error) {
 
 func (r *Reader) read() (*Record, error) {
 	off := r.off
-	var hdr [headerSize]byte
-	n, err := io.ReadFull(r.r, hdr[:])
+	hdr := r.hdr[:]
+	n, err := io.ReadFull(r.r, hdr)
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, r.readError(off, 0, n, headerSize, err)
 	}
-	rec := &Record{Offset: off, Type: Type(binary.LittleEndian.Uint32(hdr[0:]))}
+	rec := r.newRecord()
+	*rec = Record{Offset: off, Type: Type(binary.LittleEndian.Uint32(hdr[0:]))}
 	length := int64(binary.LittleEndian.Uint32(hdr[4:]))
 	s := SpecOf(rec.Type)
 	if s == nil {
@@ -283,9 +306,17 @@ func (r *Reader) read() (*Record, error) {
 	if rec.Type == TypeTail {
 		rec.CRC = r.crc.Sum32()
 	} else {
-		r.crc.Write(hdr[:])
+		r.crc.Write(hdr)
 	}
-	body, err := readBody(r.r, int(length)+pad(int(length)))
+	var body []byte
+	if size := int(length) + pad(int(length)); size <= smallBody {
+		body, rec.shared = r.smallBody(size), true
+		var got int
+		got, err = io.ReadFull(r.r, body)
+		body = body[:got]
+	} else {
+		body, err = readBody(r.r, size)
+	}
 	if err != nil {
 		return nil, r.readError(off, rec.Type, headerSize+len(body), headerSize+int(length)+pad(int(length)), err)
 	}
@@ -314,6 +345,34 @@ func (r *Reader) read() (*Record, error) {
 // record's length is only a claim until its bytes arrive, and a cut or
 // hostile image may claim up to 16 MiB in a few bytes.
 const chunk = 64 << 10
+
+// smallBody is the largest body carved from a shared block; recBlock and
+// byteBlock are the sizes of the blocks, in records and in bytes.
+const (
+	smallBody = 256
+	recBlock  = 128
+	byteBlock = 16 << 10
+)
+
+func (r *Reader) newRecord() *Record {
+	if len(r.recs) == 0 {
+		r.recs = make([]Record, recBlock)
+	}
+	rec := &r.recs[0]
+	r.recs = r.recs[1:]
+	return rec
+}
+
+// smallBody returns n bytes of the current block, capped at n so that an
+// append to one record's bytes never runs into the next one's.
+func (r *Reader) smallBody(n int) []byte {
+	if len(r.bytes) < n {
+		r.bytes = make([]byte, byteBlock)
+	}
+	b := r.bytes[:n:n]
+	r.bytes = r.bytes[n:]
+	return b
+}
 
 // readBody reads a payload of n bytes. When the source says how much it
 // holds (a bytes.Reader, a bytes.Buffer: anything with Len) and holds the

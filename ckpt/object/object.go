@@ -253,7 +253,8 @@ type Log interface {
 // the checkpoint or restart ends, however it ends: references it holds
 // (a restored frame's first one, say) go with it.
 type Locals interface {
-	// Local returns the value kept under key, made with make on first use.
+	// Local returns the value kept under key, made with make on first use;
+	// with a nil make, nil when there is none yet.
 	Local(key any, make func() any) any
 }
 
@@ -264,5 +265,11 @@ type Key[T any] struct{ Name string }
 // Local returns the state of type T kept under key for this checkpoint or
 // restart, a zero T on first use.
 func Local[T any](ctx Locals, key *Key[T]) *T {
+	// Looked up first without a maker: the func literal of a generic
+	// function holds its dictionary, so making it costs an allocation,
+	// and this runs for every object.
+	if v := ctx.Local(key, nil); v != nil {
+		return v.(*T)
+	}
 	return ctx.Local(key, func() any { return new(T) }).(*T)
 }

@@ -286,7 +286,7 @@ func restorePair(ctx object.Restorer) (any, error) {
 				return nil, mr.Errorf("a message of end %d, %d bytes read, where end %d's come", m.End, m.Consumed, i)
 			}
 			total := int(m.Consumed) + len(mr.Tail)
-			ends[i].queue = append(ends[i].queue, skb{data: mr.Tail, consumed: int(m.Consumed), truesize: truesize(int(rec.Type), total)})
+			ends[i].queue = append(ends[i].queue, skb{data: mr.OwnTail(), consumed: int(m.Consumed), truesize: truesize(int(rec.Type), total)})
 		}
 	}
 	p := newPair(ctx.Registry(), int(rec.Type))

@@ -150,7 +150,7 @@ type CheckpointOps interface {
 
 // WriteFileRecord writes a file's FILE record, with its path.
 func WriteFileRecord(ctx object.Saver, rec *FileRecord, path string) error {
-	return FileKind.Write(ctx, rec, []byte(path))
+	return FileKind.Write(ctx, rec, image.StringTail(path))
 }
 
 // tails are the inodes whose page-cache tail this checkpoint or restart
@@ -374,13 +374,17 @@ func stale(d *Dentry, format string, args ...any) error {
 func (regularOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
 	in := f.dentry.inode
 	rec.Size, rec.Changes = in.Size(), in.changes
+	// Only an inode with a tail is remembered: a map entry for every
+	// inode a checkpoint meets would cost a map insert per file.
 	var tail []byte
-	if seen := tailsOf(ctx); !seen[in] {
-		seen[in] = true
-		tail = in.Tail()
+	if len(in.tail) > 0 {
+		if seen := tailsOf(ctx); !seen[in] {
+			seen[in] = true
+			tail = in.Tail()
+		}
 	}
 	rec.PageTail = uint32(len(tail))
-	return FileKind.Write(ctx, rec, tail, []byte(path))
+	return FileKind.Write(ctx, rec, tail, image.StringTail(path))
 }
 
 // restoreTail gives an inode the page-cache tail its first FILE record

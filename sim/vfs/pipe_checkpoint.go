@@ -134,7 +134,7 @@ func restorePipe(ctx object.Restorer) (any, error) {
 		if b.Flags&^pipeBufPacket != 0 || int64(b.Offset)+int64(len(br.Tail)) > PageSize {
 			return nil, br.Errorf("buffer of %d bytes at offset %d with flags %#x", len(br.Tail), b.Offset, b.Flags)
 		}
-		bufs = append(bufs, PipeBuffer{Offset: int(b.Offset), Data: br.Tail, Packet: b.Flags&pipeBufPacket != 0})
+		bufs = append(bufs, PipeBuffer{Offset: int(b.Offset), Data: br.OwnTail(), Packet: b.Flags&pipeBufPacket != 0})
 		total += len(br.Tail)
 	}
 	if total != int(pr.Bytes) {
