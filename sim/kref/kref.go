@@ -134,10 +134,18 @@ func (c *Count) Kind() Kind { return Kind(c.kind) }
 type Registry struct {
 	mu     sync.Mutex
 	nextID uint64
-	slots  []Object // nil where free
-	free   []int32  // free slots, reused last freed first
+	slots  []*[slotChunk]Object // in chunks that never move; nil where free
+	n      int32                // slots used so far
+	free   []int32              // free slots, reused last freed first
 	live   int
 }
+
+// slotChunk is how many slots a chunk holds: growing one slice of
+// interfaces would copy every slot, with the collector's write barriers,
+// each time it doubles.
+const slotChunk = 1024
+
+func (r *Registry) slot(i int32) *Object { return &r.slots[i/slotChunk][i%slotChunk] }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
@@ -151,14 +159,17 @@ func (r *Registry) add(obj Object) (id uint64, slot int32) {
 	if n := len(r.free); n > 0 {
 		slot = r.free[n-1]
 		r.free = r.free[:n-1]
-		r.slots[slot] = obj
 	} else {
-		if len(r.slots) == math.MaxInt32 {
+		if r.n == math.MaxInt32 {
 			panic("kref: more live objects than slots")
 		}
-		slot = int32(len(r.slots))
-		r.slots = append(r.slots, obj)
+		slot = r.n
+		r.n++
+		if int(slot/slotChunk) == len(r.slots) {
+			r.slots = append(r.slots, new([slotChunk]Object))
+		}
 	}
+	*r.slot(slot) = obj
 	r.live++
 	return r.nextID, slot
 }
@@ -166,10 +177,10 @@ func (r *Registry) add(obj Object) (id uint64, slot int32) {
 func (r *Registry) remove(c *Count) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if int(c.slot) >= len(r.slots) || r.slots[c.slot] == nil || r.slots[c.slot].Ref() != c {
+	if c.slot >= r.n || *r.slot(c.slot) == nil || (*r.slot(c.slot)).Ref() != c {
 		panic(fmt.Sprintf("kref: object %d released twice", c.id))
 	}
-	r.slots[c.slot] = nil
+	*r.slot(c.slot) = nil
 	r.free = append(r.free, c.slot)
 	r.live--
 }
@@ -177,8 +188,8 @@ func (r *Registry) remove(c *Count) {
 // each calls f for every live object, in no particular order; r.mu is
 // held.
 func (r *Registry) each(f func(c *Count)) {
-	for _, obj := range r.slots {
-		if obj != nil {
+	for i := range r.n {
+		if obj := *r.slot(i); obj != nil {
 			f(obj.Ref())
 		}
 	}
