@@ -63,7 +63,9 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 			return err
 		}
 	}
-	c.objs = objhash.NewCheckpoint(object.Registry())
+	// The collect pass met every object the checkpoint will: its count
+	// sizes the table.
+	c.objs = objhash.NewCheckpointFor(object.Registry(), c.collected)
 	defer c.objs.Discard()
 	if err := c.writeTree(tasks); err != nil {
 		return err
@@ -119,6 +121,7 @@ func (c *ctx) collect(tasks []*task.Task) error {
 			return err
 		}
 	}
+	c.collected = c.objs.Len()
 	if err := c.objs.Leaks(); err != nil {
 		if _, ok := errors.AsType[*objhash.LeakError](err); ok {
 			return err

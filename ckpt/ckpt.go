@@ -120,6 +120,7 @@ type ctx struct {
 
 	debugOn    bool // set by debugging, at the start
 	collecting bool // in the collect pass of leak detection
+	collected  int  // how many objects the collect pass met
 }
 
 // pendingObj is an object restored on the way to a record that must refer

@@ -80,8 +80,15 @@ type Table[C any] struct {
 // of reg. From then on reg is read-only. A nil reg is a wiring bug in the
 // engine, and panics.
 func NewCheckpoint[C any](reg *Registry[C]) *Table[C] {
+	return NewCheckpointFor(reg, 0)
+}
+
+// NewCheckpointFor is NewCheckpoint for a table that will hold about n
+// objects (as many as a collect pass found, say): its index is made that
+// large at once rather than grown, rehashing, as objects come.
+func NewCheckpointFor[C any](reg *Registry[C], n int) *Table[C] {
 	t := newTable(reg, CheckpointSide)
-	t.byObj.byPtr = make(map[unsafe.Pointer]*entry)
+	t.byObj.byPtr = make(map[unsafe.Pointer]*entry, max(n, 0))
 	return t
 }
 
