@@ -220,4 +220,3 @@ func Label(n int) string {
 	}
 	return strconv.Itoa(n)
 }
-
