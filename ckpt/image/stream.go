@@ -308,28 +308,44 @@ func (r *Reader) read() (*Record, error) {
 	} else {
 		r.crc.Write(hdr)
 	}
-	var body []byte
-	if size := int(length) + pad(int(length)); size <= smallBody {
-		body, rec.shared = r.smallBody(size), true
-		var got int
-		got, err = io.ReadFull(r.r, body)
-		body = body[:got]
+	// A small record's bytes come from the shared block. A larger one's
+	// tail (and padding) is an allocation of its own, of exactly its
+	// length, since a restored object may keep it (a page, a pipe buffer,
+	// a ghost's contents): with the fixed part in front, a page of tail
+	// took the next size class up, 4864 bytes for 4096. The fixed part
+	// then comes from the shared block, when it fits.
+	size := int(length) + pad(int(length))
+	var head, tail []byte // the fixed part, and the tail with the padding
+	if size <= smallBody {
+		head, rec.shared = r.smallBody(size), true
+	} else if fixed <= smallBody {
+		head = r.smallBody(int(fixed))
 	} else {
-		body, err = readBody(r.r, size)
+		head = make([]byte, fixed)
+	}
+	got, err := io.ReadFull(r.r, head)
+	head = head[:got]
+	if err == nil && size > len(head) {
+		tail, err = readBody(r.r, size-len(head))
 	}
 	if err != nil {
-		return nil, r.readError(off, rec.Type, headerSize+len(body), headerSize+int(length)+pad(int(length)), err)
+		return nil, r.readError(off, rec.Type, headerSize+len(head)+len(tail), headerSize+size, err)
 	}
 	if rec.Type != TypeTail {
-		r.crc.Write(body)
+		r.crc.Write(head)
+		r.crc.Write(tail)
 	}
-	r.off = off + headerSize + int64(len(body))
-	for _, b := range body[length:] {
+	r.off = off + headerSize + int64(size)
+	if tail == nil { // all in head
+		head, tail = head[:fixed:fixed], head[fixed:]
+	}
+	tailLen := int(length - fixed)
+	for _, b := range tail[tailLen:] {
 		if b != 0 {
 			return nil, rec.Errorf("padding is not zero")
 		}
 	}
-	rec.Fixed, rec.Tail = body[:fixed:fixed], body[fixed:length:length]
+	rec.Fixed, rec.Tail = head, tail[:tailLen:tailLen]
 	if off == 0 && rec.Type == TypeHeader {
 		if err := r.decompress(rec); err != nil {
 			return nil, err
