@@ -93,3 +93,34 @@ func (x *refIndex) put(objref int32, e *entry, n int32) {
 	}
 	x.sparse[objref] = e
 }
+
+// Slot is room in an object for the checkpoint-side table that holds it:
+// the table finds the object's entry there, in memory the object's own
+// visit has brought into the cache, where a hash index of a million
+// objects misses the cache on nearly every probe (issue 16's scaling). A
+// kernel object keeps one in its reference count (kref.Count), which
+// every kernel object embeds.
+//
+// A slot serves one table at a time: the first that enters the object
+// takes it, and its Discard gives it back; a table that finds the slot
+// taken (by another table alive at the same time, or by another object at
+// the same address) keeps the object in its hash index instead. A slot
+// belongs to the checkpoint that holds the kernel's lock, and is no more
+// safe for concurrent use than the object it is in.
+type Slot struct {
+	e *entry
+}
+
+// Slotted is an object with a Slot.
+type Slotted interface {
+	ObjhashSlot() *Slot
+}
+
+// slotOf returns obj's slot, or nil for an object without one (or a nil
+// pointer, which the slow path refuses).
+func slotOf(obj any) *Slot {
+	if s, ok := obj.(Slotted); ok && partsOf(obj).data != nil {
+		return s.ObjhashSlot()
+	}
+	return nil
+}

@@ -580,3 +580,44 @@ func TestObjectsSharingAnAddress(t *testing.T) {
 		assert.Equal(t, int64(0), o.in.refs)
 	}
 }
+
+// TestSlotsServeOneTableAtATime: an object's slot leads the first table
+// that enters it to its entry; a second table alive at the same time, or
+// one after a table that was never discarded, keeps the object in its
+// hash index, and each finds its own entry; Discard gives the slot back.
+func TestSlotsServeOneTableAtATime(t *testing.T) {
+	reg := newRegistry(func() *fctx { return &fctx{} })
+	a, b, c := &fobj{name: "a"}, &fobj{name: "b"}, &fobj{name: "c"}
+	first, second := NewCheckpoint(reg), NewCheckpoint(reg)
+	refs := func(tab *Table[*fctx], objs ...*fobj) []int32 {
+		var out []int32
+		for _, o := range objs {
+			ref, _, err := tab.LookupAdd(o, tFile)
+			require.NoError(t, err)
+			out = append(out, ref)
+		}
+		return out
+	}
+	assert.Equal(t, []int32{1, 2}, refs(first, a, b))
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a)) // b and a in second's index, c in its slot
+	assert.Equal(t, []int32{1, 2}, refs(first, a, b))
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+	_, ok, err := first.Lookup(c, tFile)
+	require.NoError(t, err)
+	assert.False(t, ok, "c is in second's slot, not in first")
+	first.Discard()
+	assert.Nil(t, a.slot.e)
+	assert.NotNil(t, c.slot.e)
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+
+	// second is never discarded: a third table finds c's slot taken by it.
+	third := NewCheckpoint(reg)
+	assert.Equal(t, []int32{1, 2}, refs(third, c, a))
+	assert.Equal(t, []int32{1, 2}, refs(third, c, a))
+	assert.Equal(t, int64(2), c.refs, "second's and third's")
+	third.Discard()
+	assert.Equal(t, int64(1), c.refs)
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+	second.Discard()
+	assert.Nil(t, c.slot.e)
+}

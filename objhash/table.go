@@ -67,13 +67,17 @@ type entry struct {
 // table of the other side, for an object that is not a non-nil pointer, for
 // an objref that is not positive, and for a type that is not registered.
 type Table[C any] struct {
-	reg       *Registry[C]
-	side      Side
-	entries   entryList       // in the order they entered
-	byObj     ptrIndex        // checkpoint side: object → entry
-	byRef     refIndex        // restart side: objref → entry
-	failures  map[int32]error // checkpoint side: objref → why it failed
-	discarded bool
+	reg     *Registry[C]
+	side    Side
+	entries entryList // in the order they entered
+	byObj   ptrIndex  // checkpoint side: object → entry, when not in its Slot
+	// slottedInIndex counts the objects with a Slot kept in byObj (their
+	// slot was taken): while there are none, an object whose slot does not
+	// lead to this table is not in it, and no hash probe is needed.
+	slottedInIndex int
+	byRef          refIndex        // restart side: objref → entry
+	failures       map[int32]error // checkpoint side: objref → why it failed
+	discarded      bool
 }
 
 // NewCheckpoint returns an empty checkpoint-side table whose types are those
@@ -138,6 +142,14 @@ func (t *Table[C]) usable(what string, side Side) error {
 // the entry's is left to the slow path. A discarded or restart-side table
 // has no index.
 func (t *Table[C]) present(obj any, typ Type) (*entry, bool) {
+	if sl := slotOf(obj); sl != nil {
+		if e := sl.e; e != nil && e.obj == obj && t.owns(e) {
+			return e, e.typ == typ
+		}
+		if t.slottedInIndex == 0 {
+			return nil, false // not in the table: the slow path adds it
+		}
+	}
 	p := partsOf(obj)
 	e := t.byObj.byPtr[p.data]
 	if e == nil || partsOf(e.obj).typ != p.typ {
@@ -166,7 +178,7 @@ func (t *Table[C]) checkpointArgs(op string, obj any, typ Type) (*Ops[C], error)
 // is an error: the caller has mistaken what it holds, and the reference the
 // table took would be dropped by the wrong Drop.
 func (t *Table[C]) find(op string, obj any, ops *Ops[C]) (*entry, error) {
-	e := t.byObj.get(obj)
+	e := t.lookup(obj)
 	if e != nil && e.typ != ops.Type {
 		name := t.reg.Name(e.typ)
 		return nil, fail(fmt.Sprintf("%s %s objref %d", op, name, e.objref),
@@ -190,7 +202,7 @@ func (t *Table[C]) findOrAdd(op string, obj any, ops *Ops[C]) (*entry, error) {
 		return nil, opFailed(op+" "+ops.Name+": grab", err)
 	}
 	e = t.entries.push(entry{obj: obj, objref: t.entries.len() + 1, typ: ops.Type})
-	t.byObj.put(e)
+	t.index(e)
 	return e, nil
 }
 
@@ -496,8 +508,46 @@ func (t *Table[C]) Discard() {
 	t.entries, t.byObj, t.byRef, t.failures = entryList{}, ptrIndex{}, refIndex{}, nil
 	for i := entries.len() - 1; i >= 0; i-- {
 		e := entries.at(i)
+		if sl := slotOf(e.obj); sl != nil && sl.e == e {
+			sl.e = nil
+		}
 		t.reg.get(e.typ).Drop(e.obj)
 	}
+}
+
+// owns reports whether e, found in an object's slot, is one of t's
+// checkpoint-side entries (objref n is entry n-1) rather than a stale one
+// of a table that was never discarded.
+func (t *Table[C]) owns(e *entry) bool {
+	i := e.objref - 1
+	return t.byObj.byPtr != nil && i >= 0 && i < t.entries.len() && t.entries.at(i) == e
+}
+
+// lookup returns obj's checkpoint-side entry, or nil; obj is a non-nil
+// pointer.
+func (t *Table[C]) lookup(obj any) *entry {
+	if sl := slotOf(obj); sl != nil {
+		if e := sl.e; e != nil && e.obj == obj && t.owns(e) {
+			return e
+		}
+		if t.slottedInIndex == 0 {
+			return nil
+		}
+	}
+	return t.byObj.get(obj)
+}
+
+// index enters e, new, in its object's slot when that is free, else in
+// the hash index.
+func (t *Table[C]) index(e *entry) {
+	if sl := slotOf(e.obj); sl != nil {
+		if sl.e == nil {
+			sl.e = e
+			return
+		}
+		t.slottedInIndex++
+	}
+	t.byObj.put(e)
 }
 
 // Entry describes one object in a table, for tests and debugging.

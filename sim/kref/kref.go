@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ckptsim/ckptsim/objhash"
 )
 
 // Kind is a type of kernel object that the registry tracks.
@@ -75,7 +77,15 @@ type Count struct {
 	kind int32 // a Kind
 	slot int32 // where the registry keeps the object
 	reg  *Registry
+	// table is the objhash slot of the checkpoint that holds the object,
+	// which finds it there without a hash probe.
+	table objhash.Slot
 }
+
+// ObjhashSlot returns the object's slot for a checkpoint's table of shared
+// objects (objhash.Slotted): every kernel object, embedding a Count, has
+// one.
+func (c *Count) ObjhashSlot() *objhash.Slot { return &c.table }
 
 // Init gives a new object its first reference, an id unique within reg, and
 // enters it in reg.
