@@ -585,8 +585,13 @@ func (t *Table[C]) All() iter.Seq[Entry] {
 			}
 		}
 		// Checkpoint-side entries are already in objref order; restart-side
-		// ones are in the order the image brought them.
-		slices.SortFunc(list, func(a, b Entry) int { return cmp.Compare(a.Objref, b.Objref) })
+		// ones are in the order the image brought them, which is objref
+		// order too but for the objects inserted while another was being
+		// restored: checked first, since restart walks every entry.
+		byRef := func(a, b Entry) int { return cmp.Compare(a.Objref, b.Objref) }
+		if !slices.IsSortedFunc(list, byRef) {
+			slices.SortFunc(list, byRef)
+		}
 		for _, e := range list {
 			if !yield(e) {
 				return

@@ -223,6 +223,12 @@ type Reader struct {
 	// keeps of a small record it copies (OwnTail), and a block goes when
 	// its records do.
 	hdr   [headerSize]byte
+	// ahead is set when hdr holds the next record's header, or aheadN
+	// bytes of it and the error that cut it short (aheadErr), read with
+	// the last record.
+	ahead    bool
+	aheadN   int
+	aheadErr error
 	recs  []Record
 	bytes []byte
 	// OnRecord, when set, is called after each record is read.
@@ -285,7 +291,15 @@ func (r *Reader) Expect(t Type) (*Record, error) {
 func (r *Reader) read() (*Record, error) {
 	off := r.off
 	hdr := r.hdr[:]
-	n, err := io.ReadFull(r.r, hdr)
+	var n int
+	var err error
+	if r.ahead {
+		// The header came with the last record's bytes, as far as the
+		// source had it.
+		n, err, r.ahead, r.aheadErr = r.aheadN, r.aheadErr, false, nil
+	} else {
+		n, err = io.ReadFull(r.r, hdr)
+	}
 	if err == io.EOF {
 		return nil, io.EOF
 	}
@@ -316,16 +330,46 @@ func (r *Reader) read() (*Record, error) {
 	// then comes from the shared block, when it fits.
 	size := int(length) + pad(int(length))
 	var head, tail []byte // the fixed part, and the tail with the padding
-	if size <= smallBody {
+	// A small record other than the first and the last two kinds is
+	// read with the next record's header, in one read of the source: an
+	// image goes on after it, and a read less per record is a tenth of a
+	// restart of small objects. The first record is followed by a
+	// compressed stream, perhaps; TAIL and ERROR end the image, and no
+	// byte after them is read.
+	lookahead := size <= smallBody && off != 0 && rec.Type != TypeTail && rec.Type != TypeError
+	if lookahead {
+		buf := r.smallBody(size + headerSize)
+		got, err := io.ReadFull(r.r, buf)
+		if got >= size {
+			r.ahead, r.aheadN = true, copy(r.hdr[:], buf[size:got])
+			switch {
+			case err == nil:
+			case r.aheadN == 0 && errors.Is(err, io.ErrUnexpectedEOF):
+				r.aheadErr = io.EOF // the image ends right after this record
+			default:
+				r.aheadErr = err
+			}
+			err = nil
+		}
+		head, rec.shared = buf[:min(got, size):size], true
+		if err != nil {
+			return nil, r.readError(off, rec.Type, headerSize+len(head), headerSize+size, err)
+		}
+	} else if size <= smallBody {
 		head, rec.shared = r.smallBody(size), true
 	} else if fixed <= smallBody {
 		head = r.smallBody(int(fixed))
 	} else {
 		head = make([]byte, fixed)
 	}
-	got, err := io.ReadFull(r.r, head)
-	head = head[:got]
-	if err == nil && size > len(head) {
+	if !lookahead {
+		got, err := io.ReadFull(r.r, head)
+		head = head[:got]
+		if err != nil {
+			return nil, r.readError(off, rec.Type, headerSize+len(head), headerSize+size, err)
+		}
+	}
+	if size > len(head) {
 		tail, err = readBody(r.r, size-len(head))
 	}
 	if err != nil {
