@@ -222,15 +222,15 @@ type Reader struct {
 	// reading a record costs no allocation of its own: what a restart
 	// keeps of a small record it copies (OwnTail), and a block goes when
 	// its records do.
-	hdr   [headerSize]byte
+	hdr [headerSize]byte
 	// ahead is set when hdr holds the next record's header, or aheadN
 	// bytes of it and the error that cut it short (aheadErr), read with
 	// the last record.
 	ahead    bool
 	aheadN   int
 	aheadErr error
-	recs  []Record
-	bytes []byte
+	recs     []Record
+	bytes    []byte
 	// OnRecord, when set, is called after each record is read.
 	OnRecord func(rec *Record)
 }
