@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/ckpt/object"
@@ -275,7 +276,10 @@ func restoreFile(ctx object.Restorer) (any, error) {
 	if int64(rec.PageTail) > int64(len(r.Tail)) {
 		return nil, r.Errorf("a page tail of %d bytes in a %d-byte tail", rec.PageTail, len(r.Tail))
 	}
-	path := string(r.Tail[rec.PageTail:])
+	// The record's bytes stay as they are read, and nothing keeps the
+	// path past this restore (a lookup walks it; errors copy it), so it
+	// is not copied: a copy per file reopened.
+	path := unsafe.String(unsafe.SliceData(r.Tail[rec.PageTail:]), len(r.Tail)-int(rec.PageTail))
 	ops := fileTypes[rec.FileType]
 	if err := checkFileRecord(ops, &rec, path); err != nil {
 		return nil, r.Wrap(err)
