@@ -121,6 +121,7 @@ type ctx struct {
 	debugOn    bool // set by debugging, at the start
 	collecting bool // in the collect pass of leak detection
 	collected  int  // how many objects the collect pass met
+	toComplete int  // restart: objects restored whose type has a Complete op
 }
 
 // pendingObj is an object restored on the way to a record that must refer

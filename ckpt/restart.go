@@ -82,6 +82,9 @@ func (c *ctx) readContainer() ([]*task.Task, error) {
 // complete has every object restored check what only the whole image can
 // tell, now that it is read.
 func (c *ctx) complete() error {
+	if c.toComplete == 0 {
+		return nil // a walk of every entry for nothing
+	}
 	for e := range c.objs.All() {
 		if err := object.Complete(c, object.Type(e.Type), e.Obj); err != nil {
 			return fmt.Errorf("objref %d, a %s: %w", e.Objref, e.Name, err)
@@ -214,6 +217,9 @@ func (c *ctx) restoreObj(rec *image.Record, objref int32, t object.Type) (any, e
 	obj, err := c.objs.RestoreObj(c, objref, objhash.Type(t))
 	if err != nil {
 		return nil, rec.Wrap(err)
+	}
+	if object.HasComplete(t) {
+		c.toComplete++
 	}
 	return obj, nil
 }

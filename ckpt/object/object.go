@@ -140,6 +140,9 @@ func Complete(ctx Restorer, t Type, obj any) error {
 // object tables.
 func Registry() *objhash.Registry[Context] { return registry }
 
+// HasComplete reports whether objects of type t have a Complete op.
+func HasComplete(t Type) bool { return completes[t] != nil }
+
 // Name returns a type's name, or "type N" for an unregistered one.
 func Name(t Type) string { return registry.Name(objhash.Type(t)) }
 
