@@ -306,8 +306,11 @@ func (r *Reader) read() (*Record, error) {
 	if err != nil {
 		return nil, r.readError(off, 0, n, headerSize, err)
 	}
+	// A fresh record of the block is zero: its fields are set one by one,
+	// since a whole-struct store of one with pointers costs the collector's
+	// bulk write barrier while a collection runs.
 	rec := r.newRecord()
-	*rec = Record{Offset: off, Type: Type(binary.LittleEndian.Uint32(hdr[0:]))}
+	rec.Offset, rec.Type = off, Type(binary.LittleEndian.Uint32(hdr[0:]))
 	length := int64(binary.LittleEndian.Uint32(hdr[4:]))
 	s := SpecOf(rec.Type)
 	if s == nil {
