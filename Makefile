@@ -1,7 +1,7 @@
 # ckptsim: common tasks. `make` runs the tests; `make ci` what CI runs.
 GO ?= go
 
-.PHONY: test race lint ci props exhaustive differential fuzz mutants golden compat format-change bench
+.PHONY: test race lint ci props exhaustive differential fuzz mutants golden compat format-change bench bench-scale
 
 test:
 	$(GO) test ./...
@@ -81,6 +81,18 @@ format-change:
 	$(GO) run ./golden/formatchange
 
 # Benchmarks, each reported beside a baseline from the same run (the x-...
-# columns are the ratios).
+# columns are the ratios, each the median of five rounds that alternate
+# the engine and its baseline, in CPU time: the machine is shared). Each
+# benchmark runs once (-benchtime 1x: its rounds are its repetitions);
+# BENCH picks which.
+BENCH ?= .
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -benchmem ./...
+
+# The scaling benchmarks from 1k objects to CKPTSIM_SCALE (a million by
+# default), per object against a plain walk of the same world, then the
+# peak memory of migrating a world of each shape at that size.
+CKPTSIM_SCALE ?= 1000000
+bench-scale:
+	CKPTSIM_SCALE=$(CKPTSIM_SCALE) $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 2h ./ckpt
+	for s in table shared own pipes files chain; do $(GO) run ./internal/rssmigrate -shape $$s -n $(CKPTSIM_SCALE); done

@@ -34,8 +34,10 @@ func checkpoint(core *kernel.Core, pid int, w io.Writer, flags int, compress boo
 	c := &ctx{core: core, log: log, w: image.NewWriter(w)}
 	defer c.releaseLocals()
 	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: root.FS().Root(), Owner: core.Owner})
-	c.w.OnRecord = func(off int64, t image.Type, n int) {
-		c.debug("image", "write", "offset", off, "record", t.String(), "length", n)
+	if c.debugging() {
+		c.w.OnRecord = func(off int64, t image.Type, n int) {
+			c.debug("image", "write", "offset", off, "record", t.String(), "length", n)
+		}
 	}
 	if err := c.writeHeader(flags, compress, now); err != nil {
 		return 0, err
@@ -61,7 +63,9 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 			return err
 		}
 	}
-	c.objs = objhash.NewCheckpoint(object.Registry())
+	// The collect pass met every object the checkpoint will: its count
+	// sizes the table.
+	c.objs = objhash.NewCheckpointFor(object.Registry(), c.collected)
 	defer c.objs.Discard()
 	if err := c.writeTree(tasks); err != nil {
 		return err
@@ -79,10 +83,29 @@ func (c *ctx) saveContainer(tasks []*task.Task, flags int) error {
 // objects and where the container holds them, when an object has
 // references from outside.
 func (c *ctx) detectLeaks(tasks []*task.Task) error {
-	c.objs = objhash.NewCheckpoint(object.Registry())
-	defer c.objs.Discard()
+	err := c.collect(tasks)
+	leaks, ok := errors.AsType[*objhash.LeakError](err)
+	if !ok {
+		return err
+	}
+	// Where the container holds each object is worth a string only for an
+	// error: the pass runs again, the frozen world unchanged, and this time
+	// names the place of every object's first reference.
 	c.heldBy = map[int32]string{}
 	defer func() { c.heldBy = nil }()
+	if err := c.collect(tasks); !errors.As(err, new(*objhash.LeakError)) {
+		return fmt.Errorf("leak detection, naming the places: %w", err)
+	}
+	return &leakError{leaks: leaks, heldBy: c.heldBy}
+}
+
+// collect is the collect pass over the container's tasks, in a table of
+// its own, and its verdict, objhash.Table.Leaks's.
+func (c *ctx) collect(tasks []*task.Task) error {
+	c.objs = objhash.NewCheckpoint(object.Registry())
+	defer c.objs.Discard()
+	c.collecting = true
+	defer func() { c.collecting = false }()
 	for _, t := range tasks {
 		if t.State() == task.Zombie {
 			continue
@@ -98,26 +121,26 @@ func (c *ctx) detectLeaks(tasks []*task.Task) error {
 			return err
 		}
 	}
+	c.collected = c.objs.Len()
 	if err := c.objs.Leaks(); err != nil {
-		if leaks, ok := errors.AsType[*objhash.LeakError](err); ok {
-			return &leakError{leaks: leaks, heldBy: c.heldBy}
+		if _, ok := errors.AsType[*objhash.LeakError](err); ok {
+			return err
 		}
 		return fmt.Errorf("leak detection: %w", err)
 	}
 	return nil
 }
 
-// Collect implements object.Collector: it counts one reference to obj, held
-// at a place below the current one; on obj's first encounter its type's
-// Collect op runs there, and the place is noted for a refusal's message.
 func (c *ctx) Collect(obj any, t object.Type, at object.Place) error {
-	if c.heldBy == nil {
+	if !c.collecting {
 		return wrongSide("Collect")
 	}
-	c.places = append(c.places, at)
-	defer func() { c.places = c.places[:len(c.places)-1] }()
+	if c.heldBy != nil {
+		c.places = append(c.places, at)
+		defer func() { c.places = c.places[:len(c.places)-1] }()
+	}
 	ref, first, err := c.objs.Collect(object.Context(c), obj, objhash.Type(t))
-	if err == nil && first {
+	if err == nil && first && c.heldBy != nil {
 		c.heldBy[ref] = placeString(c.places)
 	}
 	return err
@@ -251,6 +274,10 @@ func (c *ctx) writeTask(t *task.Task) error {
 }
 
 // WriteRecord implements object.Saver.
+// ImageWriter returns the image's writer, nil on the restart side, for
+// image.Kind.Write's direct path.
+func (c *ctx) ImageWriter() *image.Writer { return c.w }
+
 func (c *ctx) WriteRecord(s *image.Spec, fixed []byte, tail ...[]byte) error {
 	if c.w == nil {
 		return wrongSide("WriteRecord")
@@ -267,10 +294,12 @@ func (c *ctx) Save(obj any, t object.Type) (int32, error) {
 	first := false
 	ref, err := c.objs.CheckpointObj(c, obj, objhash.Type(t), func(ref int32, _ objhash.Type) error {
 		first = true
-		c.debug("objects", "first encounter", "type", object.Name(t), "objref", ref)
+		if c.debugOn {
+			c.debug("objects", "first encounter", "type", object.Name(t), "objref", ref)
+		}
 		return image.ObjrefKind.Write(c, &image.Objref{ObjType: uint32(t), Objref: ref})
 	})
-	if err == nil && !first {
+	if err == nil && !first && c.debugOn {
 		c.debug("objects", "reference", "type", object.Name(t), "objref", ref)
 	}
 	return ref, err

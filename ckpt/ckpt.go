@@ -100,7 +100,8 @@ type ctx struct {
 
 	// The collect pass: where each reference is held, from the task down
 	// (places), and where the container holds each object it met (heldBy,
-	// by objref), for a refusal's message.
+	// by objref), for a refusal's message: both kept only in the second
+	// pass, which runs once a leak is found.
 	places []object.Place
 	heldBy map[int32]string
 
@@ -116,6 +117,11 @@ type ctx struct {
 	subtree bool
 	minor   uint16
 	lastPid int
+
+	debugOn    bool // set by debugging, at the start
+	collecting bool // in the collect pass of leak detection
+	collected  int  // how many objects the collect pass met
+	toComplete int  // restart: objects restored whose type has a Complete op
 }
 
 // pendingObj is an object restored on the way to a record that must refer
@@ -124,6 +130,15 @@ type pendingObj struct {
 	objref int32
 	t      object.Type
 	at     *image.Record // its OBJREF record
+}
+
+// debugging reports whether the log takes debug records, and remembers it
+// in debugOn: the engine's calls of debug on the path of every record and
+// object test debugOn first, since their arguments (a []any, the names)
+// cost allocations even when the log drops them.
+func (c *ctx) debugging() bool {
+	c.debugOn = c.log.Enabled(context.Background(), slog.LevelDebug)
+	return c.debugOn
 }
 
 func (c *ctx) debug(area, msg string, args ...any) {
@@ -138,7 +153,7 @@ func (c *ctx) Debug(area, msg string, args ...any) { c.debug(area, msg, args...)
 
 // Local implements object.Locals.
 func (c *ctx) Local(key any, make func() any) any {
-	if v, ok := c.locals[key]; ok {
+	if v, ok := c.locals[key]; ok || make == nil {
 		return v
 	}
 	if c.locals == nil {

@@ -134,8 +134,9 @@ func disks(t testing.TB) []goldenDisk {
 var restartAllocs = allocs.Bound{Base: 1 << 20, PerByte: 1024}
 
 // zstdRestartAllocs is restartAllocs for a compressed image: the
-// decompressor's window, up to 8 MiB, comes on top of the base.
-var zstdRestartAllocs = allocs.Bound{Base: 10 << 20, PerByte: 1024}
+// decompressor's window, image.ZstdWindow (1 MiB), comes on top of the
+// base.
+var zstdRestartAllocs = allocs.Bound{Base: 3 << 20, PerByte: 1024}
 
 // restartChecked restarts img in a fresh kernel on disk's disk and checks
 // what restart promises of any input: no panic; a refusal wraps an errno
@@ -223,7 +224,7 @@ func encodeAs(recs []*image.Record, compress bool) []byte {
 	n := int(recs[0].End())
 	var out bytes.Buffer
 	out.Write(plain[:n])
-	enc, err := zstd.NewWriter(&out, zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(&out, zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(image.ZstdWindow))
 	if err != nil {
 		panic(err)
 	}

@@ -26,8 +26,10 @@ func restart(core *kernel.Core, r io.Reader, flags int, log *slog.Logger) (int, 
 	vfs.SetContainer(c, vfs.Container{FS: core.FS(), Root: core.FS().Root()})
 	task.SetLimits(c, task.Limits{NrOpen: core.NrOpen(), NoFile: core.NoFile()})
 	mm.SetLimits(c, mm.Limits{MaxMapCount: core.MaxMapCount()})
-	c.r.OnRecord = func(rec *image.Record) {
-		c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
+	if c.debugging() {
+		c.r.OnRecord = func(rec *image.Record) {
+			c.debug("image", "read", "offset", rec.Offset, "record", rec.Type.String(), "length", len(rec.Fixed)+len(rec.Tail))
+		}
 	}
 	defer c.r.Close()
 	c.objs = objhash.NewRestart(object.Registry())
@@ -80,6 +82,9 @@ func (c *ctx) readContainer() ([]*task.Task, error) {
 // complete has every object restored check what only the whole image can
 // tell, now that it is read.
 func (c *ctx) complete() error {
+	if c.toComplete == 0 {
+		return nil // a walk of every entry for nothing
+	}
 	for e := range c.objs.All() {
 		if err := object.Complete(c, object.Type(e.Type), e.Obj); err != nil {
 			return fmt.Errorf("objref %d, a %s: %w", e.Objref, e.Name, err)
@@ -206,10 +211,15 @@ func (c *ctx) restoreObj(rec *image.Record, objref int32, t object.Type) (any, e
 		return nil, rec.Errorf("objref %d: objects nested more than %d deep", objref, maxNesting)
 	}
 	defer func() { c.depth-- }()
-	c.debug("objects", "first encounter", "type", object.Name(t), "objref", objref)
+	if c.debugOn {
+		c.debug("objects", "first encounter", "type", object.Name(t), "objref", objref)
+	}
 	obj, err := c.objs.RestoreObj(c, objref, objhash.Type(t))
 	if err != nil {
 		return nil, rec.Wrap(err)
+	}
+	if object.HasComplete(t) {
+		c.toComplete++
 	}
 	return obj, nil
 }
@@ -257,7 +267,7 @@ func (c *ctx) Find(objref int32, t object.Type) (any, bool, error) {
 		return nil, false, fmt.Errorf("objref %d for a %s: %w", objref, object.Name(t), errno.EINVAL)
 	}
 	obj, ok, err := c.objs.Find(objref, objhash.Type(t))
-	if ok {
+	if ok && c.debugOn {
 		c.debug("objects", "reference", "type", object.Name(t), "objref", objref)
 	}
 	return obj, ok, err

@@ -19,13 +19,14 @@ func (l *entryList) at(i int32) *entry {
 	return &l.chunks[i/chunkSize][i%chunkSize]
 }
 
-// push appends e and returns its index.
-func (l *entryList) push(e entry) int32 {
+// push appends e and returns where it is now kept.
+func (l *entryList) push(e entry) *entry {
 	i := l.n
 	if int(i/chunkSize) == len(l.chunks) {
 		l.chunks = append(l.chunks, new([chunkSize]entry))
 	}
-	*l.at(i) = e
+	p := l.at(i)
+	*p = e
 	l.n++
-	return i
+	return p
 }

@@ -15,7 +15,10 @@ type fobj struct {
 	grabErr error // Grab refuses with this
 	ckptErr error // Checkpoint writes a partial record and fails with this
 	kids    []kid
+	slot    Slot // as a kernel object has, in its kref.Count
 }
+
+func (o *fobj) ObjhashSlot() *Slot { return &o.slot }
 
 type kid struct {
 	o *fobj

@@ -24,6 +24,12 @@ import (
 // a Users op, whose leaks could not be checked, and returns the Collect op's
 // error, with EIO added if it carries no errno.
 func (t *Table[C]) Collect(ctx C, obj any, typ Type) (objref int32, first bool, err error) {
+	if e, ok := t.present(obj, typ); ok && e.counted > 0 {
+		// Counted before, so its type has a Users op: every reference
+		// after an object's first comes here.
+		e.counted++
+		return e.objref, false, nil
+	}
 	ops, err := t.checkpointArgs("collect", obj, typ)
 	if err != nil {
 		return 0, false, err
@@ -31,11 +37,10 @@ func (t *Table[C]) Collect(ctx C, obj any, typ Type) (objref int32, first bool, 
 	if ops.Users == nil {
 		return 0, false, fail("collect "+ops.Name, errno.EINVAL, "the type has no Users op")
 	}
-	i, err := t.findOrAdd("collect", obj, ops)
+	e, err := t.findOrAdd("collect", obj, ops)
 	if err != nil {
 		return 0, false, err
 	}
-	e := t.entries.at(i)
 	e.counted++
 	objref, first = e.objref, e.counted == 1
 	if first && ops.Collect != nil {

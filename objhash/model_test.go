@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 
@@ -137,6 +138,11 @@ func (m *machine) drawType(t *rapid.T, obj any) Type {
 func (m *machine) drawRef(t *rapid.T, label string) int32 {
 	if len(m.rsm) > 0 && rapid.Bool().Draw(t, label+" in table?") {
 		return rapid.SampledFrom(slices.Sorted(maps.Keys(m.rsm))).Draw(t, label)
+	}
+	if rapid.IntRange(0, 5).Draw(t, label+" far?") == 0 {
+		// Past the restart table's dense index, and some that it reaches
+		// once enough objrefs are in: both ways of keeping one.
+		return rapid.SampledFrom([]int32{1030, 1040, 5000, 1 << 20, math.MaxInt32}).Draw(t, label)
 	}
 	return rapid.Int32Range(-1, 10).Draw(t, label)
 }

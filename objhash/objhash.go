@@ -72,6 +72,10 @@
 // # Concurrency
 //
 // A Table belongs to one checkpoint or restart and is used by one goroutine.
+// An object with a Slot (every kernel object has one, in its kref.Count)
+// is found through it on the checkpoint side, and the table writes to it:
+// the engine holds the kernel's lock while a checkpoint runs, so no other
+// goroutine uses the object meanwhile.
 // A Registry is written during init and only read afterwards (Register
 // refuses once a table has been made from it), so any number of tables, in
 // any number of goroutines, may share it.

@@ -524,3 +524,100 @@ func TestDiscardFromWithinAnOp(t *testing.T) {
 func TestEntryStaysSmall(t *testing.T) {
 	assert.Equal(t, uintptr(32), unsafe.Sizeof(entry{}))
 }
+
+// outer and its first field share an address: two objects the checkpoint
+// side must tell apart although its index is keyed by the pointer.
+type inner struct{ refs int64 }
+
+type outer struct {
+	in   inner
+	refs int64
+}
+
+func TestObjectsSharingAnAddress(t *testing.T) {
+	const tOuter, tInner Type = 1, 2
+	reg := NewRegistry[struct{}]()
+	require.NoError(t, reg.Register(Ops[struct{}]{Name: "outer", Type: tOuter,
+		Grab: func(obj any) error { obj.(*outer).refs++; return nil },
+		Drop: func(obj any) { obj.(*outer).refs-- }}))
+	require.NoError(t, reg.Register(Ops[struct{}]{Name: "inner", Type: tInner,
+		Grab: func(obj any) error { obj.(*inner).refs++; return nil },
+		Drop: func(obj any) { obj.(*inner).refs-- }}))
+	for _, innerFirst := range []bool{false, true} {
+		o := &outer{}
+		require.Equal(t, unsafe.Pointer(o), unsafe.Pointer(&o.in))
+		tab := NewCheckpoint(reg)
+		type call struct {
+			obj any
+			typ Type
+		}
+		calls := []call{{o, tOuter}, {&o.in, tInner}}
+		if innerFirst {
+			calls[0], calls[1] = calls[1], calls[0]
+		}
+		for round := range 2 {
+			for i, c := range calls {
+				ref, first, err := tab.LookupAdd(c.obj, c.typ)
+				require.NoError(t, err)
+				assert.Equal(t, int32(i+1), ref, "innerFirst %v, round %d, call %d", innerFirst, round, i)
+				assert.Equal(t, round == 0, first)
+				ref, ok, err := tab.Lookup(c.obj, c.typ)
+				require.NoError(t, err)
+				assert.True(t, ok)
+				assert.Equal(t, int32(i+1), ref)
+			}
+		}
+		// Each under the other's type is the caller's mistake, not a hit.
+		_, _, err := tab.LookupAdd(o, tInner)
+		assert.ErrorIs(t, err, errno.EINVAL)
+		_, _, err = tab.LookupAdd(&o.in, tOuter)
+		assert.ErrorIs(t, err, errno.EINVAL)
+		assert.Equal(t, 2, tab.Len())
+		assert.Equal(t, int64(1), o.refs)
+		assert.Equal(t, int64(1), o.in.refs)
+		tab.Discard()
+		assert.Equal(t, int64(0), o.refs)
+		assert.Equal(t, int64(0), o.in.refs)
+	}
+}
+
+// TestSlotsServeOneTableAtATime: an object's slot leads the first table
+// that enters it to its entry; a second table alive at the same time, or
+// one after a table that was never discarded, keeps the object in its
+// hash index, and each finds its own entry; Discard gives the slot back.
+func TestSlotsServeOneTableAtATime(t *testing.T) {
+	reg := newRegistry(func() *fctx { return &fctx{} })
+	a, b, c := &fobj{name: "a"}, &fobj{name: "b"}, &fobj{name: "c"}
+	first, second := NewCheckpoint(reg), NewCheckpoint(reg)
+	refs := func(tab *Table[*fctx], objs ...*fobj) []int32 {
+		var out []int32
+		for _, o := range objs {
+			ref, _, err := tab.LookupAdd(o, tFile)
+			require.NoError(t, err)
+			out = append(out, ref)
+		}
+		return out
+	}
+	assert.Equal(t, []int32{1, 2}, refs(first, a, b))
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a)) // b and a in second's index, c in its slot
+	assert.Equal(t, []int32{1, 2}, refs(first, a, b))
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+	_, ok, err := first.Lookup(c, tFile)
+	require.NoError(t, err)
+	assert.False(t, ok, "c is in second's slot, not in first")
+	first.Discard()
+	assert.Nil(t, a.slot.e)
+	assert.NotNil(t, c.slot.e)
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+
+	// second is never discarded: a third table finds c's slot taken by it.
+	third := NewCheckpoint(reg)
+	assert.Equal(t, []int32{1, 2}, refs(third, c, a))
+	assert.Equal(t, []int32{1, 2}, refs(third, c, a))
+	assert.Equal(t, int64(2), c.refs, "second's and third's")
+	third.Discard()
+	assert.Equal(t, int64(1), c.refs)
+	assert.Equal(t, []int32{1, 2, 3}, refs(second, b, c, a))
+	second.Discard()
+	assert.Nil(t, c.slot.e)
+}

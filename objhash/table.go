@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"reflect"
 	"slices"
+	"unsafe"
 
 	"github.com/ckptsim/ckptsim/sim/errno"
 )
@@ -67,30 +67,39 @@ type entry struct {
 // table of the other side, for an object that is not a non-nil pointer, for
 // an objref that is not positive, and for a type that is not registered.
 type Table[C any] struct {
-	reg       *Registry[C]
-	side      Side
-	entries   entryList       // in the order they entered
-	byObj     map[any]int32   // checkpoint side: object → index in entries
-	byRef     map[int32]int32 // restart side: objref → index in entries
-	failures  map[int32]error // checkpoint side: index → why it failed
-	discarded bool
+	reg     *Registry[C]
+	side    Side
+	entries entryList // in the order they entered
+	byObj   ptrIndex  // checkpoint side: object → entry, when not in its Slot
+	// slottedInIndex counts the objects with a Slot kept in byObj (their
+	// slot was taken): while there are none, an object whose slot does not
+	// lead to this table is not in it, and no hash probe is needed.
+	slottedInIndex int
+	byRef          refIndex        // restart side: objref → entry
+	failures       map[int32]error // checkpoint side: objref → why it failed
+	discarded      bool
 }
 
 // NewCheckpoint returns an empty checkpoint-side table whose types are those
 // of reg. From then on reg is read-only. A nil reg is a wiring bug in the
 // engine, and panics.
 func NewCheckpoint[C any](reg *Registry[C]) *Table[C] {
+	return NewCheckpointFor(reg, 0)
+}
+
+// NewCheckpointFor is NewCheckpoint for a table that will hold about n
+// objects (as many as a collect pass found, say): its index is made that
+// large at once rather than grown, rehashing, as objects come.
+func NewCheckpointFor[C any](reg *Registry[C], n int) *Table[C] {
 	t := newTable(reg, CheckpointSide)
-	t.byObj = make(map[any]int32)
+	t.byObj.byPtr = make(map[unsafe.Pointer]*entry, max(n, 0))
 	return t
 }
 
 // NewRestart returns an empty restart-side table whose types are those of
 // reg. From then on reg is read-only. A nil reg panics.
 func NewRestart[C any](reg *Registry[C]) *Table[C] {
-	t := newTable(reg, RestartSide)
-	t.byRef = make(map[int32]int32)
-	return t
+	return newTable(reg, RestartSide)
 }
 
 func newTable[C any](reg *Registry[C], side Side) *Table[C] {
@@ -127,15 +136,25 @@ func (t *Table[C]) usable(what string, side Side) error {
 // the table holds it under typ. An object in the table passed every check
 // when it entered, so none is repeated: this runs once for every reference
 // a checkpoint meets, and most references are to objects met before.
+//
+// It needs no check of obj: the index is keyed by the data word alone, so
+// no value can make the lookup panic, and a hit whose dynamic type is not
+// the entry's is left to the slow path. A discarded or restart-side table
+// has no index.
 func (t *Table[C]) present(obj any, typ Type) (*entry, bool) {
-	if t.side != CheckpointSide || t.discarded || obj == nil || reflect.TypeOf(obj).Kind() != reflect.Pointer {
-		return nil, false // the slow path says what is wrong
+	if sl := slotOf(obj); sl != nil {
+		if e := sl.e; e != nil && e.obj == obj && t.owns(e) {
+			return e, e.typ == typ
+		}
+		if t.slottedInIndex == 0 {
+			return nil, false // not in the table: the slow path adds it
+		}
 	}
-	i, ok := t.byObj[obj]
-	if !ok {
-		return nil, false
+	p := partsOf(obj)
+	e := t.byObj.byPtr[p.data]
+	if e == nil || partsOf(e.obj).typ != p.typ {
+		return nil, false // the slow path says what is wrong, or finds an alias
 	}
-	e := t.entries.at(i)
 	return e, e.typ == typ
 }
 
@@ -155,39 +174,36 @@ func (t *Table[C]) checkpointArgs(op string, obj any, typ Type) (*Ops[C], error)
 	return nil, fail(op+" "+t.reg.Name(typ), errno.EINVAL, "type %d is not registered", typ)
 }
 
-// find returns the index of obj's entry, or -1. An object entered under
-// another type is an error: the caller has mistaken what it holds, and the
-// reference the table took would be dropped by the wrong Drop.
-func (t *Table[C]) find(op string, obj any, ops *Ops[C]) (int32, error) {
-	i, ok := t.byObj[obj]
-	if !ok {
-		return -1, nil
-	}
-	if e := t.entries.at(i); e.typ != ops.Type {
+// find returns obj's entry, or nil. An object entered under another type
+// is an error: the caller has mistaken what it holds, and the reference the
+// table took would be dropped by the wrong Drop.
+func (t *Table[C]) find(op string, obj any, ops *Ops[C]) (*entry, error) {
+	e := t.lookup(obj)
+	if e != nil && e.typ != ops.Type {
 		name := t.reg.Name(e.typ)
-		return -1, fail(fmt.Sprintf("%s %s objref %d", op, name, e.objref),
+		return nil, fail(fmt.Sprintf("%s %s objref %d", op, name, e.objref),
 			errno.EINVAL, "is a %s, not a %s", name, ops.Name)
 	}
-	return i, nil
+	return e, nil
 }
 
-// findOrAdd returns the index of obj's entry, adding it with the next objref
-// and a reference of its own if it is new. A refused Grab leaves the table
-// as it was, objref counter included, so objrefs stay dense.
-func (t *Table[C]) findOrAdd(op string, obj any, ops *Ops[C]) (int32, error) {
-	i, err := t.find(op, obj, ops)
-	if err != nil || i >= 0 {
-		return i, err
+// findOrAdd returns obj's entry, adding it with the next objref and a
+// reference of its own if it is new. A refused Grab leaves the table as it
+// was, objref counter included, so objrefs stay dense.
+func (t *Table[C]) findOrAdd(op string, obj any, ops *Ops[C]) (*entry, error) {
+	e, err := t.find(op, obj, ops)
+	if err != nil || e != nil {
+		return e, err
 	}
 	if t.entries.len() == math.MaxInt32 {
-		return -1, fail(op+" "+ops.Name, errno.EOVERFLOW, "no objref left")
+		return nil, fail(op+" "+ops.Name, errno.EOVERFLOW, "no objref left")
 	}
 	if err := ops.Grab(obj); err != nil {
-		return -1, opFailed(op+" "+ops.Name+": grab", err)
+		return nil, opFailed(op+" "+ops.Name+": grab", err)
 	}
-	i = t.entries.push(entry{obj: obj, objref: t.entries.len() + 1, typ: ops.Type})
-	t.byObj[obj] = i
-	return i, nil
+	e = t.entries.push(entry{obj: obj, objref: t.entries.len() + 1, typ: ops.Type})
+	t.index(e)
+	return e, nil
 }
 
 // Lookup returns obj's objref if it is in the table, without adding it.
@@ -197,11 +213,11 @@ func (t *Table[C]) Lookup(obj any, typ Type) (objref int32, ok bool, err error) 
 	if err != nil {
 		return 0, false, err
 	}
-	i, err := t.find("lookup", obj, ops)
-	if err != nil || i < 0 {
+	e, err := t.find("lookup", obj, ops)
+	if err != nil || e == nil {
 		return 0, false, err
 	}
-	return t.entries.at(i).objref, true, nil
+	return e.objref, true, nil
 }
 
 // Add returns obj's objref, adding obj to the table if it is new, without
@@ -216,11 +232,11 @@ func (t *Table[C]) Add(obj any, typ Type) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	i, err := t.findOrAdd("add", obj, ops)
+	e, err := t.findOrAdd("add", obj, ops)
 	if err != nil {
 		return 0, err
 	}
-	return t.entries.at(i).objref, nil
+	return e.objref, nil
 }
 
 // LookupAdd returns obj's objref, adding obj to the table if it is new. It is
@@ -245,11 +261,10 @@ func (t *Table[C]) LookupAdd(obj any, typ Type) (objref int32, first bool, err e
 	if err != nil {
 		return 0, false, err
 	}
-	i, err := t.findOrAdd("lookup-add", obj, ops)
+	e, err := t.findOrAdd("lookup-add", obj, ops)
 	if err != nil {
 		return 0, false, err
 	}
-	e := t.entries.at(i)
 	if e.state == unwritten {
 		e.state = written
 		first = true
@@ -292,41 +307,41 @@ func (t *Table[C]) CheckpointObj(ctx C, obj any, typ Type, writeObjref func(objr
 	if writeObjref == nil {
 		return 0, fail("checkpoint "+ops.Name, errno.EINVAL, "no objref writer")
 	}
-	i, err := t.findOrAdd("checkpoint", obj, ops)
+	e, err := t.findOrAdd("checkpoint", obj, ops)
 	if err != nil {
 		return 0, err
 	}
-	e := t.entries.at(i)
 	objref := e.objref
 	if e.state == written {
 		return objref, nil // the common case, kept free of formatting
 	}
-	what := fmt.Sprintf("checkpoint %s objref %d", ops.Name, objref)
+	// Named only on failure: every object's first encounter comes here.
+	what := func() string { return fmt.Sprintf("checkpoint %s objref %d", ops.Name, objref) }
 	switch e.state {
 	case writing:
-		return 0, fail(what, errno.ELOOP, "reached again while its own state is being written")
+		return 0, fail(what(), errno.ELOOP, "reached again while its own state is being written")
 	case failed:
-		return 0, fmt.Errorf("objhash: %s: failed before: %w", what, t.failures[i])
+		return 0, fmt.Errorf("objhash: %s: failed before: %w", what(), t.failures[objref])
 	}
 	e.state = writing
 	if err = writeObjref(objref, typ); err != nil {
-		err = opFailed(what+": objref record", err)
+		err = opFailed(what()+": objref record", err)
 	} else if ops.Checkpoint != nil {
 		if err = ops.Checkpoint(ctx, obj); err != nil {
-			err = opFailed(what, err)
+			err = opFailed(what(), err)
 		}
 	}
 	if t.discarded {
 		// The engine discarded the table from within its own op; the entry
 		// is gone with the rest, and the call cannot have succeeded.
-		return 0, fail(what, errno.EINVAL, "the table was discarded while writing")
+		return 0, fail(what(), errno.EINVAL, "the table was discarded while writing")
 	}
 	if err != nil {
 		e.state = failed
 		if t.failures == nil {
 			t.failures = make(map[int32]error)
 		}
-		t.failures[i] = err
+		t.failures[objref] = err
 		return 0, err
 	}
 	e.state = written
@@ -361,7 +376,8 @@ func (t *Table[C]) restartArgs(op string, objref int32, typ Type) (*Ops[C], erro
 // add enters obj under objref on the restart side, with the reference the
 // caller has already secured.
 func (t *Table[C]) add(obj any, objref int32, ops *Ops[C]) {
-	t.byRef[objref] = t.entries.push(entry{obj: obj, objref: objref, typ: ops.Type, state: written})
+	e := t.entries.push(entry{obj: obj, objref: objref, typ: ops.Type, state: written})
+	t.byRef.put(objref, e, t.entries.len())
 }
 
 // Insert enters obj under objref, taking a reference to it. It is for an
@@ -379,9 +395,9 @@ func (t *Table[C]) Insert(obj any, objref int32, typ Type) error {
 	if bad := badObject(obj); bad != "" {
 		return fail(restartWhat("insert", objref, ops.Name), errno.EINVAL, "%s", bad)
 	}
-	if i, dup := t.byRef[objref]; dup {
+	if dup := t.byRef.get(objref); dup != nil {
 		return fail(restartWhat("insert", objref, ops.Name), errno.EINVAL,
-			"objref is taken by a %s", t.reg.Name(t.entries.at(i).typ))
+			"objref is taken by a %s", t.reg.Name(dup.typ))
 	}
 	if err := ops.Grab(obj); err != nil {
 		return opFailed(restartWhat("insert", objref, ops.Name)+": grab", err)
@@ -416,11 +432,10 @@ func (t *Table[C]) Find(objref int32, typ Type) (any, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	i, ok := t.byRef[objref]
-	if !ok {
+	e := t.byRef.get(objref)
+	if e == nil {
 		return nil, false, nil
 	}
-	e := t.entries.at(i)
 	if e.typ != ops.Type {
 		return nil, false, fail(restartWhat("fetch", objref, ""), errno.ENOMSG, "is a %s, not a %s", t.reg.Name(e.typ), ops.Name)
 	}
@@ -444,28 +459,29 @@ func (t *Table[C]) RestoreObj(ctx C, objref int32, typ Type) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	what := restartWhat("restore", objref, ops.Name) // restoring is slow anyway
+	// Named only on failure: every object of a restart comes here.
+	what := func() string { return restartWhat("restore", objref, ops.Name) }
 	if ops.Restore == nil {
-		return nil, fail(what, errno.EINVAL, "the type is only ever inserted")
+		return nil, fail(what(), errno.EINVAL, "the type is only ever inserted")
 	}
-	if i, dup := t.byRef[objref]; dup {
-		return nil, fail(what, errno.EINVAL, "objref is taken by a %s", t.reg.Name(t.entries.at(i).typ))
+	if dup := t.byRef.get(objref); dup != nil {
+		return nil, fail(what(), errno.EINVAL, "objref is taken by a %s", t.reg.Name(dup.typ))
 	}
 	obj, err := ops.Restore(ctx)
 	if err != nil {
-		return nil, opFailed(what, err)
+		return nil, opFailed(what(), err)
 	}
 	if bad := badObject(obj); bad != "" {
 		// Nothing here can be dropped safely: there is no object to drop.
-		return nil, fail(what, errno.EINVAL, "Restore returned a %s", bad)
+		return nil, fail(what(), errno.EINVAL, "Restore returned a %s", bad)
 	}
 	if t.discarded {
 		ops.Drop(obj)
-		return nil, fail(what, errno.EINVAL, "the table was discarded while restoring")
+		return nil, fail(what(), errno.EINVAL, "the table was discarded while restoring")
 	}
-	if i, dup := t.byRef[objref]; dup {
+	if dup := t.byRef.get(objref); dup != nil {
 		ops.Drop(obj)
-		return nil, fail(what, errno.EINVAL, "objref was taken by a %s while restoring", t.reg.Name(t.entries.at(i).typ))
+		return nil, fail(what(), errno.EINVAL, "objref was taken by a %s while restoring", t.reg.Name(dup.typ))
 	}
 	t.add(obj, objref, ops)
 	return obj, nil
@@ -489,11 +505,49 @@ func (t *Table[C]) Discard() {
 	}
 	t.discarded = true
 	entries := t.entries
-	t.entries, t.byObj, t.byRef, t.failures = entryList{}, nil, nil, nil
+	t.entries, t.byObj, t.byRef, t.failures = entryList{}, ptrIndex{}, refIndex{}, nil
 	for i := entries.len() - 1; i >= 0; i-- {
 		e := entries.at(i)
+		if sl := slotOf(e.obj); sl != nil && sl.e == e {
+			sl.e = nil
+		}
 		t.reg.get(e.typ).Drop(e.obj)
 	}
+}
+
+// owns reports whether e, found in an object's slot, is one of t's
+// checkpoint-side entries (objref n is entry n-1) rather than a stale one
+// of a table that was never discarded.
+func (t *Table[C]) owns(e *entry) bool {
+	i := e.objref - 1
+	return t.byObj.byPtr != nil && i >= 0 && i < t.entries.len() && t.entries.at(i) == e
+}
+
+// lookup returns obj's checkpoint-side entry, or nil; obj is a non-nil
+// pointer.
+func (t *Table[C]) lookup(obj any) *entry {
+	if sl := slotOf(obj); sl != nil {
+		if e := sl.e; e != nil && e.obj == obj && t.owns(e) {
+			return e
+		}
+		if t.slottedInIndex == 0 {
+			return nil
+		}
+	}
+	return t.byObj.get(obj)
+}
+
+// index enters e, new, in its object's slot when that is free, else in
+// the hash index.
+func (t *Table[C]) index(e *entry) {
+	if sl := slotOf(e.obj); sl != nil {
+		if sl.e == nil {
+			sl.e = e
+			return
+		}
+		t.slottedInIndex++
+	}
+	t.byObj.put(e)
 }
 
 // Entry describes one object in a table, for tests and debugging.
@@ -531,8 +585,13 @@ func (t *Table[C]) All() iter.Seq[Entry] {
 			}
 		}
 		// Checkpoint-side entries are already in objref order; restart-side
-		// ones are in the order the image brought them.
-		slices.SortFunc(list, func(a, b Entry) int { return cmp.Compare(a.Objref, b.Objref) })
+		// ones are in the order the image brought them, which is objref
+		// order too but for the objects inserted while another was being
+		// restored: checked first, since restart walks every entry.
+		byRef := func(a, b Entry) int { return cmp.Compare(a.Objref, b.Objref) }
+		if !slices.IsSortedFunc(list, byRef) {
+			slices.SortFunc(list, byRef)
+		}
 		for _, e := range list {
 			if !yield(e) {
 				return

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 )
 
@@ -81,9 +82,46 @@ func (k *Kind[T]) Decode(r *Record) (T, error) {
 // Write writes one record of this type: v's fixed part, then the tail, in
 // as many pieces as the caller has it (a path, then contents), which are
 // written as they are, not copied together.
+//
+// Writing a record costs no allocation when w is a *Writer or hands one
+// over (ImageWriter): v and tail are only read, so they stay where the
+// caller has them. Any other writer is given copies of the fixed part and
+// of the list of tail parts, since it may keep them.
 func (k *Kind[T]) Write(w RecordWriter, v *T, tail ...[]byte) error {
-	return w.WriteRecord(k.spec, k.Encode(v), tail...)
+	var fixed []byte
+	if k.size > 0 {
+		if hostLittleEndian {
+			fixed = unsafe.Slice((*byte)(unsafe.Pointer(v)), k.size)
+		} else {
+			c := *v // what binary.Write is given escapes; v must not
+			fixed = k.Encode(&c)
+		}
+	}
+	if iw, ok := w.(ImageWriter); ok {
+		if direct := iw.ImageWriter(); direct != nil {
+			return direct.WriteRecord(k.spec, fixed, tail...)
+		}
+	}
+	return w.WriteRecord(k.spec, bytes.Clone(fixed), slices.Clone(tail)...)
 }
+
+// ImageWriter is a RecordWriter that writes through a *Writer and says
+// which, so that Kind.Write can call it directly. It returns nil when it
+// has none (an engine context on the restart side); Kind.Write then calls
+// WriteRecord, which says what is wrong.
+type ImageWriter interface {
+	RecordWriter
+	ImageWriter() *Writer
+}
+
+// ImageWriter returns w itself.
+func (w *Writer) ImageWriter() *Writer { return w }
+
+// StringTail returns the bytes of s, not copied, as a tail part for
+// Kind.Write or WriteRecord: a writer only reads the tail it is given (as
+// io.Writer's contract has it), so a string's bytes can be written as they
+// are, without the copy that []byte(s) makes.
+func StringTail(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // Read reads the next record, which must be of this type, and decodes it.
 func (k *Kind[T]) Read(r RecordReader) (T, *Record, error) {

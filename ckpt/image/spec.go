@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Spec describes one record type, once, beside the Go struct of its fixed
@@ -227,7 +228,14 @@ var registry struct {
 	sync.Mutex
 	byType map[Type]*Spec
 	byName map[string]*Spec
+	// small is byType for the types below smallTypes, as an array that
+	// Register replaces whole: SpecOf runs several times for every record
+	// written or read, and reads it with one atomic load, no lock.
+	small atomic.Pointer[[smallTypes]*Spec]
 }
+
+// smallTypes bounds the record types SpecOf finds without the lock.
+const smallTypes = 256
 
 // Register enters a record type's spec, after checking what the format
 // promises of it (see Define); it panics on a spec that breaks them, or
@@ -249,10 +257,24 @@ func Register(s *Spec) {
 		panic(fmt.Sprintf("image: record name %s is both type %d and %d", s.Name, old.Type, s.Type))
 	}
 	registry.byType[s.Type], registry.byName[s.Name] = s, s
+	if s.Type < smallTypes {
+		var small [smallTypes]*Spec
+		if old := registry.small.Load(); old != nil {
+			small = *old
+		}
+		small[s.Type] = s
+		registry.small.Store(&small)
+	}
 }
 
 // SpecOf returns the spec of a record type, or nil for an unknown one.
 func SpecOf(t Type) *Spec {
+	if t < smallTypes {
+		if small := registry.small.Load(); small != nil {
+			return small[t]
+		}
+		return nil
+	}
 	registry.Lock()
 	defer registry.Unlock()
 	return registry.byType[t]

@@ -180,6 +180,20 @@ type Record struct {
 	Tail   []byte // the variable tail
 	// CRC is, for a tail record, the CRC32C of every byte before it.
 	CRC uint32
+	// shared is set when the record's bytes are carved from a block the
+	// reader shares between small records (OwnTail).
+	shared bool
+}
+
+// OwnTail returns the record's tail for an object to keep: the tail itself
+// when the record's bytes are its own, a copy when they are part of a
+// block the reader shares between small records, which one kept tail
+// would otherwise hold in memory whole.
+func (r *Record) OwnTail() []byte {
+	if r.shared && len(r.Tail) > 0 {
+		return append([]byte(nil), r.Tail...)
+	}
+	return r.Tail
 }
 
 // Wrap adds the record's offset and type to an error about it, unless the
@@ -203,6 +217,20 @@ type Reader struct {
 	off  int64
 	crc  hash.Hash32
 	peek *Record
+
+	// Records and the bytes of small ones are carved from blocks, so that
+	// reading a record costs no allocation of its own: what a restart
+	// keeps of a small record it copies (OwnTail), and a block goes when
+	// its records do.
+	hdr [headerSize]byte
+	// ahead is set when hdr holds the next record's header, or aheadN
+	// bytes of it and the error that cut it short (aheadErr), read with
+	// the last record.
+	ahead    bool
+	aheadN   int
+	aheadErr error
+	recs     []Record
+	bytes    []byte
 	// OnRecord, when set, is called after each record is read.
 	OnRecord func(rec *Record)
 }
@@ -262,15 +290,27 @@ func (r *Reader) Expect(t Type) (*Record, error) {
 
 func (r *Reader) read() (*Record, error) {
 	off := r.off
-	var hdr [headerSize]byte
-	n, err := io.ReadFull(r.r, hdr[:])
+	hdr := r.hdr[:]
+	var n int
+	var err error
+	if r.ahead {
+		// The header came with the last record's bytes, as far as the
+		// source had it.
+		n, err, r.ahead, r.aheadErr = r.aheadN, r.aheadErr, false, nil
+	} else {
+		n, err = io.ReadFull(r.r, hdr)
+	}
 	if err == io.EOF {
 		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, r.readError(off, 0, n, headerSize, err)
 	}
-	rec := &Record{Offset: off, Type: Type(binary.LittleEndian.Uint32(hdr[0:]))}
+	// A fresh record of the block is zero: its fields are set one by one,
+	// since a whole-struct store of one with pointers costs the collector's
+	// bulk write barrier while a collection runs.
+	rec := r.newRecord()
+	rec.Offset, rec.Type = off, Type(binary.LittleEndian.Uint32(hdr[0:]))
 	length := int64(binary.LittleEndian.Uint32(hdr[4:]))
 	s := SpecOf(rec.Type)
 	if s == nil {
@@ -283,22 +323,76 @@ func (r *Reader) read() (*Record, error) {
 	if rec.Type == TypeTail {
 		rec.CRC = r.crc.Sum32()
 	} else {
-		r.crc.Write(hdr[:])
+		r.crc.Write(hdr)
 	}
-	body, err := readBody(r.r, int(length)+pad(int(length)))
+	// A small record's bytes come from the shared block. A larger one's
+	// tail (and padding) is an allocation of its own, of exactly its
+	// length, since a restored object may keep it (a page, a pipe buffer,
+	// a ghost's contents): with the fixed part in front, a page of tail
+	// took the next size class up, 4864 bytes for 4096. The fixed part
+	// then comes from the shared block, when it fits.
+	size := int(length) + pad(int(length))
+	var head, tail []byte // the fixed part, and the tail with the padding
+	// A small record other than the first and the last two kinds is
+	// read with the next record's header, in one read of the source: an
+	// image goes on after it, and a read less per record is a tenth of a
+	// restart of small objects. The first record is followed by a
+	// compressed stream, perhaps; TAIL and ERROR end the image, and no
+	// byte after them is read.
+	lookahead := size <= smallBody && off != 0 && rec.Type != TypeTail && rec.Type != TypeError
+	if lookahead {
+		buf := r.smallBody(size + headerSize)
+		got, err := io.ReadFull(r.r, buf)
+		if got >= size {
+			r.ahead, r.aheadN = true, copy(r.hdr[:], buf[size:got])
+			switch {
+			case err == nil:
+			case r.aheadN == 0 && errors.Is(err, io.ErrUnexpectedEOF):
+				r.aheadErr = io.EOF // the image ends right after this record
+			default:
+				r.aheadErr = err
+			}
+			err = nil
+		}
+		head, rec.shared = buf[:min(got, size):size], true
+		if err != nil {
+			return nil, r.readError(off, rec.Type, headerSize+len(head), headerSize+size, err)
+		}
+	} else if size <= smallBody {
+		head, rec.shared = r.smallBody(size), true
+	} else if fixed <= smallBody {
+		head = r.smallBody(int(fixed))
+	} else {
+		head = make([]byte, fixed)
+	}
+	if !lookahead {
+		got, err := io.ReadFull(r.r, head)
+		head = head[:got]
+		if err != nil {
+			return nil, r.readError(off, rec.Type, headerSize+len(head), headerSize+size, err)
+		}
+	}
+	if size > len(head) {
+		tail, err = readBody(r.r, size-len(head))
+	}
 	if err != nil {
-		return nil, r.readError(off, rec.Type, headerSize+len(body), headerSize+int(length)+pad(int(length)), err)
+		return nil, r.readError(off, rec.Type, headerSize+len(head)+len(tail), headerSize+size, err)
 	}
 	if rec.Type != TypeTail {
-		r.crc.Write(body)
+		r.crc.Write(head)
+		r.crc.Write(tail)
 	}
-	r.off = off + headerSize + int64(len(body))
-	for _, b := range body[length:] {
+	r.off = off + headerSize + int64(size)
+	if tail == nil { // all in head
+		head, tail = head[:fixed:fixed], head[fixed:]
+	}
+	tailLen := int(length - fixed)
+	for _, b := range tail[tailLen:] {
 		if b != 0 {
 			return nil, rec.Errorf("padding is not zero")
 		}
 	}
-	rec.Fixed, rec.Tail = body[:fixed:fixed], body[fixed:length:length]
+	rec.Fixed, rec.Tail = head, tail[:tailLen:tailLen]
 	if off == 0 && rec.Type == TypeHeader {
 		if err := r.decompress(rec); err != nil {
 			return nil, err
@@ -314,6 +408,34 @@ func (r *Reader) read() (*Record, error) {
 // record's length is only a claim until its bytes arrive, and a cut or
 // hostile image may claim up to 16 MiB in a few bytes.
 const chunk = 64 << 10
+
+// smallBody is the largest body carved from a shared block; recBlock and
+// byteBlock are the sizes of the blocks, in records and in bytes.
+const (
+	smallBody = 256
+	recBlock  = 128
+	byteBlock = 16 << 10
+)
+
+func (r *Reader) newRecord() *Record {
+	if len(r.recs) == 0 {
+		r.recs = make([]Record, recBlock)
+	}
+	rec := &r.recs[0]
+	r.recs = r.recs[1:]
+	return rec
+}
+
+// smallBody returns n bytes of the current block, capped at n so that an
+// append to one record's bytes never runs into the next one's.
+func (r *Reader) smallBody(n int) []byte {
+	if len(r.bytes) < n {
+		r.bytes = make([]byte, byteBlock)
+	}
+	b := r.bytes[:n:n]
+	r.bytes = r.bytes[n:]
+	return b
+}
 
 // readBody reads a payload of n bytes. When the source says how much it
 // holds (a bytes.Reader, a bytes.Buffer: anything with Len) and holds the

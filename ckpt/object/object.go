@@ -140,6 +140,9 @@ func Complete(ctx Restorer, t Type, obj any) error {
 // object tables.
 func Registry() *objhash.Registry[Context] { return registry }
 
+// HasComplete reports whether objects of type t have a Complete op.
+func HasComplete(t Type) bool { return completes[t] != nil }
+
 // Name returns a type's name, or "type N" for an unregistered one.
 func Name(t Type) string { return registry.Name(objhash.Type(t)) }
 
@@ -253,7 +256,8 @@ type Log interface {
 // the checkpoint or restart ends, however it ends: references it holds
 // (a restored frame's first one, say) go with it.
 type Locals interface {
-	// Local returns the value kept under key, made with make on first use.
+	// Local returns the value kept under key, made with make on first use;
+	// with a nil make, nil when there is none yet.
 	Local(key any, make func() any) any
 }
 
@@ -264,5 +268,11 @@ type Key[T any] struct{ Name string }
 // Local returns the state of type T kept under key for this checkpoint or
 // restart, a zero T on first use.
 func Local[T any](ctx Locals, key *Key[T]) *T {
+	// Looked up first without a maker: the func literal of a generic
+	// function holds its dictionary, so making it costs an allocation,
+	// and this runs for every object.
+	if v := ctx.Local(key, nil); v != nil {
+		return v.(*T)
+	}
 	return ctx.Local(key, func() any { return new(T) }).(*T)
 }

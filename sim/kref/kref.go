@@ -16,10 +16,13 @@ package kref
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ckptsim/ckptsim/objhash"
 )
 
 // Kind is a type of kernel object that the registry tracks.
@@ -71,9 +74,18 @@ type Object interface {
 type Count struct {
 	refs atomic.Int64
 	id   uint64
-	kind Kind
+	kind int32 // a Kind
+	slot int32 // where the registry keeps the object
 	reg  *Registry
+	// table is the objhash slot of the checkpoint that holds the object,
+	// which finds it there without a hash probe.
+	table objhash.Slot
 }
+
+// ObjhashSlot returns the object's slot for a checkpoint's table of shared
+// objects (objhash.Slotted): every kernel object, embedding a Count, has
+// one.
+func (c *Count) ObjhashSlot() *objhash.Slot { return &c.table }
 
 // Init gives a new object its first reference, an id unique within reg, and
 // enters it in reg.
@@ -81,16 +93,16 @@ func (c *Count) Init(reg *Registry, kind Kind, obj Object) {
 	if c.reg != nil {
 		panic(fmt.Sprintf("kref: %v %d initialised twice", kind, c.id))
 	}
-	c.kind = kind
+	c.kind = int32(kind)
 	c.reg = reg
 	c.refs.Store(1)
-	c.id = reg.add(obj)
+	c.id, c.slot = reg.add(obj)
 }
 
 // Get takes a reference. Taking one on a released object is a kernel bug.
 func (c *Count) Get() {
 	if c.refs.Add(1) <= 1 {
-		panic(fmt.Sprintf("kref: get on released %v %d", c.kind, c.id))
+		panic(fmt.Sprintf("kref: get on released %v %d", Kind(c.kind), c.id))
 	}
 }
 
@@ -100,12 +112,12 @@ func (c *Count) Get() {
 func (c *Count) Put(release func()) bool {
 	n := c.refs.Add(-1)
 	if n < 0 {
-		panic(fmt.Sprintf("kref: put on released %v %d", c.kind, c.id))
+		panic(fmt.Sprintf("kref: put on released %v %d", Kind(c.kind), c.id))
 	}
 	if n > 0 {
 		return false
 	}
-	c.reg.remove(c.id)
+	c.reg.remove(c)
 	if release != nil {
 		release()
 	}
@@ -120,36 +132,77 @@ func (c *Count) Refs() int64 { return c.refs.Load() }
 func (c *Count) ID() uint64 { return c.id }
 
 // Kind returns the object's kind.
-func (c *Count) Kind() Kind { return c.kind }
+func (c *Count) Kind() Kind { return Kind(c.kind) }
 
 // Registry is the set of live objects of one kernel. It is safe for
 // concurrent use.
+//
+// Every kernel object enters it, so it is a slice of slots, each object
+// knowing its own, with a list of the slots freed for reuse: a map from id
+// to object cost a map insert (and its growth) for every object a restart
+// or a disk copy makes (issue 16).
 type Registry struct {
 	mu     sync.Mutex
 	nextID uint64
-	live   map[uint64]Object
+	slots  []*[slotChunk]Object // in chunks that never move; nil where free
+	n      int32                // slots used so far
+	free   []int32              // free slots, reused last freed first
+	live   int
 }
+
+// slotChunk is how many slots a chunk holds: growing one slice of
+// interfaces would copy every slot, with the collector's write barriers,
+// each time it doubles.
+const slotChunk = 1024
+
+func (r *Registry) slot(i int32) *Object { return &r.slots[i/slotChunk][i%slotChunk] }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{live: make(map[uint64]Object)}
+	return &Registry{}
 }
 
-func (r *Registry) add(obj Object) uint64 {
+func (r *Registry) add(obj Object) (id uint64, slot int32) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.nextID++
-	r.live[r.nextID] = obj
-	return r.nextID
+	if n := len(r.free); n > 0 {
+		slot = r.free[n-1]
+		r.free = r.free[:n-1]
+	} else {
+		if r.n == math.MaxInt32 {
+			panic("kref: more live objects than slots")
+		}
+		slot = r.n
+		r.n++
+		if int(slot/slotChunk) == len(r.slots) {
+			r.slots = append(r.slots, new([slotChunk]Object))
+		}
+	}
+	*r.slot(slot) = obj
+	r.live++
+	return r.nextID, slot
 }
 
-func (r *Registry) remove(id uint64) {
+func (r *Registry) remove(c *Count) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.live[id]; !ok {
-		panic(fmt.Sprintf("kref: object %d released twice", id))
+	if c.slot >= r.n || *r.slot(c.slot) == nil || (*r.slot(c.slot)).Ref() != c {
+		panic(fmt.Sprintf("kref: object %d released twice", c.id))
 	}
-	delete(r.live, id)
+	*r.slot(c.slot) = nil
+	r.free = append(r.free, c.slot)
+	r.live--
+}
+
+// each calls f for every live object, in no particular order; r.mu is
+// held.
+func (r *Registry) each(f func(c *Count)) {
+	for i := range r.n {
+		if obj := *r.slot(i); obj != nil {
+			f(obj.Ref())
+		}
+	}
 }
 
 // Live is one live object as a snapshot records it.
@@ -168,11 +221,10 @@ type Snapshot []Live
 func (r *Registry) Snapshot() Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(Snapshot, 0, len(r.live))
-	for id, obj := range r.live {
-		c := obj.Ref()
-		out = append(out, Live{ID: id, Kind: c.kind, Refs: c.Refs()})
-	}
+	out := make(Snapshot, 0, r.live)
+	r.each(func(c *Count) {
+		out = append(out, Live{ID: c.id, Kind: Kind(c.kind), Refs: c.Refs()})
+	})
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
@@ -182,11 +234,11 @@ func (r *Registry) Count(k Kind) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := 0
-	for _, obj := range r.live {
-		if obj.Ref().kind == k {
+	r.each(func(c *Count) {
+		if Kind(c.kind) == k {
 			n++
 		}
-	}
+	})
 	return n
 }
 

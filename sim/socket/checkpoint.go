@@ -200,12 +200,12 @@ func init() {
 
 // Checkpoint saves a socket's file: its FILE record, the SOCKET record with
 // its pair's objref, then the pair on its first encounter.
-func (o *endOps) Checkpoint(ctx object.Saver, f *vfs.File, rec *vfs.FileRecord, path string) error {
+func (o *endOps) Checkpoint(ctx object.Saver, f *vfs.File, rec vfs.FileRecord, path string) error {
 	ref, err := ctx.Objref(o.pair, ObjSocketPair)
 	if err != nil {
 		return err
 	}
-	if err := vfs.WriteFileRecord(ctx, rec, path); err != nil {
+	if err := vfs.WriteFileRecord(ctx, &rec, path); err != nil {
 		return err
 	}
 	if err := SocketKind.Write(ctx, &SocketRecord{Pair: ref, End: uint32(o.i)}); err != nil {
@@ -286,7 +286,7 @@ func restorePair(ctx object.Restorer) (any, error) {
 				return nil, mr.Errorf("a message of end %d, %d bytes read, where end %d's come", m.End, m.Consumed, i)
 			}
 			total := int(m.Consumed) + len(mr.Tail)
-			ends[i].queue = append(ends[i].queue, skb{data: mr.Tail, consumed: int(m.Consumed), truesize: truesize(int(rec.Type), total)})
+			ends[i].queue = append(ends[i].queue, skb{data: mr.OwnTail(), consumed: int(m.Consumed), truesize: truesize(int(rec.Type), total)})
 		}
 	}
 	p := newPair(ctx.Registry(), int(rec.Type))
@@ -304,7 +304,7 @@ var openedKey = object.Key[map[*Pair][2]bool]{Name: "socket ends opened"}
 // restoreEnd opens the end of a pair a socket's file was: the pair is
 // restored with the first file met on it, and each end saved open gets
 // exactly one file.
-func restoreEnd(ctx object.Restorer, rec *vfs.FileRecord, _ *vfs.Dentry) (*vfs.File, error) {
+func restoreEnd(ctx object.Restorer, rec vfs.FileRecord, _ *vfs.Dentry) (*vfs.File, error) {
 	sr, r, err := SocketKind.Read(ctx)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/ckptsim/ckptsim/ckpt/image"
 	"github.com/ckptsim/ckptsim/ckpt/object"
@@ -144,7 +145,7 @@ type CheckpointOps interface {
 	// set, with the type's own fields filled in (WriteFileRecord), and any
 	// record of its own after it, saving the objects the file shares with
 	// others (a pipe) through ctx.
-	Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error
+	Checkpoint(ctx object.Saver, f *File, rec FileRecord, path string) error
 	// Collect counts, for leak detection, every shared object the file
 	// holds.
 	Collect(ctx object.Collector, f *File) error
@@ -152,7 +153,7 @@ type CheckpointOps interface {
 
 // WriteFileRecord writes a file's FILE record, with its path.
 func WriteFileRecord(ctx object.Saver, rec *FileRecord, path string) error {
-	return FileKind.Write(ctx, rec, []byte(path))
+	return FileKind.Write(ctx, rec, image.StringTail(path))
 }
 
 // tails are the inodes whose page-cache tail this checkpoint or restart
@@ -183,7 +184,7 @@ type FileTypeOps struct {
 	// whose common fields are checked, and d, the dentry its name or ghost
 	// gives (nil when not Named); it reads any record of the type's own
 	// that follows. The file comes back with one reference.
-	Restore func(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error)
+	Restore func(ctx object.Restorer, rec FileRecord, d *Dentry) (*File, error)
 }
 
 var fileTypes = map[FileType]*FileTypeOps{}
@@ -228,7 +229,7 @@ func checkpointFile(ctx object.Saver, obj any) error {
 	if !ok {
 		return fmt.Errorf("a %v file cannot be checkpointed: %w", f.Type(), errno.EBADF)
 	}
-	rec := &FileRecord{FileType: f.Type(), Flags: uint32(f.flags), Mode: uint32(f.mode), Pos: f.pos, Version: f.version}
+	rec := FileRecord{FileType: f.Type(), Flags: uint32(f.flags), Mode: uint32(f.mode), Pos: f.pos, Version: f.version}
 	if f.AsyncFromOpen() {
 		rec.Async = 1
 	}
@@ -280,7 +281,10 @@ func restoreFile(ctx object.Restorer) (any, error) {
 	if int64(rec.PageTail) > int64(len(r.Tail)) {
 		return nil, r.Errorf("a page tail of %d bytes in a %d-byte tail", rec.PageTail, len(r.Tail))
 	}
-	path := string(r.Tail[rec.PageTail:])
+	// The record's bytes stay as they are read, and nothing keeps the
+	// path past this restore (a lookup walks it; errors copy it), so it
+	// is not copied: a copy per file reopened.
+	path := unsafe.String(unsafe.SliceData(r.Tail[rec.PageTail:]), len(r.Tail)-int(rec.PageTail))
 	ops := fileTypes[rec.FileType]
 	if err := checkFileRecord(ops, &rec, path); err != nil {
 		return nil, r.Wrap(err)
@@ -303,7 +307,7 @@ func restoreFile(ctx object.Restorer) (any, error) {
 			return nil, r.Wrap(err)
 		}
 	}
-	f, err := ops.Restore(ctx, &rec, d)
+	f, err := ops.Restore(ctx, rec, d)
 	if err == nil && rec.PageTail > 0 {
 		err = restoreTail(ctx, d.inode, r.Tail[:rec.PageTail])
 	}
@@ -383,16 +387,20 @@ func stale(d *Dentry, format string, args ...any) error {
 // Checkpoint saves a regular file's size and change counter besides the
 // common fields and, with the first file met on its inode, the page-cache
 // tail past its end, if a store left anything there.
-func (regularOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
+func (regularOps) Checkpoint(ctx object.Saver, f *File, rec FileRecord, path string) error {
 	in := f.dentry.inode
 	rec.Size, rec.Changes = in.Size(), in.changes
+	// Only an inode with a tail is remembered: a map entry for every
+	// inode a checkpoint meets would cost a map insert per file.
 	var tail []byte
-	if seen := tailsOf(ctx); !seen[in] {
-		seen[in] = true
-		tail = in.Tail()
+	if len(in.tail) > 0 {
+		if seen := tailsOf(ctx); !seen[in] {
+			seen[in] = true
+			tail = in.Tail()
+		}
 	}
 	rec.PageTail = uint32(len(tail))
-	return FileKind.Write(ctx, rec, tail, []byte(path))
+	return FileKind.Write(ctx, &rec, tail, image.StringTail(path))
 }
 
 // restoreTail gives an inode the page-cache tail its first FILE record
@@ -420,7 +428,7 @@ func (regularOps) Collect(ctx object.Collector, f *File) error { return nil }
 // restoreRegular reopens a regular file, refusing one that changed since
 // the checkpoint (ESTALE) or, for an unlinked file, a record that
 // contradicts its ghost (EINVAL).
-func restoreRegular(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error) {
+func restoreRegular(ctx object.Restorer, rec FileRecord, d *Dentry) (*File, error) {
 	in := d.inode
 	switch {
 	case !in.IsRegular():
@@ -439,14 +447,14 @@ func restoreRegular(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, err
 }
 
 // Checkpoint saves a directory by its common fields and path.
-func (dirOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
-	return WriteFileRecord(ctx, rec, path)
+func (dirOps) Checkpoint(ctx object.Saver, f *File, rec FileRecord, path string) error {
+	return WriteFileRecord(ctx, &rec, path)
 }
 
 // Collect: a directory holds no shared object.
 func (dirOps) Collect(ctx object.Collector, f *File) error { return nil }
 
-func restoreDirectory(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error) {
+func restoreDirectory(ctx object.Restorer, rec FileRecord, d *Dentry) (*File, error) {
 	if !d.inode.IsDir() {
 		return nil, stale(d, "no longer a directory")
 	}

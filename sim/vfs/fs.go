@@ -89,21 +89,30 @@ func (fs *FS) walk(root, cwd *Dentry, path string) (dir *Dentry, last string, ki
 	if path[0] == '/' {
 		dir = root
 	}
-	parts := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
 	slash = strings.HasSuffix(path, "/")
-	if len(parts) == 0 {
+	// The components, those between slashes, each stepped through as the
+	// next is found, without a list of them: restart resolves a path for
+	// every file it reopens.
+	rest := strings.TrimRight(path, "/")
+	if rest == "" {
 		return root, "", lastRoot, slash, nil
 	}
-	for _, name := range parts[:len(parts)-1] {
-		if dir, err = step(root, dir, name); err != nil {
+	for {
+		rest = strings.TrimLeft(rest, "/")
+		i := strings.IndexByte(rest, '/')
+		if i < 0 {
+			break
+		}
+		if dir, err = step(root, dir, rest[:i]); err != nil {
 			return nil, "", 0, false, err
 		}
+		rest = rest[i:]
 	}
 	// The directory that holds the last component must be one.
 	if !dir.inode.IsDir() {
 		return nil, "", 0, false, errno.ENOTDIR
 	}
-	last = parts[len(parts)-1]
+	last = rest
 	switch last {
 	case ".":
 		kind = lastDot

@@ -57,7 +57,7 @@ func restoreGhost(ctx object.Restorer) (any, error) {
 	if int64(g.PathLen) > int64(len(r.Tail)) || g.PathLen > image.MaxPath {
 		return nil, r.Errorf("a %d-byte path in a %d-byte tail", g.PathLen, len(r.Tail))
 	}
-	p, contents := string(r.Tail[:g.PathLen]), r.Tail[g.PathLen:]
+	p, contents := string(r.Tail[:g.PathLen]), r.OwnTail()[g.PathLen:]
 	if err := canonical(p); err != nil || p == "/" {
 		return nil, r.Errorf("ghost path %q", p)
 	}

@@ -134,7 +134,7 @@ func restorePipe(ctx object.Restorer) (any, error) {
 		if b.Flags&^pipeBufPacket != 0 || int64(b.Offset)+int64(len(br.Tail)) > PageSize {
 			return nil, br.Errorf("buffer of %d bytes at offset %d with flags %#x", len(br.Tail), b.Offset, b.Flags)
 		}
-		bufs = append(bufs, PipeBuffer{Offset: int(b.Offset), Data: br.Tail, Packet: b.Flags&pipeBufPacket != 0})
+		bufs = append(bufs, PipeBuffer{Offset: int(b.Offset), Data: br.OwnTail(), Packet: b.Flags&pipeBufPacket != 0})
 		total += len(br.Tail)
 	}
 	if total != int(pr.Bytes) {
@@ -151,13 +151,13 @@ func restorePipe(ctx object.Restorer) (any, error) {
 // Checkpoint saves a pipe end or a file on a FIFO with its pipe, by nested
 // sharing: the FILE record names the pipe's objref, and the pipe's state
 // follows it when this is the pipe's first encounter.
-func (pipeOps) Checkpoint(ctx object.Saver, f *File, rec *FileRecord, path string) error {
+func (pipeOps) Checkpoint(ctx object.Saver, f *File, rec FileRecord, path string) error {
 	ref, err := ctx.Objref(f.pipe, ObjPipe)
 	if err != nil {
 		return err
 	}
 	rec.Pipe = ref
-	if err := WriteFileRecord(ctx, rec, path); err != nil {
+	if err := WriteFileRecord(ctx, &rec, path); err != nil {
 		return err
 	}
 	_, err = ctx.Save(f.pipe, ObjPipe)
@@ -202,7 +202,7 @@ func pipeOf(ctx object.Restorer, ref int32) (*Pipe, error) {
 // restorePipeEnd opens one end of a pipe: the first file restored on a pipe
 // restores the pipe, and each opens its end of it. An end no file opens
 // stays closed, as it was when the checkpoint was taken.
-func restorePipeEnd(ctx object.Restorer, rec *FileRecord, _ *Dentry) (*File, error) {
+func restorePipeEnd(ctx object.Restorer, rec FileRecord, _ *Dentry) (*File, error) {
 	mode := FMode(rec.Mode)
 	if mode != FMODE_READ && mode != FMODE_WRITE {
 		return nil, fmt.Errorf("pipe end with mode %v: %w", mode, errno.EINVAL)
@@ -229,7 +229,7 @@ func restorePipeEnd(ctx object.Restorer, rec *FileRecord, _ *Dentry) (*File, err
 // restoreFIFO opens a FIFO again without waiting for a peer. The first
 // file restored on it gives the FIFO its saved pipe, which must not be open
 // in the restarting kernel; later ones open the same pipe.
-func restoreFIFO(ctx object.Restorer, rec *FileRecord, d *Dentry) (*File, error) {
+func restoreFIFO(ctx object.Restorer, rec FileRecord, d *Dentry) (*File, error) {
 	if !d.inode.IsFIFO() {
 		return nil, stale(d, "no longer a FIFO")
 	}
