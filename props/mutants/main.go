@@ -7,6 +7,7 @@
 //	go run ./props/mutants -pkg ./props/  # only the property tests
 //	go run ./props/mutants -rev HEAD   # the committed tree, not the work tree
 //	go run ./props/mutants -list
+//	go run ./props/mutants -check   # every edit still applies (run from the top)
 //
 // Each mutant is one textual replacement that must apply exactly once, so a
 // mutant that no longer matches the code is reported rather than silently
@@ -38,9 +39,9 @@ var mutants = []mutant{
 	{"forget close-on-exec on restart", "sim/task/checkpoint.go",
 		"files.Install(int(fd.Fd), f, fd.CloseOnExec == 1)", "files.Install(int(fd.Fd), f, false)"},
 	{"save a shared object twice (the object hash forgets objects)", "objhash/table.go",
-		"t.byObj[obj] = i", "_ = i"},
+		"\t\t\tsl.e = e\n\t\t\treturn\n\t\t}\n\t\tt.slottedInIndex++\n\t}\n\tt.byObj.put(e)\n", "\t\t\treturn\n\t\t}\n\t\tt.slottedInIndex++\n\t}\n"},
 	{"drop a byte of every pipe buffer on restart", "sim/vfs/pipe_checkpoint.go",
-		"Data: br.Tail, Packet:", "Data: br.Tail[:len(br.Tail)-min(1, len(br.Tail)-1)], Packet:"},
+		"Data: br.OwnTail(), Packet:", "Data: br.OwnTail()[:len(br.Tail)-min(1, len(br.Tail)-1)], Packet:"},
 	{"restore a position off by one", "sim/vfs/checkpoint.go",
 		"f.ops.Seek(f, rec.Pos, SEEK_SET)", "f.ops.Seek(f, rec.Pos+1, SEEK_SET)"},
 	{"share a file table that should be copied", "ckpt/restart.go",
@@ -48,7 +49,7 @@ var mutants = []mutant{
 	{"skip a reference count on restart", "sim/task/checkpoint.go",
 		"f := obj.(*vfs.File)\n\tf.Get()", "f := obj.(*vfs.File)"},
 	{"accept a duplicate objref", "objhash/table.go",
-		"if i, dup := t.byRef[objref]; dup {\n\t\treturn nil, fail(what, errno.EINVAL, \"objref is taken", "if i, dup := t.byRef[objref]; dup && false {\n\t\treturn nil, fail(what, errno.EINVAL, \"objref is taken"},
+		"if dup := t.byRef.get(objref); dup != nil {\n\t\treturn nil, fail(what(), errno.EINVAL, \"objref is taken", "if dup := t.byRef.get(objref); dup != nil && false {\n\t\treturn nil, fail(what(), errno.EINVAL, \"objref is taken"},
 	{"lose the version counter", "sim/vfs/checkpoint.go",
 		"f.version = rec.Version", "f.version = 0"},
 	{"lose a zombie's exit code", "ckpt/restart.go",
@@ -73,7 +74,7 @@ var mutants = []mutant{
 		"r.Shutdown, r.Err, r.Messages = uint32(e.shutdown), uint32(e.err), uint32(len(e.queue))",
 		"r.Shutdown, r.Err, r.Messages = uint32(e.shutdown), 0, uint32(len(e.queue))"},
 	{"forget how much of a socket message was read", "sim/socket/checkpoint.go",
-		"skb{data: mr.Tail, consumed: int(m.Consumed),", "skb{data: mr.Tail, consumed: 0,"},
+		"skb{data: mr.OwnTail(), consumed: int(m.Consumed),", "skb{data: mr.OwnTail(), consumed: 0,"},
 	{"forget a socket end's shutdown on restart", "sim/socket/checkpoint.go",
 		"ends[i] = end{shutdown: int(er.Shutdown),", "ends[i] = end{shutdown: 0,"},
 	// Memory (design section 2.6).
@@ -209,6 +210,7 @@ var mutants = []mutant{
 func main() {
 	pkgs := flag.String("pkg", "./...", "the packages whose tests must kill each mutant")
 	list := flag.Bool("list", false, "list the mutants and exit")
+	check := flag.Bool("check", false, "only check that every mutant's edit applies to the work tree, and exit")
 	only := flag.String("only", "", "run only the mutants whose name contains this")
 	rev := flag.String("rev", "", "copy this git revision (e.g. HEAD) instead of the work tree")
 	flag.Parse()
@@ -216,6 +218,23 @@ func main() {
 		for i, m := range mutants {
 			fmt.Printf("%2d  %s  (%s)\n", i+1, m.name, m.file)
 		}
+		return
+	}
+	if *check {
+		// Each edit must still apply, exactly once, to the work tree: a
+		// second's check after moving code, before the hour of a run.
+		bad := 0
+		for i, m := range mutants {
+			src, err := os.ReadFile(m.file)
+			if n := strings.Count(string(src), m.old); err != nil || n != 1 {
+				fmt.Printf("%2d  %s: %s: the text to replace occurs %d times, not once (%v)\n", i+1, m.name, m.file, n, err)
+				bad++
+			}
+		}
+		if bad > 0 {
+			os.Exit(1)
+		}
+		fmt.Printf("all %d mutants apply\n", len(mutants))
 		return
 	}
 	start := time.Now()
