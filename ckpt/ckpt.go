@@ -151,6 +151,9 @@ func (c *ctx) debug(area, msg string, args ...any) {
 // Debug implements object.Log.
 func (c *ctx) Debug(area, msg string, args ...any) { c.debug(area, msg, args...) }
 
+// Debugging implements object.Log.
+func (c *ctx) Debugging() bool { return c.debugOn }
+
 // Local implements object.Locals.
 func (c *ctx) Local(key any, make func() any) any {
 	if v, ok := c.locals[key]; ok || make == nil {

@@ -247,6 +247,10 @@ type Log interface {
 	// type's own, as "memory"), with args as slog key-value pairs; nothing
 	// when the log is off.
 	Debug(area, msg string, args ...any)
+	// Debugging reports whether Debug writes anything. A call on the path
+	// of every page or record tests it first: its arguments (boxed into a
+	// []any) cost allocations even when the log drops them.
+	Debugging() bool
 }
 
 // Locals gives each package state of its own for one checkpoint or

@@ -354,7 +354,7 @@ func (fr *frames) cutAgain(runs []run, first uint64, es []*Frame) []run {
 	if i < 0 {
 		return runs
 	}
-	if c, ok := fr.cuts[es[i]]; ok && slices.Equal(c.es, es) {
+	if c, ok := fr.cuts[es[i]]; ok && len(c.es) == len(es) && (&c.es[0] == &es[0] || slices.Equal(c.es, es)) {
 		base := len(runs)
 		for _, rn := range c.runs {
 			off := rn.addr / PageSize
@@ -431,6 +431,9 @@ func (a hexAddr) String() string { return fmt.Sprintf("%#x", uint64(a)) }
 // logRun writes a run to the debug log: its pages and its frames, new or
 // met before, from number first on.
 func logRun(log object.Log, rec *PagesRecord, first uint32) {
+	if !log.Debugging() {
+		return
+	}
 	what := "frames met before"
 	if rec.Kind == runData {
 		what = "new frames"
@@ -441,6 +444,9 @@ func logRun(log object.Log, rec *PagesRecord, first uint32) {
 // logVMA writes a VMA to the debug log, as /proc/PID/maps would show it,
 // with the objrefs of what it maps.
 func logVMA(log object.Log, rec *VMARecord) {
+	if !log.Debugging() {
+		return
+	}
 	log.Debug("memory", "vma", "start", hexAddr(rec.Start), "end", hexAddr(rec.End), "prot", Prot(rec.Prot),
 		"flags", Flags(rec.Flags), "pgoff", hexAddr(rec.PgOff), "file", rec.File, "segment", rec.Segment, "runs", rec.Runs)
 }

@@ -58,10 +58,8 @@ func (m *MM) Fork() *MM {
 		c.vmas = append(c.vmas, n)
 		c.link(n)
 	}
-	m.pages.each(func(p uint64, f *Frame) {
-		f.Get()
-		c.pages.set(p, f)
-	})
+	m.pages.each(func(_ uint64, f *Frame) { f.Get() })
+	c.pages = m.pages.fork()
 	return c
 }
 
@@ -76,7 +74,7 @@ func (m *MM) Put() {
 		}
 		m.vmas = nil
 		m.pages.each(func(p uint64, f *Frame) { f.Put() })
-		m.pages = newPageTable()
+		m.pages.release()
 	})
 }
 

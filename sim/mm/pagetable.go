@@ -8,6 +8,12 @@ import "slices"
 // access and an index; a walk in address order sorts the few block
 // numbers, not the pages, and then scans arrays, so that checkpointing
 // 64 MiB of pages costs a scan, not a sort of 16,384 keys.
+//
+// Fork shares the blocks, copy on write (fork): a child's table is the
+// parent's blocks until either changes one, which then gets its own copy.
+// So forking costs a reference per block, not a copy of 4 KiB, and a
+// checkpoint tells a block of a hundred forked tasks from another by its
+// address (frames.cutAgain).
 type pageTable struct {
 	dir map[uint64]*ptBlock
 	n   int // entries in use
@@ -18,6 +24,41 @@ const ptBits = 9 // 512 entries a block
 type ptBlock struct {
 	e [1 << ptBits]*Frame
 	n int // entries in use
+	// shared counts the other tables holding this block; a table that
+	// changes a shared block copies it first (own).
+	shared int
+}
+
+// fork returns a table holding the same frames, sharing t's blocks.
+func (t *pageTable) fork() pageTable {
+	c := pageTable{dir: make(map[uint64]*ptBlock, len(t.dir)), n: t.n}
+	for k, b := range t.dir {
+		b.shared++
+		c.dir[k] = b
+	}
+	return c
+}
+
+// release gives up t's blocks, leaving them to the tables that share them.
+func (t *pageTable) release() {
+	for _, b := range t.dir {
+		if b.shared > 0 {
+			b.shared--
+		}
+	}
+	*t = newPageTable()
+}
+
+// own returns the block k of t for a change: a copy, t's own, when another
+// table shares it.
+func (t *pageTable) own(k uint64) *ptBlock {
+	b := t.dir[k]
+	if b != nil && b.shared > 0 {
+		b.shared--
+		b = &ptBlock{e: b.e, n: b.n}
+		t.dir[k] = b
+	}
+	return b
 }
 
 func newPageTable() pageTable { return pageTable{dir: map[uint64]*ptBlock{}} }
@@ -32,7 +73,7 @@ func (t *pageTable) get(p uint64) *Frame {
 
 // set puts f (not nil) at page p, which must have no frame.
 func (t *pageTable) set(p uint64, f *Frame) {
-	b := t.dir[p>>ptBits]
+	b := t.own(p >> ptBits)
 	if b == nil {
 		b = &ptBlock{}
 		t.dir[p>>ptBits] = b
@@ -48,9 +89,10 @@ func (t *pageTable) set(p uint64, f *Frame) {
 // del empties page p and returns the frame it held, or nil.
 func (t *pageTable) del(p uint64) *Frame {
 	b := t.dir[p>>ptBits]
-	if b == nil {
+	if b == nil || b.e[p&(1<<ptBits-1)] == nil {
 		return nil
 	}
+	b = t.own(p >> ptBits)
 	e := &b.e[p&(1<<ptBits-1)]
 	f := *e
 	if f != nil {

@@ -1,6 +1,7 @@
 package mm
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -55,3 +56,52 @@ func TestPageTableIsAMap(t *testing.T) {
 		}
 	})
 }
+
+// TestForkedPageTablesAreApart: tables forked from one another share
+// their blocks, yet each behaves as a map of its own: a change to one is
+// never seen in another, whatever the order of forks, changes and
+// releases.
+func TestForkedPageTablesAreApart(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		tables := []*pageTable{ptr(newPageTable())}
+		models := []map[uint64]*Frame{{}}
+		frames := []*Frame{{}, {}, {}}
+		page := rapid.OneOf(rapid.Uint64Range(0, 1100), rapid.Uint64Range(1<<30, 1<<30+600))
+		for range rapid.IntRange(0, 200).Draw(t, "ops") {
+			i := rapid.IntRange(0, len(tables)-1).Draw(t, "table")
+			pt, model := tables[i], models[i]
+			switch rapid.IntRange(0, 4).Draw(t, "op") {
+			case 0, 1:
+				p, f := page.Draw(t, "page"), rapid.SampledFrom(frames).Draw(t, "frame")
+				pt.set(p, f)
+				model[p] = f
+			case 2:
+				p := page.Draw(t, "page")
+				if got, want := pt.del(p), model[p]; got != want {
+					t.Fatalf("table %d: del(%d) = %p, want %p", i, p, got, want)
+				}
+				delete(model, p)
+			case 3:
+				tables = append(tables, ptr(pt.fork()))
+				models = append(models, maps.Clone(model))
+			default:
+				pt.release()
+				clear(model)
+			}
+			for j, pt := range tables {
+				n := 0
+				pt.each(func(p uint64, f *Frame) {
+					if models[j][p] != f {
+						t.Fatalf("table %d: page %d has %p, want %p", j, p, f, models[j][p])
+					}
+					n++
+				})
+				if n != len(models[j]) || pt.len() != n {
+					t.Fatalf("table %d: %d pages (len %d), want %d", j, n, pt.len(), len(models[j]))
+				}
+			}
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
