@@ -423,19 +423,9 @@ func (s *shape) check() error {
 			return fmt.Errorf("building the shape: line %d failed: %s\n%s", i+1, l, w.Script())
 		}
 	}
-	img, err := save(w.K, 1, 0)
+	k2, err := migrated(w)
 	if err != nil {
-		return fmt.Errorf("checkpoint: %v\n%s", err, w.Script())
-	}
-	k2, _, err := engine(nil).RestartCopy(w.K, img, 0)
-	if err != nil {
-		return fmt.Errorf("restart: %v\n%s", err, w.Script())
-	}
-	if err := k2.Check(); err != nil {
-		return fmt.Errorf("the restored kernel is inconsistent: %v\n%s", err, w.Script())
-	}
-	if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
-		return fmt.Errorf("%v\n%s", err, w.Script())
+		return err
 	}
 	restored := &World{K: k2}
 	lines := append(append([]string{}, w.Lines...), "checkpoint 1")
@@ -619,16 +609,9 @@ func (f flagWorld) check() error {
 	if f.setfl >= 0 {
 		w.Exec(fmt.Sprintf("fcntl 1 1 F_SETFL %#o", f.setfl))
 	}
-	img, err := save(w.K, 1, 0)
+	k2, err := migrated(w)
 	if err != nil {
-		return fmt.Errorf("checkpoint: %v\n%s", err, w.Script())
-	}
-	k2, _, err := engine(nil).RestartCopy(w.K, img, 0)
-	if err != nil {
-		return fmt.Errorf("restart: %v\n%s", err, w.Script())
-	}
-	if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
-		return fmt.Errorf("%v\n%s", err, w.Script())
+		return err
 	}
 	restored := &World{K: k2}
 	lines := append(append([]string{}, w.Lines...), "checkpoint 1")
@@ -681,4 +664,25 @@ func TestExhaustiveFlags(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("flag worlds: %d in all; %d checked in %v", len(all), len(list), time.Since(start).Round(time.Millisecond))
+}
+
+// migrated checkpoints w's container, restarts it on a copy of its disk,
+// and returns the restored kernel once it is consistent and equivalent to
+// w's; an error holds w's script, to replay.
+func migrated(w *World) (*kernel.Kernel, error) {
+	img, err := save(w.K, 1, 0)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %v\n%s", err, w.Script())
+	}
+	k2, _, err := engine(nil).RestartCopy(w.K, img, 0)
+	if err != nil {
+		return nil, fmt.Errorf("restart: %v\n%s", err, w.Script())
+	}
+	if err := k2.Check(); err != nil {
+		return nil, fmt.Errorf("the restored kernel is inconsistent: %v\n%s", err, w.Script())
+	}
+	if err := equiv.Equal(w.K.View(), k2.View()); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, w.Script())
+	}
+	return k2, nil
 }
