@@ -86,6 +86,35 @@ func (t *pageTable) set(p uint64, f *Frame) {
 	*e = f
 }
 
+// setRun puts the frames fs (none nil) at the consecutive pages from p,
+// a block at a time, and reports true; when one of the pages has a frame
+// already, it reports false and changes nothing. Restart installs its runs
+// of pages with it: a map access a block, not two a page.
+func (t *pageTable) setRun(p uint64, fs []*Frame) bool {
+	for q, rest := p, fs; len(rest) > 0; {
+		o := q & (1<<ptBits - 1)
+		n := min(uint64(len(rest)), 1<<ptBits-o)
+		if b := t.dir[q>>ptBits]; b != nil && slices.ContainsFunc(b.e[o:o+n], func(f *Frame) bool { return f != nil }) {
+			return false
+		}
+		q, rest = q+n, rest[n:]
+	}
+	for q, rest := p, fs; len(rest) > 0; {
+		o := q & (1<<ptBits - 1)
+		n := min(uint64(len(rest)), 1<<ptBits-o)
+		b := t.own(q >> ptBits)
+		if b == nil {
+			b = &ptBlock{}
+			t.dir[q>>ptBits] = b
+		}
+		copy(b.e[o:o+n], rest[:n])
+		b.n += int(n)
+		t.n += int(n)
+		q, rest = q+n, rest[n:]
+	}
+	return true
+}
+
 // del empties page p and returns the frame it held, or nil.
 func (t *pageTable) del(p uint64) *Frame {
 	b := t.dir[p>>ptBits]

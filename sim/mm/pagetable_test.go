@@ -17,7 +17,23 @@ func TestPageTableIsAMap(t *testing.T) {
 		page := rapid.OneOf(rapid.Uint64Range(0, 2000), rapid.Uint64Range(1<<30, 1<<30+600), rapid.Uint64Range(0, pageOf(TaskSize)))
 		for range rapid.IntRange(0, 200).Draw(t, "ops") {
 			p := page.Draw(t, "page")
-			switch rapid.IntRange(0, 2).Draw(t, "op") {
+			switch rapid.IntRange(0, 3).Draw(t, "op") {
+			case 3:
+				fs := rapid.SliceOfN(rapid.SampledFrom(frames), 1, 1100).Draw(t, "run")
+				free := true
+				for i := range fs {
+					if model[p+uint64(i)] != nil {
+						free = false
+					}
+				}
+				if got := pt.setRun(p, fs); got != free {
+					t.Fatalf("setRun(%d, %d frames) = %v, want %v", p, len(fs), got, free)
+				}
+				if free {
+					for i, f := range fs {
+						model[p+uint64(i)] = f
+					}
+				}
 			case 0:
 				f := rapid.SampledFrom(frames).Draw(t, "frame")
 				pt.set(p, f)
