@@ -49,11 +49,15 @@ func (t *pageTable) release() {
 	*t = newPageTable()
 }
 
-// own returns the block k of t for a change: a copy, t's own, when another
-// table shares it.
+// own returns the block k of t for a change: a new one when t has none, a
+// copy, t's own, when another table shares it.
 func (t *pageTable) own(k uint64) *ptBlock {
 	b := t.dir[k]
-	if b != nil && b.shared > 0 {
+	switch {
+	case b == nil:
+		b = &ptBlock{}
+		t.dir[k] = b
+	case b.shared > 0:
 		b.shared--
 		b = &ptBlock{e: b.e, n: b.n}
 		t.dir[k] = b
@@ -74,10 +78,6 @@ func (t *pageTable) get(p uint64) *Frame {
 // set puts f (not nil) at page p, which must have no frame.
 func (t *pageTable) set(p uint64, f *Frame) {
 	b := t.own(p >> ptBits)
-	if b == nil {
-		b = &ptBlock{}
-		t.dir[p>>ptBits] = b
-	}
 	e := &b.e[p&(1<<ptBits-1)]
 	if *e == nil {
 		b.n++
@@ -87,15 +87,17 @@ func (t *pageTable) set(p uint64, f *Frame) {
 }
 
 // setRun puts the frames fs (none nil) at the consecutive pages from p,
-// a block at a time, and reports true; when one of the pages has a frame
-// already, it reports false and changes nothing. Restart installs its runs
-// of pages with it: a map access a block, not two a page.
-func (t *pageTable) setRun(p uint64, fs []*Frame) bool {
+// a block at a time. When a page has a frame already it changes nothing
+// and returns that page, with ok false. Restart installs its runs of
+// pages with it: a map access a block, not two a page.
+func (t *pageTable) setRun(p uint64, fs []*Frame) (taken uint64, ok bool) {
 	for q, rest := p, fs; len(rest) > 0; {
 		o := q & (1<<ptBits - 1)
 		n := min(uint64(len(rest)), 1<<ptBits-o)
-		if b := t.dir[q>>ptBits]; b != nil && slices.ContainsFunc(b.e[o:o+n], func(f *Frame) bool { return f != nil }) {
-			return false
+		if b := t.dir[q>>ptBits]; b != nil {
+			if i := slices.IndexFunc(b.e[o:o+n], func(f *Frame) bool { return f != nil }); i >= 0 {
+				return q + uint64(i), false
+			}
 		}
 		q, rest = q+n, rest[n:]
 	}
@@ -103,16 +105,12 @@ func (t *pageTable) setRun(p uint64, fs []*Frame) bool {
 		o := q & (1<<ptBits - 1)
 		n := min(uint64(len(rest)), 1<<ptBits-o)
 		b := t.own(q >> ptBits)
-		if b == nil {
-			b = &ptBlock{}
-			t.dir[q>>ptBits] = b
-		}
 		copy(b.e[o:o+n], rest[:n])
 		b.n += int(n)
 		t.n += int(n)
 		q, rest = q+n, rest[n:]
 	}
-	return true
+	return 0, true
 }
 
 // del empties page p and returns the frame it held, or nil.
@@ -124,13 +122,11 @@ func (t *pageTable) del(p uint64) *Frame {
 	b = t.own(p >> ptBits)
 	e := &b.e[p&(1<<ptBits-1)]
 	f := *e
-	if f != nil {
-		*e = nil
-		b.n--
-		t.n--
-		if b.n == 0 {
-			delete(t.dir, p>>ptBits)
-		}
+	*e = nil
+	b.n--
+	t.n--
+	if b.n == 0 {
+		delete(t.dir, p>>ptBits)
 	}
 	return f
 }

@@ -20,14 +20,15 @@ func TestPageTableIsAMap(t *testing.T) {
 			switch rapid.IntRange(0, 3).Draw(t, "op") {
 			case 3:
 				fs := rapid.SliceOfN(rapid.SampledFrom(frames), 1, 1100).Draw(t, "run")
-				free := true
+				first, free := uint64(0), true
 				for i := range fs {
 					if model[p+uint64(i)] != nil {
-						free = false
+						first, free = p+uint64(i), false
+						break
 					}
 				}
-				if got := pt.setRun(p, fs); got != free {
-					t.Fatalf("setRun(%d, %d frames) = %v, want %v", p, len(fs), got, free)
+				if taken, ok := pt.setRun(p, fs); ok != free || taken != first {
+					t.Fatalf("setRun(%d, %d frames) = %d, %v, want %d, %v", p, len(fs), taken, ok, first, free)
 				}
 				if free {
 					for i, f := range fs {

@@ -142,12 +142,8 @@ func (m *MM) InstallPages(addr uint64, fs []*Frame) error {
 	case end > v.end || end < addr:
 		return fmt.Errorf("pages %#x-%#x are not in one VMA: %w", addr, end, errno.EINVAL)
 	}
-	if !m.pages.setRun(pageOf(addr), fs) {
-		for i := range fs {
-			if m.pages.get(pageOf(addr)+uint64(i)) != nil {
-				return fmt.Errorf("page %#x is mapped twice: %w", addr+uint64(i)*PageSize, errno.EINVAL)
-			}
-		}
+	if taken, ok := m.pages.setRun(pageOf(addr), fs); !ok {
+		return fmt.Errorf("page %#x is mapped twice: %w", taken*PageSize, errno.EINVAL)
 	}
 	if v.anon == nil {
 		v.anon, v.chain = NewAnonVMA(), 1
