@@ -361,6 +361,16 @@ func TestRestore(t *testing.T) {
 	assert.ErrorIs(t, err, errno.EINVAL, "mergeable with the VMA before it")
 	assert.ErrorIs(t, m.InstallPage(0x10003000, NewFrame(w.reg, nil)), errno.EINVAL, "a shared VMA has no page table")
 	assert.ErrorIs(t, m.InstallPage(0x10000000, frame), errno.EINVAL, "twice")
+	// A run over a mapped page names the page and changes nothing: the
+	// frame keeps its map count.
+	require.NoError(t, m.InstallPages(StartBrk, []*Frame{frame}))
+	before := frame.MapCount()
+	err = m.InstallPages(0x10000000, []*Frame{frame, frame})
+	assert.ErrorIs(t, err, errno.EINVAL)
+	assert.ErrorContains(t, err, "page 0x10000000 is mapped twice")
+	assert.Equal(t, before, frame.MapCount())
+	err = m.InstallPages(StartBrk-PageSize, []*Frame{frame, frame})
+	assert.ErrorIs(t, err, errno.EINVAL, "a run past its VMA's start")
 	assert.ErrorIs(t, m.SetBrk(StartBrk, StartBrk), errno.EINVAL, "after the VMAs")
 }
 
