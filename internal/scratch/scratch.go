@@ -70,10 +70,8 @@ func (t *Tree) Replace(file, old, new string) error {
 // Go runs the go tool with args in the tree and returns its combined
 // output; the error is non-nil when it exits with a failure.
 func (t *Tree) Go(args ...string) (string, error) {
-	cmd := exec.Command("go", args...)
-	cmd.Dir = t.Dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	out, _, err := t.GoUntil(func(string) bool { return false }, args...)
+	return out, err
 }
 
 // GoUntil runs the go tool with args in the tree as Go does, but stops it,
