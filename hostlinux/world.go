@@ -287,14 +287,14 @@ func (w *World) call(t *task, nr int64, args []int64, data []byte, bufArg int) R
 	if err != nil {
 		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: %v", ErrAgent, err)}}
 	}
-	return result(r, out)
+	return result(t, r, out)
 }
 
-// result turns the agent's answer into an outcome.
-func result(r resp, out []byte) Result {
+// result turns the agent's answer to t's call into an outcome.
+func result(t *task, r resp, out []byte) Result {
 	switch {
 	case r.Blocked == 2:
-		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: the task died or hung in the call (%v)", ErrAgent, syscall.Errno(-r.Ret))}}
+		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: task %d (host pid %d) died or hung in the call (%v)", ErrAgent, t.pid, t.real, syscall.Errno(-r.Ret))}}
 	case r.Blocked != 0:
 		return errOf(errno.BLOCKED)
 	case r.Ret < 0 && r.Ret >= -4095:
@@ -313,7 +313,7 @@ func (w *World) pair(t *task, nr int64, args []int64, bufArg int) Result {
 	if err != nil {
 		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: %v", ErrAgent, err)}}
 	}
-	res := result(r, out)
+	res := result(t, r, out)
 	if res.Outcome.Err == nil && len(out) == 8 {
 		res.Outcome = scenario.Outcome{Pair: [2]int{int(int32(binary.LittleEndian.Uint32(out))), int(int32(binary.LittleEndian.Uint32(out[4:])))}}
 	}
@@ -390,7 +390,7 @@ func (w *World) vm(t *task, nr int64, addr int64, data []byte, count int64) Resu
 	if err != nil {
 		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: %v", ErrAgent, err)}}
 	}
-	res := result(r, nil)
+	res := result(t, r, nil)
 	if res.Outcome.Err == nil && nr == sysProcessVMReadv {
 		n := min(int(r.Ret), max(len(out)-64, 0))
 		res.Outcome = scenario.Outcome{Bytes: append([]byte{}, out[64:64+n]...)}
@@ -544,7 +544,7 @@ func (w *World) wait(t *task, child int) Result {
 	if err != nil {
 		return Result{Outcome: scenario.Outcome{Err: fmt.Errorf("%w: %v", ErrAgent, err)}}
 	}
-	r := result(resp, nil)
+	r := result(t, resp, nil)
 	if r.Outcome.Err != nil {
 		return r
 	}
